@@ -1,0 +1,1 @@
+//! Phone numbers (SPEC §5.10).
