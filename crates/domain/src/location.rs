@@ -85,3 +85,30 @@ impl Default for LocationSettings {
         }
     }
 }
+
+/// Whether `code` is an ISO 3166-1 alpha-2 country code, the form a location's default
+/// country is stored in.
+pub fn is_country_code(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// Checks that `name` is exactly (case included) a zone name of the tz database built into
+/// the binary, never the machine's own zone files (SPEC §5.8). The error says what to use.
+///
+/// ```
+/// use domain::location::check_time_zone;
+/// assert!(check_time_zone("America/New_York").is_ok());
+/// assert!(check_time_zone("america/new_york").unwrap_err().contains("America/New_York"));
+/// ```
+pub fn check_time_zone(name: &str) -> Result<(), String> {
+    match jiff::tz::db().get(name) {
+        Ok(tz) if tz.iana_name() == Some(name) => Ok(()),
+        Ok(tz) => Err(format!(
+            "“{name}” is not written exactly as the time zone database names it; use “{}”.",
+            tz.iana_name().unwrap_or("an IANA name such as America/New_York")
+        )),
+        Err(_) => Err(format!(
+            "“{name}” is not a time zone name. Use an IANA name such as America/New_York or Europe/London."
+        )),
+    }
+}
