@@ -5,6 +5,7 @@
 //! (counts, sample rows), so each table line also tests that the two passes agree.
 
 mod rules;
+mod workbooks;
 
 use std::fmt::Write as _;
 use std::io::Cursor;

@@ -27,7 +27,7 @@ use crate::{
 
 fn invalid(detail: impl std::fmt::Display) -> Refusal {
     Refusal::XlsxInvalid {
-        detail: detail.to_string(),
+        detail: detail.to_string().trim_end_matches('.').to_owned(),
     }
 }
 
