@@ -4,6 +4,7 @@
 //! Every case is read twice — `inspect`, then the rows — and `render` cross-checks the two
 //! (counts, sample rows), so each table line also tests that the two passes agree.
 
+mod corpora;
 mod rules;
 mod workbooks;
 

@@ -55,6 +55,11 @@ impl RecordReader {
         })
     }
 
+    /// The delimiter detected from the header line.
+    pub(crate) fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
     /// Reads the next record into `record`; false at the end of the file.
     pub(crate) fn read(&mut self, record: &mut Record) -> Result<bool, Refusal> {
         record.clear();
@@ -196,7 +201,7 @@ pub(crate) fn inspect<R: Read + Seek + Send + 'static>(
     Ok(FileInfo {
         kind: FileKind::Delimited,
         encoding: charset.encoding.name(),
-        delimiter: Some(records.delimiter),
+        delimiter: Some(records.delimiter()),
         sheet: None,
         columns,
         records: count,
