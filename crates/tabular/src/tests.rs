@@ -5,6 +5,8 @@
 //! (counts, sample rows), so each table line also tests that the two passes agree.
 
 mod corpora;
+mod hostile;
+mod props;
 mod rules;
 mod workbooks;
 
@@ -163,7 +165,6 @@ fn tidy(text: &str) -> String {
 }
 
 /// `shared/testdata`, beside the repository (`AESTHETIX_TESTDATA` overrides).
-#[allow(dead_code)]
 pub(crate) fn testdata() -> PathBuf {
     match std::env::var_os("AESTHETIX_TESTDATA") {
         Some(dir) => PathBuf::from(dir),
@@ -171,7 +172,6 @@ pub(crate) fn testdata() -> PathBuf {
     }
 }
 
-#[allow(dead_code)]
 pub(crate) fn corpus_file(relative: &str) -> Vec<u8> {
     let path = testdata().join(relative);
     std::fs::read(&path).unwrap_or_else(|e| {

@@ -1,0 +1,130 @@
+//! Properties: any bytes give a refusal or rows, never a panic; the two passes agree; our
+//! parser reads what the `csv` crate reads, wherever SPEC §4 does not say otherwise; how the
+//! input is cut into buffers never changes what is read.
+
+use std::io::Cursor;
+
+use proptest::prelude::*;
+
+use super::{opts, render};
+use crate::parse::{Parser, Record};
+
+/// Text made of the characters that matter to a CSV reader.
+fn csvish() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just(","),
+            Just(";"),
+            Just("\t"),
+            Just("\""),
+            Just("\n"),
+            Just("\r"),
+            Just("\r\n"),
+            Just(" "),
+            Just("a"),
+            Just("bc"),
+            Just("é"),
+            Just("\0"),
+        ],
+        0..80,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+/// All records of `input`, fed in chunks of `chunk` bytes; `None` for an unclosed quote.
+fn parse_all(input: &[u8], delimiter: u8, chunk: usize) -> Option<Vec<Vec<Vec<u8>>>> {
+    let mut parser = Parser::new(delimiter);
+    let mut record = Record::default();
+    let mut out = Vec::new();
+    for piece in input.chunks(chunk.max(1)) {
+        let mut rest = piece;
+        loop {
+            let (n, done) = parser.feed(rest, &mut record);
+            rest = &rest[n..];
+            if done {
+                out.push(record.iter().map(<[u8]>::to_vec).collect());
+                record.clear();
+            } else {
+                break;
+            }
+        }
+    }
+    match parser.finish(&mut record) {
+        Ok(true) => out.push(record.iter().map(<[u8]>::to_vec).collect()),
+        Ok(false) => {}
+        Err(_) => return None,
+    }
+    Some(out)
+}
+
+fn is_empty_line(record: &[Vec<u8>]) -> bool {
+    record.len() == 1 && record[0].is_empty()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_bytes_give_a_refusal_or_rows(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let out = render(&bytes, &opts());
+        prop_assert!(!out.starts_with("rows failed"), "{}", out);
+    }
+
+    #[test]
+    fn any_csvish_text_gives_a_refusal_or_rows(text in csvish()) {
+        let out = render(text.as_bytes(), &opts());
+        prop_assert!(!out.starts_with("rows failed"), "{}", out);
+    }
+
+    #[test]
+    fn any_bytes_behind_a_zip_signature_give_a_refusal_or_rows(
+        bytes in proptest::collection::vec(any::<u8>(), 0..300)
+    ) {
+        let mut file = b"PK\x03\x04".to_vec();
+        file.extend_from_slice(&bytes);
+        let out = render(&file, &opts());
+        prop_assert!(out.starts_with("refused"), "{}", out);
+    }
+
+    /// The `csv` crate is the reference: same records, except that it skips empty lines
+    /// (we keep them as blank rows) and reads an unclosed quote to the end (we refuse).
+    #[test]
+    fn our_parser_reads_what_the_csv_crate_reads(text in csvish(), delimiter in prop_oneof![Just(b','), Just(b';'), Just(b'\t')]) {
+        let Some(ours) = parse_all(text.as_bytes(), delimiter, usize::MAX) else {
+            return Ok(());
+        };
+        let theirs: Vec<Vec<Vec<u8>>> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes())
+            .byte_records()
+            .map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect())
+            .collect();
+        let ours: Vec<_> = ours.into_iter().filter(|r| !is_empty_line(r)).collect();
+        let theirs: Vec<_> = theirs.into_iter().filter(|r| !is_empty_line(r)).collect();
+        prop_assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn buffer_boundaries_never_change_records(text in csvish(), chunk in 1usize..9) {
+        prop_assert_eq!(
+            parse_all(text.as_bytes(), b',', chunk),
+            parse_all(text.as_bytes(), b',', usize::MAX)
+        );
+    }
+
+    /// The byte counts behind the encoding decision do not depend on where reads stop.
+    #[test]
+    fn utf8_counts_are_exact(prefix in 0usize..8, text in "\\PC{0,40}", junk in proptest::collection::vec(0x80u8..0xC0, 0..3)) {
+        // Pad so that the text straddles the counter's 64 KiB buffer boundary.
+        let mut bytes = vec![b'a'; (1 << 16) - prefix];
+        bytes.extend_from_slice(text.as_bytes());
+        bytes.extend_from_slice(&junk);
+        let stats = crate::charset::count(&mut Cursor::new(&bytes)).unwrap();
+        let multibyte = text.chars().filter(|c| c.len_utf8() > 1).count() as u64;
+        prop_assert_eq!(stats.multibyte, multibyte);
+        prop_assert_eq!(stats.invalid, junk.len() as u64);
+        prop_assert_eq!(stats.total, bytes.len() as u64);
+    }
+}
