@@ -159,6 +159,7 @@ pub mod code {
     pub const PHONE_SCIENTIFIC: &str = "phone.scientific";
     pub const PHONE_TOO_SHORT: &str = "phone.too_short";
     pub const PHONE_TOO_LONG: &str = "phone.too_long";
+    pub const PHONE_UNKNOWN_COUNTRY_CODE: &str = "phone.unknown_country_code";
     pub const PHONE_INVALID_FOR_REGION: &str = "phone.invalid_for_region";
 }
 
@@ -374,41 +375,49 @@ pub const CODES: &[CodeInfo] = &[
         "Keep only one of the values.",
     ),
     // ---- Phones: PROVISIONAL until `value::phone` reports its codes -----------------------
+    // Wording follows `value::phone::CODES` as of this commit; its owner confirms or replaces
+    // these rows (SPEC §5.10).
     w(
         code::PHONE_INVALID,
         "§5.10",
-        "Not a valid phone number",
+        "The cell is not a phone number (no digits, or characters that are not part of one)",
         "Use E.164 format such as +12015550123.",
     ),
     w(
         code::PHONE_LETTERS,
         "§5.10",
-        "The phone number contains letters",
-        "Write the number with digits only (1-800-FLOWERS is 1-800-356-9377), such as +12015550123.",
+        "The number contains letters (a vanity number such as 1-800-FLOWERS, or a label); letters are not converted",
+        "Write the number with digits only, in E.164 format such as +12015550123.",
     ),
     w(
         code::PHONE_SCIENTIFIC,
         "§5.10",
-        "The phone number is in scientific notation (Excel turned it into a number)",
-        "Format the column as Text in Excel and type the number again, such as +12015550123.",
+        "The number is in scientific notation (2.01555E+09): a spreadsheet stored it as a number and lost digits",
+        "Format the column as Text in the spreadsheet, type the numbers again and export the file again, in E.164 format such as +12015550123.",
     ),
     w(
         code::PHONE_TOO_SHORT,
         "§5.10",
-        "The phone number has too few digits",
-        "Check for missing digits; use E.164 format such as +12015550123.",
+        "The number has too few digits for its country (often a missing area code)",
+        "Add the missing digits, in E.164 format such as +12015550123.",
     ),
     w(
         code::PHONE_TOO_LONG,
         "§5.10",
-        "The phone number has too many digits",
-        "Check for extra digits; write an extension as x12; use E.164 format such as +12015550123.",
+        "The number has too many digits for its country (often two numbers in one cell)",
+        "Remove the extra digits (put a second number under Additional Phone Numbers; write an extension as x12), in E.164 format such as +12015550123.",
+    ),
+    w(
+        code::PHONE_UNKNOWN_COUNTRY_CODE,
+        "§5.10",
+        "The number's country code is unknown, or it has none and its country has no numbering plan",
+        "Check or add the country code, in E.164 format such as +12015550123.",
     ),
     w(
         code::PHONE_INVALID_FOR_REGION,
         "§5.10",
-        "The phone number is not valid for its country",
-        "Add the country code (E.164 format such as +12015550123) or check the Country column.",
+        "The number has a possible length but is not a valid number of its country",
+        "Check the number and the Country column, in E.164 format such as +12015550123.",
     ),
 ];
 

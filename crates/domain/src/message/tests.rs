@@ -58,9 +58,9 @@ fn spec_wordings() {
             "No contact of this location has this Contact ID",
         ),
         (
-            code::PHONE_INVALID,
+            code::PHONE_TOO_SHORT,
             Level::Warning,
-            "Not a valid phone number",
+            "The number has too few digits for its country (often a missing area code)",
         ),
     ];
     for (code, level, message) in cases {
