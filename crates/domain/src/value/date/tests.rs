@@ -261,3 +261,76 @@ fn w3c_csvw_date_formats_agree() {
     }
     assert_eq!(checked, 17);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_date() -> impl Strategy<Value = Date> {
+        // Every day from 1000-01-01 to 9999-12-31.
+        (0i64..3_287_181).prop_map(|n| jiff::civil::date(1000, 1, 1) + jiff::Span::new().days(n))
+    }
+
+    proptest! {
+        /// A date written in any accepted form reads back as itself.
+        #[test]
+        fn written_dates_read_back(d in any_date(), month_style in 0usize..3) {
+            let mdy = ctx(DateOrder::Mdy, "America/New_York", TODAY);
+            let dmy = ctx(DateOrder::Dmy, "America/New_York", TODAY);
+            let (y, m, day) = (d.year(), d.month(), d.day());
+            let name = MONTHS[m as usize - 1];
+            let name = match month_style {
+                0 => name.to_string(),
+                1 => name[..3].to_string(),
+                _ => name.to_uppercase(),
+            };
+            let iso = format!("{y:04}-{m:02}-{day:02}");
+            let forms = [
+                (&mdy, iso.clone()),
+                (&mdy, format!("{y}/{m}/{day}")),
+                (&mdy, format!("{m}/{day}/{y}")),
+                (&mdy, format!("{m:02}-{day:02}-{y}")),
+                (&dmy, format!("{day}/{m}/{y}")),
+                (&dmy, format!("{day:02}.{m:02}.{y}")),
+                (&mdy, format!("{name} {day}, {y}")),
+                (&dmy, format!("{day} {name} {y}")),
+                (&mdy, format!("{iso} 13:45:00")),
+                (&mdy, format!("{iso}T12:00:00Z")),
+            ];
+            for (ctx, written) in forms {
+                prop_assert_eq!(read_date(&written, ctx).into_value(), Some(d), "{}", written);
+            }
+        }
+
+        /// A two-digit year lands in the hundred years that end ten years after today's.
+        #[test]
+        fn two_digit_years_stay_in_the_window(yy in 0i64..100, this_year in 1950i16..2200) {
+            let today = jiff::civil::date(this_year, 7, 1);
+            let c = ctx(DateOrder::Mdy, "America/New_York", today);
+            let read = read_date(&format!("03/04/{yy:02}"), &c).into_value().unwrap();
+            let year = i64::from(read.year());
+            prop_assert_eq!(year.rem_euclid(100), yy);
+            prop_assert!(year <= i64::from(this_year) + 10 && year > i64::from(this_year) - 90, "{}", year);
+        }
+    }
+}
+
+/// Every day past the end of its month, and day 0, in every month of 1896–2104 (leap years
+/// and the 1900/2000/2100 rules included) is impossible, never moved to another day.
+#[test]
+fn days_past_the_month_end_are_impossible() {
+    let c = ctx(DateOrder::Mdy, "America/New_York", TODAY);
+    for year in 1896..=2104 {
+        for month in 1..=12 {
+            let last = jiff::civil::date(year, month, 1).days_in_month();
+            check(
+                &c,
+                &format!("{month}/{last}/{year}"),
+                &format!("{year}-{month:02}-{last:02}"),
+            );
+            for day in (last + 1..=31).chain([0]) {
+                check(&c, &format!("{month}/{day}/{year}"), "date.impossible");
+            }
+        }
+    }
+}
