@@ -1,1 +1,0 @@
-//! Phone numbers (SPEC §5.10).
