@@ -1,0 +1,95 @@
+//! Schema migrations, embedded in the binary: one folder per backend (`migrations/sqlite`,
+//! `migrations/postgres`), applied in order, each in its own transaction, recorded in
+//! `schema_migrations`. Two processes starting at once on PostgreSQL serialise on an advisory
+//! lock; on SQLite the write lock does the same.
+
+use crate::{Db, Result, Store, StoreError, now_ms};
+
+const SQLITE: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlite/0001_init.sql"))];
+const POSTGRES: &[(i64, &str)] = &[(
+    1,
+    include_str!("../../../migrations/postgres/0001_init.sql"),
+)];
+
+/// An arbitrary constant naming our advisory lock.
+const PG_LOCK: i64 = 0x4145_5354_4845_5458;
+
+impl Store {
+    pub(crate) async fn migrate(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                // BEGIN IMMEDIATE takes the write lock at once, so two processes migrate in turn.
+                sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+                    .execute(&mut *conn)
+                    .await?;
+                for &(version, sql) in SQLITE {
+                    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+                    let done: Option<i64> = sqlx::query_scalar(
+                        "SELECT version FROM schema_migrations WHERE version = $1",
+                    )
+                    .bind(version)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    if done.is_none() {
+                        let applied = async {
+                            sqlx::raw_sql(sql).execute(&mut *conn).await?;
+                            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                                .bind(version)
+                                .bind(now_ms())
+                                .execute(&mut *conn)
+                                .await
+                        }
+                        .await;
+                        if let Err(source) = applied {
+                            sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await?;
+                            return Err(StoreError::Migration { version, source });
+                        }
+                    }
+                    sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+                }
+            }
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(PG_LOCK)
+                    .execute(&mut *conn)
+                    .await?;
+                let result = async {
+                    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+                        .execute(&mut *conn)
+                        .await?;
+                    for &(version, sql) in POSTGRES {
+                        let done: Option<i64> =
+                            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                                .bind(version)
+                                .fetch_optional(&mut *conn)
+                                .await?;
+                        if done.is_some() {
+                            continue;
+                        }
+                        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                        sqlx::raw_sql(sql)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|source| StoreError::Migration { version, source })?;
+                        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                            .bind(version)
+                            .bind(now_ms())
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                    }
+                    Ok::<_, StoreError>(())
+                }
+                .await;
+                sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(PG_LOCK)
+                    .execute(&mut *conn)
+                    .await?;
+                result?;
+            }
+        }
+        Ok(())
+    }
+}

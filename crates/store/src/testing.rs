@@ -1,0 +1,163 @@
+//! Databases for tests: a fresh SQLite file, and — when `AESTHETIX_TEST_DATABASE_URL` names a
+//! PostgreSQL server — a fresh database of its own on that server for every test.
+//!
+//! Without the variable, PostgreSQL tests skip with a loud line; with
+//! `AESTHETIX_REQUIRE_SERVICES=1` (as CI sets it) its absence fails the test instead.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+use crate::{Backend, Store};
+
+/// A directory removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> TempDir {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!(
+            "{prefix}-{}-{nanos}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).expect("create a temporary directory");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A database of a test's own.
+pub struct TestDb {
+    pub store: Store,
+    /// For SQLite, the data directory holding the database; for PostgreSQL, an empty one.
+    pub dir: TempDir,
+    /// The PostgreSQL URL of this test's database (`None` on SQLite).
+    pub database_url: Option<String>,
+}
+
+impl TestDb {
+    pub fn backend(&self) -> Backend {
+        self.store.backend()
+    }
+}
+
+/// The admin URL of the test PostgreSQL server, or `None` (after a loud line) when the
+/// environment names none. Panics when `AESTHETIX_REQUIRE_SERVICES=1` and none is named.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("AESTHETIX_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("AESTHETIX_REQUIRE_SERVICES").as_deref() == Ok("1") {
+                panic!("AESTHETIX_REQUIRE_SERVICES=1 but AESTHETIX_TEST_DATABASE_URL is not set");
+            }
+            eprintln!(
+                "\n*** SKIPPING the PostgreSQL half of this test: AESTHETIX_TEST_DATABASE_URL is not set \
+                 (e.g. postgres://postgres@127.0.0.1:5432/test) ***\n"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh SQLite database in its own data directory.
+pub async fn sqlite() -> TestDb {
+    let dir = TempDir::new("aesthetix-test");
+    let store = Store::open_sqlite(&dir.path().join("aesthetix.db"))
+        .await
+        .expect("open sqlite");
+    TestDb {
+        store,
+        dir,
+        database_url: None,
+    }
+}
+
+/// Creates an empty PostgreSQL database of this test's own and returns its URL.
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let name = format!(
+        "aesthetix_t_{secs}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = PgConnection::connect(admin_url)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    drop_stale_databases(&mut admin, secs).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    let _ = admin.close().await;
+    match admin_url.rsplit_once('/') {
+        Some((server, _db)) => format!("{server}/{name}"),
+        None => panic!("AESTHETIX_TEST_DATABASE_URL must end in /DATABASE"),
+    }
+}
+
+/// Drops test databases left by runs more than an hour old (tests that panicked).
+async fn drop_stale_databases(admin: &mut PgConnection, now_secs: u64) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'aesthetix\\_t\\_%'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let born: u64 = name
+            .split('_')
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(u64::MAX);
+        if born.saturating_add(3600) < now_secs {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut *admin)
+            .await;
+        }
+    }
+}
+
+/// A fresh PostgreSQL database, or `None` when no server is configured (see
+/// [`postgres_admin_url`]).
+pub async fn postgres() -> Option<TestDb> {
+    let admin = postgres_admin_url()?;
+    let url = fresh_postgres_database(&admin).await;
+    let store = Store::connect_postgres(&url)
+        .await
+        .expect("connect to the test database");
+    Some(TestDb {
+        store,
+        dir: TempDir::new("aesthetix-test-pg"),
+        database_url: Some(url),
+    })
+}
+
+/// A fresh database on every backend this machine has: SQLite always, PostgreSQL when set.
+pub async fn each_backend() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite().await];
+    dbs.extend(postgres().await);
+    dbs
+}

@@ -1,0 +1,227 @@
+//! Users, their role per location, and web sessions (SPEC §2).
+
+use domain::Role;
+
+use crate::error::conflict_on_unique;
+use crate::{LocationId, Result, Store, StoreError, UserId, now_ms, on_pool};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+}
+
+/// A user's role in one location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub location_id: LocationId,
+    pub location_name: String,
+    pub role: Role,
+}
+
+/// Who a live session belongs to, and in which location it acts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub user: User,
+    pub location_id: LocationId,
+    pub role: Role,
+}
+
+/// The key users are found by: the email in Unicode lower case.
+fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn role(token: &str) -> Result<Role> {
+    token.parse().map_err(StoreError::Corrupt)
+}
+
+impl Store {
+    /// Creates a user with a role in `location`. A user who already exists (by email) is given
+    /// the role in this location instead, keeping their password; being a member already is a
+    /// conflict.
+    pub async fn create_user(
+        &self,
+        location: LocationId,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<User> {
+        let key = email_key(email);
+        let email = email.trim();
+        let now = now_ms();
+        let (id, email, name): (i64, String, String) = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let existing: Option<(i64, String, String)> =
+                sqlx::query_as("SELECT id, email, name FROM users WHERE email_key = $1")
+                    .bind(&key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let user = match existing {
+                Some(u) => u,
+                None => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO users (email, email_key, name, password_hash, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    )
+                    .bind(email)
+                    .bind(&key)
+                    .bind(name)
+                    .bind(password_hash)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    (id, email.to_string(), name.to_string())
+                }
+            };
+            sqlx::query("INSERT INTO memberships (location_id, user_id, role) VALUES ($1, $2, $3)")
+                .bind(location.0)
+                .bind(user.0)
+                .bind(role.token())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| conflict_on_unique(e, || format!("{email} is already a user of this location")))?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(user)
+        })?;
+        Ok(User {
+            id: UserId(id),
+            email,
+            name,
+        })
+    }
+
+    /// The user with this email (any case) and their password hash.
+    pub async fn user_with_password(&self, email: &str) -> Result<Option<(User, String)>> {
+        let row: Option<(i64, String, String, String)> = on_pool!(self, p => {
+            sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email_key = $1")
+                .bind(email_key(email))
+                .fetch_optional(p)
+                .await
+        })?;
+        Ok(row.map(|(id, email, name, hash)| {
+            (
+                User {
+                    id: UserId(id),
+                    email,
+                    name,
+                },
+                hash,
+            )
+        }))
+    }
+
+    /// How many users exist at all (zero on a first run).
+    pub async fn user_count(&self) -> Result<i64> {
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await)?,
+        )
+    }
+
+    /// The locations a user belongs to, by location name.
+    pub async fn memberships(&self, user: UserId) -> Result<Vec<Membership>> {
+        let rows: Vec<(i64, String, String)> = on_pool!(self, p => {
+            sqlx::query_as(
+                "SELECT l.id, l.name, m.role FROM memberships m JOIN locations l ON l.id = m.location_id \
+                 WHERE m.user_id = $1 ORDER BY l.name",
+            )
+            .bind(user.0)
+            .fetch_all(p)
+            .await
+        })?;
+        rows.into_iter()
+            .map(|(id, name, r)| {
+                Ok(Membership {
+                    location_id: LocationId(id),
+                    location_name: name,
+                    role: role(&r)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The users of a location with their roles, by name.
+    pub async fn location_users(&self, location: LocationId) -> Result<Vec<(User, Role)>> {
+        let rows: Vec<(i64, String, String, String)> = on_pool!(self, p => {
+            sqlx::query_as(
+                "SELECT u.id, u.email, u.name, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+                 WHERE m.location_id = $1 ORDER BY u.name, u.id",
+            )
+            .bind(location.0)
+            .fetch_all(p)
+            .await
+        })?;
+        rows.into_iter()
+            .map(|(id, email, name, r)| {
+                Ok((
+                    User {
+                        id: UserId(id),
+                        email,
+                        name,
+                    },
+                    role(&r)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Records a session whose cookie token hashes to `token_hash`.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        location: LocationId,
+        expires_at: i64,
+    ) -> Result<()> {
+        on_pool!(self, p => {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, location_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(token_hash)
+            .bind(user.0)
+            .bind(location.0)
+            .bind(now_ms())
+            .bind(expires_at)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// The live session with this token hash, with the user's current role in its location.
+    /// An expired session, or one whose user lost their membership, is no session.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionInfo>> {
+        let row: Option<(i64, String, String, i64, String)> = on_pool!(self, p => {
+            sqlx::query_as(
+                "SELECT u.id, u.email, u.name, s.location_id, m.role FROM sessions s \
+                 JOIN users u ON u.id = s.user_id \
+                 JOIN memberships m ON m.user_id = s.user_id AND m.location_id = s.location_id \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2",
+            )
+            .bind(token_hash)
+            .bind(now_ms())
+            .fetch_optional(p)
+            .await
+        })?;
+        row.map(|(id, email, name, location, r)| {
+            Ok(SessionInfo {
+                user: User {
+                    id: UserId(id),
+                    email,
+                    name,
+                },
+                location_id: LocationId(location),
+                role: role(&r)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        on_pool!(self, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
