@@ -1,0 +1,384 @@
+//! The HTML pages of SPEC §13.2's stable routes that exist so far: login, logout, contacts,
+//! settings, and `/healthz`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use domain::{DateOrder, LocationSettings, MatchOrder};
+use serde::Deserialize;
+use store::SessionInfo;
+
+use crate::auth::{self, AdminUser, CurrentUser, SESSION_COOKIE, SESSION_DAYS};
+use crate::{AppError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/contacts") }))
+        .route("/healthz", get(healthz))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/contacts", get(contacts))
+        .route("/settings", get(settings_page).post(save_settings))
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+/// The navigation bar's context.
+struct Nav {
+    active: &'static str,
+    admin: bool,
+    user_name: String,
+    location_name: String,
+}
+
+async fn nav(
+    state: &AppState,
+    session: &SessionInfo,
+    active: &'static str,
+) -> Result<Nav, AppError> {
+    let location = state.store.location(session.location_id).await?;
+    Ok(Nav {
+        active,
+        admin: session.role == domain::Role::Admin,
+        user_name: session.user.name.clone(),
+        location_name: location.name,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    error: Option<String>,
+    email: String,
+}
+
+async fn login_page() -> Result<Html<String>, AppError> {
+    Ok(Html(
+        LoginPage {
+            error: None,
+            email: String::new(),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let refused = |message: &str| -> Result<Response, AppError> {
+        let page = LoginPage {
+            error: Some(message.to_string()),
+            email: form.email.clone(),
+        };
+        Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response())
+    };
+    let Some((user, hash)) = state.store.user_with_password(&form.email).await? else {
+        // Spend the same time as a real check, so timing does not reveal who has an account.
+        auth::verify_password(&form.password, DUMMY_HASH);
+        return refused(
+            "That email and password do not match an account. Check both and try again.",
+        );
+    };
+    if !auth::verify_password(&form.password, &hash) {
+        return refused(
+            "That email and password do not match an account. Check both and try again.",
+        );
+    }
+    let Some(membership) = state.store.memberships(user.id).await?.into_iter().next() else {
+        return refused("Your account is not part of any location yet. Ask an admin to add you.");
+    };
+    let (token, token_hash) = auth::new_session_token();
+    let expires = store::now_ms() + SESSION_DAYS * 24 * 3600 * 1000;
+    state
+        .store
+        .create_session(&token_hash, user.id, membership.location_id, expires)
+        .await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        SESSION_DAYS * 24 * 3600
+    );
+    Ok(([(SET_COOKIE, cookie)], Redirect::to("/contacts")).into_response())
+}
+
+/// A valid Argon2 hash of a random password, verified against when the email is unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3MzdXF8Jd8P0pmFC0WvCvGTLhTmyA0SxXNu5ZI4B9Ew";
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let token = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string());
+    if let Some(token) = token {
+        state
+            .store
+            .delete_session(&auth::token_hash(&token))
+            .await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    Ok(([(SET_COOKIE, clear)], Redirect::to("/login")).into_response())
+}
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+struct ContactsQuery {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+struct ContactRow {
+    name: String,
+    email: String,
+    phone: String,
+    contact_type: String,
+    status: String,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "contacts.html")]
+struct ContactsPage {
+    nav: Nav,
+    location_name: String,
+    query: String,
+    query_url: String,
+    rows: Vec<ContactRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev_page: Option<i64>,
+    next_page: Option<i64>,
+}
+
+async fn contacts(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Query(q): Query<ContactsQuery>,
+) -> Result<Html<String>, AppError> {
+    let query = q.q.unwrap_or_default().trim().to_string();
+    let page = q.page.unwrap_or(1).max(1);
+    let result = state
+        .store
+        .contacts_page(
+            session.location_id,
+            Some(&query),
+            (page - 1) * PER_PAGE,
+            PER_PAGE,
+        )
+        .await?;
+    let location = state.store.location(session.location_id).await?;
+    let tz =
+        jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let rows = result
+        .contacts
+        .iter()
+        .map(|c| ContactRow {
+            name: c.display_name(),
+            email: c.email.clone().unwrap_or_default(),
+            phone: c.phone.clone().unwrap_or_default(),
+            contact_type: c.contact_type.clone().unwrap_or_default(),
+            status: c.status.clone().unwrap_or_default(),
+            created: jiff::Timestamp::from_millisecond(c.created_at)
+                .map(|t| {
+                    t.to_zoned_datetime(tz.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    let pages = ((result.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let view = ContactsPage {
+        nav: nav(&state, &session, "contacts").await?,
+        location_name: location.name,
+        query_url: url_encode(&query),
+        query,
+        rows,
+        total: result.total,
+        page,
+        pages,
+        prev_page: (page > 1).then(|| page - 1),
+        next_page: (page < pages).then(|| page + 1),
+    };
+    Ok(Html(view.render()?))
+}
+
+/// Percent-encodes a query-string value.
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    nav: Nav,
+    location_name: String,
+    saved: bool,
+    errors: Vec<String>,
+    country: String,
+    timezone: String,
+    currency: String,
+    date_order: String,
+    match_order: String,
+    require_unique_identifier: bool,
+}
+
+impl SettingsPage {
+    fn new(nav: Nav, s: &SettingsForm, saved: bool, errors: Vec<String>) -> Self {
+        SettingsPage {
+            location_name: nav.location_name.clone(),
+            nav,
+            saved,
+            errors,
+            country: s.country.clone(),
+            timezone: s.timezone.clone(),
+            currency: s.currency.clone(),
+            date_order: s.date_order.clone(),
+            match_order: s.match_order.clone(),
+            require_unique_identifier: s.require_unique_identifier.is_some(),
+        }
+    }
+}
+
+#[derive(Deserialize, Clone)]
+struct SettingsForm {
+    country: String,
+    timezone: String,
+    currency: String,
+    date_order: String,
+    match_order: String,
+    require_unique_identifier: Option<String>,
+}
+
+impl From<&LocationSettings> for SettingsForm {
+    fn from(s: &LocationSettings) -> Self {
+        SettingsForm {
+            country: s.country.clone(),
+            timezone: s.timezone.clone(),
+            currency: s.currency.clone(),
+            date_order: s.date_order.token().into(),
+            match_order: s.match_order.token().into(),
+            require_unique_identifier: s.require_unique_identifier.then(|| "on".into()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn settings_page(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Query(q): Query<SavedQuery>,
+) -> Result<Html<String>, AppError> {
+    let location = state.store.location(session.location_id).await?;
+    let form = SettingsForm::from(&location.settings);
+    let page = SettingsPage::new(
+        nav(&state, &session, "settings").await?,
+        &form,
+        q.saved.is_some(),
+        vec![],
+    );
+    Ok(Html(page.render()?))
+}
+
+async fn save_settings(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, AppError> {
+    match parse_settings(&form) {
+        Ok(settings) => {
+            state
+                .store
+                .update_location_settings(session.location_id, &settings)
+                .await?;
+            Ok(Redirect::to("/settings?saved=1").into_response())
+        }
+        Err(errors) => {
+            let page = SettingsPage::new(
+                nav(&state, &session, "settings").await?,
+                &form,
+                false,
+                errors,
+            );
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
+}
+
+/// Reads the settings form, naming every field that is wrong and how to fix it.
+fn parse_settings(f: &SettingsForm) -> Result<LocationSettings, Vec<String>> {
+    let mut errors = Vec::new();
+    let country = f.country.trim().to_ascii_uppercase();
+    if !domain::location::is_country_code(&country) {
+        errors.push(format!(
+            "Default country “{}” is not a two-letter ISO 3166 country code. Use a code such as US, CA or GB.",
+            f.country.trim()
+        ));
+    }
+    let timezone = f.timezone.trim().to_string();
+    if let Err(message) = domain::location::check_time_zone(&timezone) {
+        errors.push(format!("Time zone: {message}"));
+    }
+    let currency = f.currency.trim().to_ascii_uppercase();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.push(format!(
+            "Currency “{}” is not a three-letter ISO 4217 code. Use a code such as USD, CAD or EUR.",
+            f.currency.trim()
+        ));
+    }
+    let date_order = f
+        .date_order
+        .parse::<DateOrder>()
+        .map_err(|e| errors.push(format!("Date order: {e}")));
+    let match_order = f
+        .match_order
+        .parse::<MatchOrder>()
+        .map_err(|e| errors.push(format!("Matching order: {e}")));
+    match (date_order, match_order) {
+        (Ok(date_order), Ok(match_order)) if errors.is_empty() => Ok(LocationSettings {
+            country,
+            timezone,
+            currency,
+            date_order,
+            match_order,
+            require_unique_identifier: f.require_unique_identifier.is_some(),
+        }),
+        _ => Err(errors),
+    }
+}
