@@ -1,0 +1,412 @@
+//! The command line of SPEC §13.1.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use domain::field::{default_field_key, standard_field};
+use domain::{CustomFieldType, LocationSettings, ObjectKind, Role};
+use store::{NewCustomField, Store};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "aesthetix",
+    version,
+    about = "Aesthetix: a self-hosted CRM for aesthetic practices"
+)]
+pub struct Args {
+    /// Where the SQLite database and the file store live (created when missing).
+    #[arg(
+        long,
+        global = true,
+        default_value = "./aesthetix-data",
+        env = "AESTHETIX_DATA_DIR"
+    )]
+    data_dir: PathBuf,
+    /// A PostgreSQL URL (postgres://…) to use instead of the embedded SQLite database; files
+    /// stay under --data-dir.
+    #[arg(long, global = true, env = "AESTHETIX_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the web UI and API (and run background jobs).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Manage locations.
+    Location {
+        #[command(subcommand)]
+        command: LocationCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage custom fields.
+    Field {
+        #[command(subcommand)]
+        command: FieldCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LocationCommand {
+    /// Create a location (a practice location: every record belongs to exactly one).
+    Create {
+        name: String,
+        /// Default country for phones without a country code (ISO 3166-1 alpha-2).
+        #[arg(long, default_value = "US")]
+        country: String,
+        /// IANA time zone, exactly as the tz database names it.
+        #[arg(long, default_value = "America/New_York")]
+        timezone: String,
+        /// ISO 4217 currency code.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a user of a location; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        location: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "user"])]
+        role: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FieldCommand {
+    /// Define a custom field on an object of a location.
+    Create {
+        #[arg(long)]
+        location: String,
+        /// contact, opportunity, company, or a custom object's key.
+        #[arg(long)]
+        object: String,
+        #[arg(long)]
+        label: String,
+        /// text, large_text, number, monetary, date, single_option, radio, multi_select,
+        /// checkbox, textbox_list, phone, email, file_upload, signature
+        #[arg(long = "type")]
+        field_type: String,
+        /// An allowed option (option types only); repeat for each option.
+        #[arg(long = "option")]
+        options: Vec<String>,
+        /// The field's key; defaults to the label in lower case with other characters as `_`.
+        #[arg(long)]
+        key: Option<String>,
+    },
+}
+
+/// Opens the database the global options name, creating the data directory when missing.
+pub async fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("could not create the data directory {}", data_dir.display()))?;
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Store::connect_postgres(url).await.with_context(|| {
+                "could not connect to the PostgreSQL database given by --database-url".to_string()
+            })
+        }
+        Some(other) => bail!(
+            "--database-url must be a postgres:// URL (got '{other}'); leave it out to use SQLite in --data-dir"
+        ),
+        None => {
+            let path = data_dir.join("aesthetix.db");
+            Store::open_sqlite(&path)
+                .await
+                .with_context(|| format!("could not open the database {}", path.display()))
+        }
+    }
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let level = if matches!(args.command, Command::Serve { .. }) {
+        "info,sqlx=warn"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AESTHETIX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
+    let result = match args.command {
+        Command::Serve { bind } => serve(store.clone(), &args.data_dir, &bind).await,
+        Command::Location {
+            command:
+                LocationCommand::Create {
+                    name,
+                    country,
+                    timezone,
+                    currency,
+                },
+        } => location_create(&store, &name, country, timezone, currency).await,
+        Command::User {
+            command:
+                UserCommand::Create {
+                    location,
+                    email,
+                    name,
+                    role,
+                },
+        } => user_create(&store, &location, &email, &name, &role).await,
+        Command::Field {
+            command:
+                FieldCommand::Create {
+                    location,
+                    object,
+                    label,
+                    field_type,
+                    options,
+                    key,
+                },
+        } => {
+            field_create(
+                &store,
+                &location,
+                &object,
+                &label,
+                &field_type,
+                options,
+                key,
+            )
+            .await
+        }
+    };
+    store.close().await;
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+async fn location_by_name(store: &Store, name: &str) -> anyhow::Result<store::Location> {
+    match store.location_by_name(name).await {
+        Ok(l) => Ok(l),
+        Err(e) if e.is_not_found() => {
+            let known: Vec<String> = store
+                .locations()
+                .await?
+                .into_iter()
+                .map(|l| l.name)
+                .collect();
+            if known.is_empty() {
+                bail!(
+                    "there is no location named '{name}'; create one with `aesthetix location create NAME`"
+                )
+            }
+            bail!(
+                "there is no location named '{name}'; known locations: {}",
+                known.join(", ")
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn serve(store: Store, data_dir: &Path, bind: &str) -> anyhow::Result<()> {
+    if let Some(login) = web::first_run(&store).await? {
+        println!(
+            "First run: created the location '{}' and its first admin.",
+            login.location
+        );
+        println!(
+            "  Sign in with   email: {}   password: {}",
+            login.email, login.password
+        );
+        println!("  This password is shown only once. Keep it somewhere safe.");
+    }
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
+        format!(
+            "could not listen on {bind} (is another program using it? try --bind 127.0.0.1:8081)"
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    println!("Aesthetix is running at http://{addr}/ (press Ctrl+C to stop)");
+    let state = web::AppState {
+        store,
+        data_dir: data_dir.to_path_buf(),
+    };
+    web::serve(state, listener)
+        .await
+        .context("the web server stopped")?;
+    Ok(())
+}
+
+async fn location_create(
+    store: &Store,
+    name: &str,
+    country: String,
+    timezone: String,
+    currency: String,
+) -> anyhow::Result<()> {
+    let name = name.trim();
+    if name.is_empty() {
+        bail!("a location needs a name");
+    }
+    let country = country.trim().to_ascii_uppercase();
+    if !domain::location::is_country_code(&country) {
+        bail!(
+            "--country '{country}' is not a two-letter ISO 3166 country code; use a code such as US, CA or GB"
+        );
+    }
+    domain::location::check_time_zone(&timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
+    let currency = currency.trim().to_ascii_uppercase();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        bail!(
+            "--currency '{currency}' is not a three-letter ISO 4217 code; use a code such as USD"
+        );
+    }
+    let settings = LocationSettings {
+        country,
+        timezone,
+        currency,
+        ..LocationSettings::default()
+    };
+    let location = store.create_location(name, &settings).await?;
+    println!(
+        "Created location '{}' (id {}).",
+        location.name, location.id.0
+    );
+    Ok(())
+}
+
+async fn user_create(
+    store: &Store,
+    location: &str,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> anyhow::Result<()> {
+    let location = location_by_name(store, location).await?;
+    let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+    let email = email.trim();
+    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+        bail!("--email '{email}' is not an email address");
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("Password for {email}: ");
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("could not read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < 8 {
+        bail!(
+            "the password must be at least 8 characters; give it on standard input (echo 'PASSWORD' | aesthetix user create …)"
+        );
+    }
+    let user = store
+        .create_user(
+            location.id,
+            email,
+            name.trim(),
+            &web::hash_password(password),
+            role,
+        )
+        .await?;
+    println!(
+        "Created {} <{}> as {} of '{}'.",
+        user.name, user.email, role, location.name
+    );
+    Ok(())
+}
+
+async fn field_create(
+    store: &Store,
+    location: &str,
+    object: &str,
+    label: &str,
+    field_type: &str,
+    options: Vec<String>,
+    key: Option<String>,
+) -> anyhow::Result<()> {
+    let location = location_by_name(store, location).await?;
+    let object = match object {
+        "contact" => ObjectKind::Contact,
+        "opportunity" => ObjectKind::Opportunity,
+        "company" => ObjectKind::Company,
+        other => {
+            if !store.custom_object_exists(location.id, other).await? {
+                bail!(
+                    "--object '{other}' is not contact, opportunity, company or a custom object of '{}'",
+                    location.name
+                );
+            }
+            ObjectKind::Custom(other.to_string())
+        }
+    };
+    let label = label.trim();
+    if label.is_empty() {
+        bail!("--label must not be blank");
+    }
+    let field_type: CustomFieldType = field_type.parse()?;
+    let key = key.unwrap_or_else(|| default_field_key(label));
+    if key.is_empty()
+        || !key.chars().all(|c| c == '_' || c.is_alphanumeric())
+        || key.chars().any(|c| c.is_uppercase())
+    {
+        bail!(
+            "the field key '{key}' must be lower-case letters, digits and '_' (for example patient_since)"
+        );
+    }
+    if object == ObjectKind::Contact && standard_field(&key).is_some() {
+        bail!("'{key}' is the key of a standard contact field; choose another --key or --label");
+    }
+    let options: Vec<String> = options
+        .iter()
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty())
+        .collect();
+    if field_type.has_options() && options.is_empty() {
+        bail!("a {field_type} field needs its allowed values: add --option VALUE for each");
+    }
+    if !field_type.has_options() && !options.is_empty() {
+        bail!("a {field_type} field has no options; leave out --option");
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = options.iter().find(|o| !seen.insert(o.to_lowercase())) {
+        bail!("the option '{dup}' is given twice");
+    }
+    let field = store
+        .create_custom_field(
+            location.id,
+            &NewCustomField {
+                object,
+                key,
+                label: label.to_string(),
+                field_type,
+                options,
+                required: false,
+                unique: false,
+            },
+        )
+        .await?;
+    println!(
+        "Created field '{}' (key {}, type {}) on {}.",
+        field.label,
+        field.key,
+        field.field_type,
+        field.object.as_stored()
+    );
+    Ok(())
+}
