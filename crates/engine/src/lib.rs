@@ -1,2 +1,15 @@
-//! The import engine (SPEC §6): mapping, row → record, matching and merging, line results.
-//! Pure over data: it never opens a connection.
+//! The import engine (SPEC §6): mapping columns to fields, reading a row into a typed contact
+//! input, and deciding per line — create, update, skip or fail — against a snapshot of what
+//! exists.
+//!
+//! Invariant: this crate never opens a connection or a file. The caller (the `jobs` crate)
+//! reads rows with `tabular`, looks a chunk's identifiers up in the store, asks
+//! [`plan_chunk`] what to do, and writes the plan in one transaction.
+
+pub mod decide;
+pub mod mapping;
+pub mod record;
+
+pub use decide::{Action, ChunkPlan, Existing, LineResult, LineStatus, MatchOptions, Mode, Planned, plan_chunk};
+pub use mapping::{ColumnUse, MappingError, Target, map_columns, normalise_header, parse_map_arg};
+pub use record::{ContactInput, RowContext, primary_of, read_row};
