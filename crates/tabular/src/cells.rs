@@ -5,24 +5,30 @@
 //! Values are never trimmed here (that belongs to the value readers in `domain`); only header
 //! cells are (SPEC §4).
 
+use std::borrow::Cow;
+
+use crate::parse::Record;
 use crate::refusal::{column_letters, place};
 use crate::{CellMessage, Row};
 
 /// Whitespace, for blank cells and header trimming: Unicode White_Space (`char::is_whitespace`:
-/// space, tab, CR, LF, VT, FF, NBSP, …), so a cell a user sees as empty is blank.
+/// space, tab, CR, LF, VT, FF, NBSP, …), so a cell a user sees as empty is blank. NUL counts
+/// as nothing, since it is removed from every value.
 pub(crate) fn is_blank(s: &str) -> bool {
-    s.chars().all(char::is_whitespace)
+    s.chars().all(|c| c.is_whitespace() || c == '\0')
 }
 
 /// [`is_blank`] over the bytes of a cell; bytes that are not UTF-8 are a value.
 pub(crate) fn is_blank_bytes(bytes: &[u8]) -> bool {
-    if bytes
+    // Most cells start with an ASCII letter or digit: decided at the first byte.
+    match bytes
         .iter()
-        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\0'))
     {
-        return true;
+        None => true,
+        Some(i) if bytes[i] < 0x80 && !matches!(bytes[i], 0x0B | 0x0C) => false,
+        Some(i) => std::str::from_utf8(&bytes[i..]).is_ok_and(is_blank),
     }
-    std::str::from_utf8(bytes).is_ok_and(is_blank)
 }
 
 /// A header cell: decoded (an invalid byte shows as U+FFFD, so the column can still be
@@ -40,38 +46,52 @@ pub(crate) struct RowBuilder<'a> {
 }
 
 impl RowBuilder<'_> {
-    /// Turns the cells of one record into `row` (its cells, blank flag and messages).
-    /// `cells` yields the record's cells in order; cells past the headers are extra.
-    pub(crate) fn text_row<'c>(
-        &self,
-        line: u64,
-        cells: impl Iterator<Item = &'c [u8]>,
-        row: &mut Row,
-    ) {
-        row.line = line;
-        row.cells.clear();
+    /// Turns one record into `row` (its cells, blank flag and messages), reusing the
+    /// buffers `row` already has. Cells past the headers are extra.
+    pub(crate) fn text_row(&self, record: &Record, row: &mut Row) {
+        row.line = record.line;
         row.messages.clear();
+        // One validation for the whole record: a cell of a valid record is valid unless it
+        // cuts a character in two (only possible when its neighbour is invalid too).
+        let whole = std::str::from_utf8(record.bytes()).ok();
+        let width = self.headers.len();
+        row.cells.truncate(width);
         let mut blank = true;
         let mut extra = None;
-        for (column, bytes) in cells.enumerate() {
-            if column >= self.headers.len() {
+        for (column, range) in record.ranges().enumerate() {
+            let bytes = &record.bytes()[range.clone()];
+            if column >= width {
                 if extra.is_none() && !is_blank_bytes(bytes) {
                     extra = Some(column);
                 }
                 continue;
             }
-            let (text, value) = match std::str::from_utf8(bytes) {
-                Ok(text) => {
+            let text = whole
+                .and_then(|w| w.get(range))
+                .or_else(|| std::str::from_utf8(bytes).ok());
+            let value = match text {
+                Some(text) => {
                     let value = self.clean(column, text, &mut row.messages);
-                    (value.into_owned(), true)
+                    blank &= is_blank(&value);
+                    value
                 }
-                Err(_) => {
+                None => {
                     row.messages.push(self.invalid_byte(column));
-                    (String::new(), false)
+                    blank = false;
+                    Cow::Borrowed("")
                 }
             };
-            blank &= value && is_blank(&text);
-            row.cells.push(text);
+            match row.cells.get_mut(column) {
+                Some(cell) => {
+                    cell.clear();
+                    cell.push_str(&value);
+                }
+                None => row.cells.push(value.into_owned()),
+            }
+        }
+        let read = record.len().min(width);
+        for cell in row.cells.iter_mut().skip(read) {
+            cell.clear();
         }
         self.finish(extra, blank, row);
     }
@@ -104,7 +124,7 @@ impl RowBuilder<'_> {
         column: usize,
         text: &'t str,
         messages: &mut Vec<CellMessage>,
-    ) -> std::borrow::Cow<'t, str> {
+    ) -> Cow<'t, str> {
         if text.as_bytes().contains(&0) {
             messages.push(CellMessage {
                 code: "cell.nul_removed",

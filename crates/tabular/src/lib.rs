@@ -273,12 +273,48 @@ enum RowsInner {
     Xlsx(xlsx::XlsxRows),
 }
 
+impl Rows {
+    /// Reads the next row into `row`, reusing its buffers (no allocation per cell once the
+    /// buffers have grown); returns false at the end. The same rows as the iterator, for hot
+    /// loops:
+    ///
+    /// ```no_run
+    /// # let (path, info): (&std::path::Path, tabular::FileInfo) = todo!();
+    /// let mut rows = tabular::rows(path, &info)?;
+    /// let mut row = tabular::Row::default();
+    /// while rows.next_into(&mut row)? {
+    ///     // use `row`
+    /// }
+    /// # Ok::<(), tabular::Refusal>(())
+    /// ```
+    pub fn next_into(&mut self, row: &mut Row) -> Result<bool, Refusal> {
+        match &mut self.inner {
+            RowsInner::Text(rows) => rows.next_into(row),
+            RowsInner::Xlsx(rows) => match rows.next() {
+                Some(Ok(next)) => {
+                    *row = next;
+                    Ok(true)
+                }
+                Some(Err(e)) => Err(e),
+                None => Ok(false),
+            },
+        }
+    }
+}
+
 impl Iterator for Rows {
     type Item = Result<Row, Refusal>;
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.inner {
-            RowsInner::Text(rows) => rows.next(),
+            RowsInner::Text(rows) => {
+                let mut row = Row::default();
+                match rows.next_into(&mut row) {
+                    Ok(true) => Some(Ok(row)),
+                    Ok(false) => None,
+                    Err(e) => Some(Err(e)),
+                }
+            }
             RowsInner::Xlsx(rows) => rows.next(),
         }
     }

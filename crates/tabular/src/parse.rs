@@ -124,14 +124,19 @@ impl Record {
         self.ends.len()
     }
 
-    pub(crate) fn get(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.bytes[start..end])
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.ranges().map(|r| &self.bytes[r])
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        (0..self.len()).filter_map(|i| self.get(i))
+    /// Where each kept cell lies in [`Record::bytes`].
+    pub(crate) fn ranges(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter().copied()).map(|(s, e)| s..e)
+    }
+
+    /// The kept cells, one after the other.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 
     fn field_start(&self) -> usize {

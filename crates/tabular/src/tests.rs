@@ -87,8 +87,18 @@ pub(crate) fn render_row(row: &Row) -> String {
     line
 }
 
+/// The rows, read with the iterator; `next_into` (which reuses one `Row`) must read the same.
 pub(crate) fn read_all(bytes: &[u8], info: &FileInfo, after: u64) -> Result<Vec<Row>, Refusal> {
-    rows_reader(Cursor::new(bytes.to_vec()), info, after)?.collect()
+    let rows: Vec<Row> =
+        rows_reader(Cursor::new(bytes.to_vec()), info, after)?.collect::<Result<_, _>>()?;
+    let mut reused = rows_reader(Cursor::new(bytes.to_vec()), info, after)?;
+    let mut row = Row::default();
+    for expected in &rows {
+        assert!(reused.next_into(&mut row)?, "next_into ended early");
+        assert_eq!(&row, expected, "next_into reads what the iterator reads");
+    }
+    assert!(!reused.next_into(&mut row)?, "next_into reads no more rows");
+    Ok(rows)
 }
 
 /// `inspect` and the rows must tell the same story.

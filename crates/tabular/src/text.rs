@@ -175,15 +175,10 @@ pub(crate) fn inspect<R: Read + Seek + Send + 'static>(
             blank_rows += 1;
             continue;
         }
-        let mut row = Row::default();
-        builder.text_row(record.line, record.iter(), &mut row);
-        if row.blank {
-            // Only NULs: blank once cleaned.
-            blank_rows += 1;
-            continue;
-        }
         count += 1;
         if sample.len() < SAMPLE_ROWS {
+            let mut row = Row::default();
+            builder.text_row(&record, &mut row);
             sample.push(row);
         }
     }
@@ -288,16 +283,31 @@ impl TextRows {
         rows
     }
 
-    fn next_row(&mut self) -> Result<Option<Row>, Refusal> {
+    /// Reads the next row into `row`, reusing its buffers; false at the end. After an
+    /// `Err`, always false.
+    pub(crate) fn next_into(&mut self, row: &mut Row) -> Result<bool, Refusal> {
+        if let Some(e) = self.pending.take() {
+            self.failed = true;
+            return Err(e);
+        }
+        if self.failed {
+            return Ok(false);
+        }
+        let result = self.read_into(row);
+        self.failed = result.is_err();
+        result
+    }
+
+    fn read_into(&mut self, row: &mut Row) -> Result<bool, Refusal> {
         let Some(records) = self.records.as_mut() else {
-            return Err(Refusal::Changed);
+            return Ok(false);
         };
         loop {
             if !records
                 .read(&mut self.record)
                 .map_err(|e| name_quote(e, &self.headers))?
             {
-                return Ok(None);
+                return Ok(false);
             }
             if self.record.line == 1 {
                 if self.record.len() != self.headers.len() {
@@ -313,30 +323,8 @@ impl TextRows {
                 headers: &self.headers,
                 encoding: self.encoding,
             };
-            let mut row = Row::default();
-            builder.text_row(self.record.line, self.record.iter(), &mut row);
-            return Ok(Some(row));
-        }
-    }
-}
-
-impl Iterator for TextRows {
-    type Item = Result<Row, Refusal>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if let Some(e) = self.pending.take() {
-            self.failed = true;
-            return Some(Err(e));
-        }
-        if self.failed {
-            return None;
-        }
-        match self.next_row() {
-            Ok(row) => row.map(Ok),
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
-            }
+            builder.text_row(&self.record, row);
+            return Ok(true);
         }
     }
 }

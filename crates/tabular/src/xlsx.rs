@@ -86,7 +86,10 @@ impl Summary {
             self.headers = Some(headers);
             return Ok(true);
         };
-        for (column, _) in cells {
+        for (column, value) in cells {
+            if is_blank(value) {
+                continue;
+            }
             if *column >= self.has_value.len() {
                 self.has_value.resize(column + 1, false);
             }

@@ -333,6 +333,18 @@ fn header_rules() {
                 3: "3" "" "4" "" """#,
             ),
             (
+                "an invalid byte in a header shows as U+FFFD, so the column can be named",
+                [
+                    &b"Nam\xE9,email\n"[..],
+                    "Zoë,z@x.io\nJosé,j@x.io\n".as_bytes(),
+                ]
+                .concat(),
+                r#"UTF-8 , records=2 blank=0
+                columns: Nam� | email
+                2: "Zoë" "z@x.io"
+                3: "José" "j@x.io""#,
+            ),
+            (
                 "header cells keep inner control characters, lose outer whitespace",
                 t("\"\t\n\x0B\x0C\r start \t\n end \x0B\",b\nx,y\n"),
                 r#"UTF-8 , records=1 blank=0

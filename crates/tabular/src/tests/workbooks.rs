@@ -276,7 +276,7 @@ fn layout_rules() {
                             header(&[" Name ", "Email"]),
                             row(&[s("A2", "Ann"), s("D2", "note")]),
                             row(&[s("A5", " "), s("B5", "")]),
-                            row(&[s("B6", "b@x.io")]),
+                            row(&[s("B6", "b@x.io"), s("F6", " ")]),
                         ],
                     )
                     .build(),

@@ -3,14 +3,14 @@
 //!
 //! libphonenumber is the oracle. Its metadata comes from the `phonenumber` crate (metadata
 //! 9.0.33, the oracle's version), but the parsing and validation steps are our own port of
-//! libphonenumber's ([`number`]), because the crate's differ on real numbers (valid Russian
+//! libphonenumber's (`number`), because the crate's differ on real numbers (valid Russian
 //! toll-free numbers, invalid Chinese ones; the list is in `number`'s doc). Before those steps,
 //! the cell is read by SPEC §5.10's rules, which are stricter than libphonenumber's on letters
 //! and looser on `00`: letters (vanity numbers) and spreadsheet scientific notation are
 //! refused with a warning, never guessed at.
 //!
-//! Cost: the common North American cell takes a proven-equal table lookup ([`nanp`]); the rest
-//! run libphonenumber's steps over patterns compiled once ([`metadata`]). Nothing here locks,
+//! Cost: the common North American cell takes a proven-equal table lookup (`nanp`); the rest
+//! run libphonenumber's steps over patterns compiled once (`metadata`). Nothing here locks,
 //! so readers scale across threads. This module does no I/O and never decides what happens to
 //! the row: it returns the value or the message, and the caller adds the field key.
 

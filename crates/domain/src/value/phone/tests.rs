@@ -404,6 +404,40 @@ fn messy_inputs_agree_with_libphonenumber_except_where_5_10_decides() {
     assert!(fast_agrees(&inputs) > 0);
 }
 
+/// 3,000 generated cells with libphonenumber's answers (see the file's header): mutated example
+/// numbers of every region read in random regions, and NANP cells in common layouts.
+#[test]
+fn generated_cells_agree_with_libphonenumber() {
+    let data = include_str!("libphonenumber_differential.tsv");
+    let mut inputs = Vec::new();
+    let mut failures = Vec::new();
+    for line in data.lines().filter(|l| !l.starts_with('#')) {
+        let cells: Vec<&str> = line.split('\t').collect();
+        let [region, input, e164, valid] = cells[..] else {
+            panic!("{line:?}")
+        };
+        let expected = (
+            Some(e164.to_string()).filter(|e| !e.is_empty()),
+            valid == "true",
+        );
+        let got = outcome(input, region);
+        if got != expected {
+            failures.push(format!(
+                "{region} {input:?}: got {got:?}, libphonenumber {expected:?}"
+            ));
+        }
+        inputs.push((input.to_string(), region.to_string()));
+    }
+    assert_eq!(inputs.len(), 3000);
+    assert!(
+        failures.is_empty(),
+        "{} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(fast_agrees(&inputs) > 100);
+}
+
 // ---- The fast path -------------------------------------------------------------------------
 
 #[test]
