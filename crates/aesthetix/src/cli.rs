@@ -56,6 +56,17 @@ enum Command {
         #[command(subcommand)]
         command: FieldCommand,
     },
+    /// Import records from a CSV or XLSX file.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// Import contacts (SPEC §6): create, update or skip one contact per row.
+    Contacts(crate::import_cmd::ImportContactsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -192,12 +203,19 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             )
             .await
         }
+        Command::Import {
+            command: ImportCommand::Contacts(import),
+        } => {
+            let code = crate::import_cmd::import_contacts(&store, import).await;
+            store.close().await;
+            return code;
+        }
     };
     store.close().await;
     result.map(|()| ExitCode::SUCCESS)
 }
 
-async fn location_by_name(store: &Store, name: &str) -> anyhow::Result<store::Location> {
+pub(crate) async fn location_by_name(store: &Store, name: &str) -> anyhow::Result<store::Location> {
     match store.location_by_name(name).await {
         Ok(l) => Ok(l),
         Err(e) if e.is_not_found() => {

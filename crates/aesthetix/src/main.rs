@@ -3,6 +3,7 @@
 //! clap's (status 2).
 
 mod cli;
+mod import_cmd;
 
 use std::process::ExitCode;
 

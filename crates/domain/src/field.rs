@@ -46,7 +46,12 @@ pub struct StandardField {
 }
 
 const fn f(key: &'static str, label: &'static str, kind: FieldKind) -> StandardField {
-    StandardField { key, label, kind, options: &[] }
+    StandardField {
+        key,
+        label,
+        kind,
+        options: &[],
+    }
 }
 
 /// The standard contact fields in SPEC §3's table order (exports without a column choice
@@ -58,8 +63,16 @@ pub const STANDARD_CONTACT_FIELDS: &[StandardField] = &[
     f("email", "Email", FieldKind::Email),
     f("phone", "Phone", FieldKind::Phone),
     f("phone_extension", "Phone Extension", FieldKind::Text),
-    f("additional_emails", "Additional Emails", FieldKind::EmailList),
-    f("additional_phones", "Additional Phone Numbers", FieldKind::PhoneList),
+    f(
+        "additional_emails",
+        "Additional Emails",
+        FieldKind::EmailList,
+    ),
+    f(
+        "additional_phones",
+        "Additional Phone Numbers",
+        FieldKind::PhoneList,
+    ),
     f("company_name", "Company Name", FieldKind::Text),
     StandardField {
         key: "contact_type",

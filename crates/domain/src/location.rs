@@ -105,7 +105,8 @@ pub fn check_time_zone(name: &str) -> Result<(), String> {
         Ok(tz) if tz.iana_name() == Some(name) => Ok(()),
         Ok(tz) => Err(format!(
             "“{name}” is not written exactly as the time zone database names it; use “{}”.",
-            tz.iana_name().unwrap_or("an IANA name such as America/New_York")
+            tz.iana_name()
+                .unwrap_or("an IANA name such as America/New_York")
         )),
         Err(_) => Err(format!(
             "“{name}” is not a time zone name. Use an IANA name such as America/New_York or Europe/London."

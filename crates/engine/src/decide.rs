@@ -151,8 +151,16 @@ pub struct ChunkPlan {
 }
 
 /// Fields a blank never changes, whatever the options (SPEC §6.5).
-const NEVER_CLEARED: &[&str] =
-    &["email", "phone", "dnd_sms", "dnd_email", "dnd_calls", "dnd_voicemail", "status", "contact_type"];
+const NEVER_CLEARED: &[&str] = &[
+    "email",
+    "phone",
+    "dnd_sms",
+    "dnd_email",
+    "dnd_calls",
+    "dnd_voicemail",
+    "status",
+    "contact_type",
+];
 
 const DND_CHANNELS: [&str; 4] = ["dnd_sms", "dnd_email", "dnd_calls", "dnd_voicemail"];
 
@@ -216,8 +224,17 @@ fn naming(code: &'static str, who: String) -> Message {
 }
 
 /// Decides every line of a chunk, in file order (see the module docs).
-pub fn plan_chunk(inputs: Vec<ContactInput>, snapshot: Vec<Existing>, opts: &MatchOptions) -> ChunkPlan {
-    let mut w = Working { contacts: Vec::new(), by_id: HashMap::new(), by_email: HashMap::new(), by_phone: HashMap::new() };
+pub fn plan_chunk(
+    inputs: Vec<ContactInput>,
+    snapshot: Vec<Existing>,
+    opts: &MatchOptions,
+) -> ChunkPlan {
+    let mut w = Working {
+        contacts: Vec::new(),
+        by_id: HashMap::new(),
+        by_email: HashMap::new(),
+        by_phone: HashMap::new(),
+    };
     for e in snapshot {
         let i = w.contacts.len();
         w.contacts.push(Planned {
@@ -237,10 +254,19 @@ pub fn plan_chunk(inputs: Vec<ContactInput>, snapshot: Vec<Existing>, opts: &Mat
     for input in inputs {
         lines.push(plan_line(&mut w, input, opts));
     }
-    ChunkPlan { contacts: w.contacts, lines }
+    ChunkPlan {
+        contacts: w.contacts,
+        lines,
+    }
 }
 
-fn result(input: &ContactInput, action: Action, contact: Option<usize>, primary: Option<String>, messages: Vec<Message>) -> LineResult {
+fn result(
+    input: &ContactInput,
+    action: Action,
+    contact: Option<usize>,
+    primary: Option<String>,
+    messages: Vec<Message>,
+) -> LineResult {
     let status = if messages.iter().any(|m| m.level == Level::Error) {
         LineStatus::Error
     } else if messages.is_empty() {
@@ -248,7 +274,14 @@ fn result(input: &ContactInput, action: Action, contact: Option<usize>, primary:
     } else {
         LineStatus::Warning
     };
-    LineResult { line: input.line, status, action, contact, primary, messages }
+    LineResult {
+        line: input.line,
+        status,
+        action,
+        contact,
+        primary,
+        messages,
+    }
 }
 
 fn plan_line(w: &mut Working, mut input: ContactInput, opts: &MatchOptions) -> LineResult {
@@ -263,17 +296,31 @@ fn plan_line(w: &mut Working, mut input: ContactInput, opts: &MatchOptions) -> L
 
     let mut matched: Option<(usize, Via)> = None;
     if let Some(raw_id) = input.contact_id.clone() {
-        match raw_id.parse::<i64>().ok().and_then(|id| w.by_id.get(&id).copied()) {
+        match raw_id
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| w.by_id.get(&id).copied())
+        {
             Some(i) => matched = Some((i, Via::Id)),
             None => {
-                msgs.push(Message::from_code(code::CONTACT_UNKNOWN_ID).field("contact_id").value(raw_id));
+                msgs.push(
+                    Message::from_code(code::CONTACT_UNKNOWN_ID)
+                        .field("contact_id")
+                        .value(raw_id),
+                );
                 return result(&input, Action::None, None, input.primary(), msgs);
             }
         }
     } else {
         let (first, second) = match opts.match_order {
-            MatchOrder::EmailFirst => ((lookup_email(w), Via::Email, "email"), (lookup_phone(w), Via::Phone, "phone")),
-            MatchOrder::PhoneFirst => ((lookup_phone(w), Via::Phone, "phone"), (lookup_email(w), Via::Email, "email")),
+            MatchOrder::EmailFirst => (
+                (lookup_email(w), Via::Email, "email"),
+                (lookup_phone(w), Via::Phone, "phone"),
+            ),
+            MatchOrder::PhoneFirst => (
+                (lookup_phone(w), Via::Phone, "phone"),
+                (lookup_email(w), Via::Email, "email"),
+            ),
         };
         if let Some(i) = first.0 {
             matched = Some((i, first.1));
@@ -286,7 +333,10 @@ fn plan_line(w: &mut Working, mut input: ContactInput, opts: &MatchOptions) -> L
                 // Two people, one phone (or email): a different person; the shared value is
                 // not applied (SPEC §6.4).
                 drop_identifier(&mut input, second.2);
-                msgs.push(naming(code::MATCH_SECOND_IDENTIFIER_OTHER_PERSON, w.describe(i)).field(second.2));
+                msgs.push(
+                    naming(code::MATCH_SECOND_IDENTIFIER_OTHER_PERSON, w.describe(i))
+                        .field(second.2),
+                );
             }
         }
     }
@@ -296,7 +346,10 @@ fn plan_line(w: &mut Working, mut input: ContactInput, opts: &MatchOptions) -> L
             msgs.push(Message::from_code(code::MATCH_NO_EXISTING));
             return result(&input, Action::Skipped, None, input.primary(), msgs);
         }
-        if opts.require_unique_identifier && input.value("email").is_none() && input.value("phone").is_none() {
+        if opts.require_unique_identifier
+            && input.value("email").is_none()
+            && input.value("phone").is_none()
+        {
             msgs.push(Message::from_code(code::ROW_UNIQUE_IDENTIFIER_REQUIRED));
             return result(&input, Action::None, None, input.primary(), msgs);
         }
@@ -357,7 +410,8 @@ fn create(w: &mut Working, input: &ContactInput) -> usize {
         }
     }
     let emails: Vec<String> = dedupe_list(&[], &input.additional_emails, values.get("email"), true);
-    let phones: Vec<String> = dedupe_list(&[], &input.additional_phones, values.get("phone"), false);
+    let phones: Vec<String> =
+        dedupe_list(&[], &input.additional_phones, values.get("phone"), false);
     let i = w.contacts.len();
     w.contacts.push(Planned {
         id: None,
@@ -380,16 +434,37 @@ fn create(w: &mut Working, input: &ContactInput) -> usize {
 }
 
 /// The values of `incoming` not already in `existing` (nor equal to the primary), in order.
-fn dedupe_list(existing: &[String], incoming: &[String], primary: Option<&String>, emails: bool) -> Vec<String> {
-    let key = |s: &str| if emails { email_match_key(s) } else { s.to_string() };
+fn dedupe_list(
+    existing: &[String],
+    incoming: &[String],
+    primary: Option<&String>,
+    emails: bool,
+) -> Vec<String> {
+    let key = |s: &str| {
+        if emails {
+            email_match_key(s)
+        } else {
+            s.to_string()
+        }
+    };
     let mut seen: HashSet<String> = existing.iter().map(|s| key(s)).collect();
     if let Some(p) = primary {
         seen.insert(key(p));
     }
-    incoming.iter().filter(|v| seen.insert(key(v))).cloned().collect()
+    incoming
+        .iter()
+        .filter(|v| seen.insert(key(v)))
+        .cloned()
+        .collect()
 }
 
-fn update(w: &mut Working, i: usize, input: &ContactInput, opts: &MatchOptions, msgs: &mut Vec<Message>) {
+fn update(
+    w: &mut Working,
+    i: usize,
+    input: &ContactInput,
+    opts: &MatchOptions,
+    msgs: &mut Vec<Message>,
+) {
     w.unindex(i);
     let c = &mut w.contacts[i];
     if !c.touched {
@@ -409,14 +484,24 @@ fn update(w: &mut Working, i: usize, input: &ContactInput, opts: &MatchOptions, 
                 if opts.fill_only.contains(k) && c.values.contains_key(k) {
                     continue;
                 }
-                if k == "contact_type" && v == "Lead" && c.values.get(k).map(String::as_str) == Some("Patient") {
-                    msgs.push(Message::from_code(code::CONTACT_TYPE_NO_DOWNGRADE).field("contact_type").value(v.clone()));
+                if k == "contact_type"
+                    && v == "Lead"
+                    && c.values.get(k).map(String::as_str) == Some("Patient")
+                {
+                    msgs.push(
+                        Message::from_code(code::CONTACT_TYPE_NO_DOWNGRADE)
+                            .field("contact_type")
+                            .value(v.clone()),
+                    );
                     continue;
                 }
                 c.values.insert(k.clone(), v.clone());
             }
             None => {
-                if NEVER_CLEARED.contains(&k.as_str()) || opts.no_update_empty || opts.fill_only.contains(k) {
+                if NEVER_CLEARED.contains(&k.as_str())
+                    || opts.no_update_empty
+                    || opts.fill_only.contains(k)
+                {
                     continue;
                 }
                 c.values.remove(k);
@@ -424,7 +509,9 @@ fn update(w: &mut Working, i: usize, input: &ContactInput, opts: &MatchOptions, 
         }
     }
     // A new number without an extension does not keep the old number's extension.
-    if c.values.get("phone") != phone_before.as_ref() && !input.values.contains_key("phone_extension") {
+    if c.values.get("phone") != phone_before.as_ref()
+        && !input.values.contains_key("phone_extension")
+    {
         c.values.remove("phone_extension");
     }
     for tag in &input.tags {
@@ -433,10 +520,20 @@ fn update(w: &mut Working, i: usize, input: &ContactInput, opts: &MatchOptions, 
             c.new_tags.push(tag.clone());
         }
     }
-    let emails = dedupe_list(&c.additional_emails, &input.additional_emails, c.values.get("email"), true);
+    let emails = dedupe_list(
+        &c.additional_emails,
+        &input.additional_emails,
+        c.values.get("email"),
+        true,
+    );
     c.additional_emails.extend(emails.iter().cloned());
     c.new_emails.extend(emails);
-    let phones = dedupe_list(&c.additional_phones, &input.additional_phones, c.values.get("phone"), false);
+    let phones = dedupe_list(
+        &c.additional_phones,
+        &input.additional_phones,
+        c.values.get("phone"),
+        false,
+    );
     c.additional_phones.extend(phones.iter().cloned());
     c.new_phones.extend(phones);
     if let Some(n) = &input.note {

@@ -10,6 +10,8 @@ pub mod decide;
 pub mod mapping;
 pub mod record;
 
-pub use decide::{Action, ChunkPlan, Existing, LineResult, LineStatus, MatchOptions, Mode, Planned, plan_chunk};
+pub use decide::{
+    Action, ChunkPlan, Existing, LineResult, LineStatus, MatchOptions, Mode, Planned, plan_chunk,
+};
 pub use mapping::{ColumnUse, MappingError, Target, map_columns, normalise_header, parse_map_arg};
 pub use record::{ContactInput, RowContext, primary_of, read_row};

@@ -47,12 +47,33 @@ pub enum ColumnUse {
 pub const SYNONYMS: &[(&str, &[&str])] = &[
     ("first_name", &["First", "Firstname", "Given Name"]),
     ("last_name", &["Last", "Lastname", "Surname", "Family Name"]),
-    ("email", &["E-mail", "Email Address", "E-mail Address", "Mail"]),
+    (
+        "email",
+        &["E-mail", "Email Address", "E-mail Address", "Mail"],
+    ),
     (
         "phone",
-        &["Phone Number", "Mobile", "Mobile Phone", "Mobile Number", "Cell", "Cell Phone", "Telephone", "Tel"],
+        &[
+            "Phone Number",
+            "Mobile",
+            "Mobile Phone",
+            "Mobile Number",
+            "Cell",
+            "Cell Phone",
+            "Telephone",
+            "Tel",
+        ],
     ),
-    ("company_name", &["Company", "Business", "Business Name", "Organization", "Organisation"]),
+    (
+        "company_name",
+        &[
+            "Company",
+            "Business",
+            "Business Name",
+            "Organization",
+            "Organisation",
+        ],
+    ),
     ("contact_type", &["Type", "Contact Type"]),
     ("source", &["Source", "Lead Source", "Contact Source"]),
     ("owner", &["Owner", "Assigned To"]),
@@ -65,15 +86,28 @@ pub const SYNONYMS: &[(&str, &[&str])] = &[
     ("tags", &["Tag"]),
     ("note", &["Notes"]),
     ("additional_emails", &["Other Emails", "Secondary Email"]),
-    ("additional_phones", &["Additional Phones", "Other Phones", "Secondary Phone"]),
+    (
+        "additional_phones",
+        &["Additional Phones", "Other Phones", "Secondary Phone"],
+    ),
 ];
 
 /// The columns an error log adds (SPEC §9.3); the importer ignores them by name.
-pub const ERROR_LOG_COLUMNS: &[&str] = &["Import Line", "Import Status", "Error Code", "Import Error", "How to Fix"];
+pub const ERROR_LOG_COLUMNS: &[&str] = &[
+    "Import Line",
+    "Import Status",
+    "Error Code",
+    "Import Error",
+    "How to Fix",
+];
 
 /// A header with case, spaces and punctuation ignored.
 pub fn normalise_header(header: &str) -> String {
-    header.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// A mapping problem that stops the import before any row is read.
@@ -85,15 +119,29 @@ pub enum MappingError {
     UnknownField { header: String, key: String },
     #[error("--map '{0}' must look like 'Header=field_key' (or 'Header=' to leave the column out)")]
     Malformed(String),
-    #[error("the field {label} is mapped by two columns, '{first}' and '{second}'; map it from one column only")]
-    FieldTwice { label: String, first: String, second: String },
-    #[error("the column '{header}' is mapped to {label}, a {kind} field; files and signatures cannot be imported")]
-    NotImportable { header: String, label: String, kind: &'static str },
+    #[error(
+        "the field {label} is mapped by two columns, '{first}' and '{second}'; map it from one column only"
+    )]
+    FieldTwice {
+        label: String,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "the column '{header}' is mapped to {label}, a {kind} field; files and signatures cannot be imported"
+    )]
+    NotImportable {
+        header: String,
+        label: String,
+        kind: &'static str,
+    },
     #[error(
         "these columns match no field: {0}. Map them with --map 'Header=field_key', or add --skip-unmapped to leave them out"
     )]
     Unmatched(String),
-    #[error("no column of the file matches a field; check that the first row holds the headers (e.g. First Name, Email, Phone)")]
+    #[error(
+        "no column of the file matches a field; check that the first row holds the headers (e.g. First Name, Email, Phone)"
+    )]
     NothingMapped,
 }
 
@@ -110,7 +158,10 @@ pub fn map_columns(
     let mut index: HashMap<String, Target> = HashMap::new();
     // Inserted in reverse priority so that the earlier kinds win: synonyms, custom, standard.
     for (key, names) in SYNONYMS {
-        let f = STANDARD_CONTACT_FIELDS.iter().find(|f| f.key == *key).expect("synonyms name standard fields");
+        let f = STANDARD_CONTACT_FIELDS
+            .iter()
+            .find(|f| f.key == *key)
+            .expect("synonyms name standard fields");
         for n in *names {
             index.insert(normalise_header(n), Target::standard(f));
         }
@@ -123,7 +174,10 @@ pub fn map_columns(
         index.insert(normalise_header(f.label), Target::standard(f));
         index.insert(normalise_header(f.key), Target::standard(f));
     }
-    let error_log: Vec<String> = ERROR_LOG_COLUMNS.iter().map(|h| normalise_header(h)).collect();
+    let error_log: Vec<String> = ERROR_LOG_COLUMNS
+        .iter()
+        .map(|h| normalise_header(h))
+        .collect();
 
     let mut uses: Vec<ColumnUse> = Vec::with_capacity(headers.len());
     let mut taken: HashMap<String, usize> = HashMap::new();
@@ -148,7 +202,11 @@ pub fn map_columns(
         let col = headers
             .iter()
             .position(|h| h == header)
-            .or_else(|| headers.iter().position(|h| normalise_header(h) == normalise_header(header)))
+            .or_else(|| {
+                headers
+                    .iter()
+                    .position(|h| normalise_header(h) == normalise_header(header))
+            })
             .ok_or_else(|| MappingError::UnknownColumn(header.clone(), headers.join(", ")))?;
         if let ColumnUse::Field(old) = &uses[col] {
             taken.remove(&old.key);
@@ -161,7 +219,10 @@ pub fn map_columns(
                     .find(|f| f.key == key)
                     .map(Target::standard)
                     .or_else(|| custom.iter().find(|c| &c.key == key).cloned())
-                    .ok_or_else(|| MappingError::UnknownField { header: header.clone(), key: key.clone() })?;
+                    .ok_or_else(|| MappingError::UnknownField {
+                        header: header.clone(),
+                        key: key.clone(),
+                    })?;
                 if let Some(&other) = taken.get(&target.key) {
                     if overrides.iter().any(|(h, _)| h == &headers[other]) {
                         return Err(MappingError::FieldTwice {
@@ -186,7 +247,11 @@ pub fn map_columns(
             return Err(MappingError::NotImportable {
                 header: headers[i].clone(),
                 label: t.label.clone(),
-                kind: if t.kind == FieldKind::FileUpload { "file upload" } else { "signature" },
+                kind: if t.kind == FieldKind::FileUpload {
+                    "file upload"
+                } else {
+                    "signature"
+                },
             });
         }
     }
@@ -194,7 +259,13 @@ pub fn map_columns(
         .iter()
         .enumerate()
         .filter(|(_, u)| **u == ColumnUse::Unmatched)
-        .map(|(i, _)| if headers[i].is_empty() { format!("(blank header, column {})", i + 1) } else { format!("'{}'", headers[i]) })
+        .map(|(i, _)| {
+            if headers[i].is_empty() {
+                format!("(blank header, column {})", i + 1)
+            } else {
+                format!("'{}'", headers[i])
+            }
+        })
         .collect();
     if !uses.iter().any(|u| matches!(u, ColumnUse::Field(_))) {
         return Err(MappingError::NothingMapped);
@@ -207,11 +278,16 @@ pub fn map_columns(
 
 /// Parses one `--map` argument: `Header=field_key`, or `Header=` to unmap.
 pub fn parse_map_arg(arg: &str) -> Result<(String, Option<String>), MappingError> {
-    let (header, key) = arg.rsplit_once('=').ok_or_else(|| MappingError::Malformed(arg.to_string()))?;
+    let (header, key) = arg
+        .rsplit_once('=')
+        .ok_or_else(|| MappingError::Malformed(arg.to_string()))?;
     let header = header.trim();
     if header.is_empty() {
         return Err(MappingError::Malformed(arg.to_string()));
     }
     let key = key.trim();
-    Ok((header.to_string(), (!key.is_empty()).then(|| key.to_string())))
+    Ok((
+        header.to_string(),
+        (!key.is_empty()).then(|| key.to_string()),
+    ))
 }

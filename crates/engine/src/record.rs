@@ -39,13 +39,19 @@ impl ContactInput {
     }
 
     pub fn has_error(&self) -> bool {
-        self.messages.iter().any(|m| m.level == domain::message::Level::Error)
+        self.messages
+            .iter()
+            .any(|m| m.level == domain::message::Level::Error)
     }
 }
 
 /// Full name, else email, else phone, from a field lookup.
 pub fn primary_of(get: impl Fn(&str) -> Option<String>) -> Option<String> {
-    let name = [get("first_name"), get("last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let name = [get("first_name"), get("last_name")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
     if !name.trim().is_empty() {
         return Some(name);
     }
@@ -67,7 +73,10 @@ pub struct RowContext {
 
 /// Reads one row. `cells` has one entry per column of `uses`.
 pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContext) -> ContactInput {
-    let mut input = ContactInput { line, ..ContactInput::default() };
+    let mut input = ContactInput {
+        line,
+        ..ContactInput::default()
+    };
     // The row's Country decides the region of its phones (SPEC §5.10), so read it first.
     let mut region = Region::new(ctx.read.country.as_str()).unwrap_or(Region::US);
     for (cell, u) in cells.iter().zip(uses) {
@@ -85,13 +94,19 @@ pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContex
         read_cell(&mut input, t, raw, region, ctx);
     }
     for tag in &ctx.tags_for_all {
-        if !input.tags.iter().any(|t| value::tag_key(t) == value::tag_key(tag)) {
+        if !input
+            .tags
+            .iter()
+            .any(|t| value::tag_key(t) == value::tag_key(tag))
+        {
             input.tags.push(tag.clone());
         }
     }
     let has = |k: &str| input.value(k).is_some();
     if !has("first_name") && !has("email") && !has("phone") {
-        input.messages.push(Message::from_code(code::ROW_NO_IDENTIFIER));
+        input
+            .messages
+            .push(Message::from_code(code::ROW_NO_IDENTIFIER));
     }
     input
 }
@@ -137,7 +152,11 @@ fn read_cell(input: &mut ContactInput, t: &Target, raw: &str, region: Region, ct
     let key = t.key.as_str();
     // A value the user mapped to an option (`--map-value`) reads as that option.
     let mapped;
-    let raw = match ctx.value_map.get(key).and_then(|m| m.get(&value::trim(raw).to_lowercase())) {
+    let raw = match ctx
+        .value_map
+        .get(key)
+        .and_then(|m| m.get(&value::trim(raw).to_lowercase()))
+    {
         Some(option) => {
             mapped = option.clone();
             mapped.as_str()
@@ -194,7 +213,9 @@ fn read_cell(input: &mut ContactInput, t: &Target, raw: &str, region: Region, ct
                 match &o {
                     Outcome::Value(p) => {
                         if let Some(ext) = p.extension() {
-                            input.values.insert("phone_extension".into(), Some(ext.to_string()));
+                            input
+                                .values
+                                .insert("phone_extension".into(), Some(ext.to_string()));
                         }
                     }
                     Outcome::Blank => {}
@@ -240,13 +261,21 @@ fn read_cell(input: &mut ContactInput, t: &Target, raw: &str, region: Region, ct
             }) {
                 input.values.insert(key.to_string(), Some(id.to_string()));
             } else {
-                input.messages.push(Message::from_code(code::OWNER_UNKNOWN).field(key.to_string()).value(v));
+                input.messages.push(
+                    Message::from_code(code::OWNER_UNKNOWN)
+                        .field(key.to_string())
+                        .value(v),
+                );
             }
         }
         FieldKind::Tags => {
             if let Outcome::Value(tags) = keep(input, t, value::read_tags(raw)) {
                 for tag in tags {
-                    if !input.tags.iter().any(|x| value::tag_key(x) == value::tag_key(&tag)) {
+                    if !input
+                        .tags
+                        .iter()
+                        .any(|x| value::tag_key(x) == value::tag_key(&tag))
+                    {
                         input.tags.push(tag);
                     }
                 }

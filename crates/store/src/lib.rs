@@ -13,6 +13,8 @@
 mod contacts;
 mod error;
 mod fields;
+mod import;
+mod jobs;
 mod locations;
 mod migrate;
 mod users;
@@ -31,6 +33,8 @@ use sqlx::{PgPool, SqlitePool};
 pub use contacts::{ContactPage, ContactSummary, NewContact};
 pub use error::StoreError;
 pub use fields::{CustomField, NewCustomField};
+pub use import::{ChunkWrite, ContactWrite, LineWrite, RecordRef, StoredContact, Totals};
+pub use jobs::{Job, NewJob};
 pub use locations::Location;
 pub use users::{Membership, SessionInfo, User};
 

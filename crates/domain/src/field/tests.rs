@@ -5,8 +5,14 @@ fn every_custom_type_token_round_trips() {
     for t in CustomFieldType::ALL {
         assert_eq!(t.token().parse::<CustomFieldType>(), Ok(t));
     }
-    let err = "dropdown".parse::<CustomFieldType>().unwrap_err().to_string();
-    assert!(err.contains("single_option") && err.contains("dropdown"), "{err}");
+    let err = "dropdown"
+        .parse::<CustomFieldType>()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("single_option") && err.contains("dropdown"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,0 +1,228 @@
+//! `aesthetix import contacts`: the CLI front end of the one import engine.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use engine::{Mode, parse_map_arg};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use jobs::{ImportError, ImportRequest, ReportLine};
+use store::Store;
+
+#[derive(Args, Debug)]
+pub struct ImportContactsArgs {
+    /// The CSV, TSV, TXT or XLSX file.
+    file: PathBuf,
+    #[arg(long)]
+    location: String,
+    /// create (default: nothing existing changes), upsert (update matches, create the rest),
+    /// update (update matches only).
+    #[arg(long, default_value = "create", value_parser = ["create", "upsert", "update"])]
+    mode: String,
+    /// Map a column: 'Header=field_key'; 'Header=' leaves an auto-mapped column out.
+    #[arg(long = "map", value_name = "HEADER=FIELD")]
+    map: Vec<String>,
+    /// Don't import data in unmatched columns.
+    #[arg(long)]
+    skip_unmapped: bool,
+    /// The sheet to read from a workbook with several.
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Map a file value of an option field to an option: 'field_key:File value=Option'.
+    #[arg(long = "map-value", value_name = "KEY:VALUE=OPTION")]
+    map_value: Vec<String>,
+    /// Write this column only where the contact's field is blank.
+    #[arg(long = "fill-only", value_name = "COLUMN")]
+    fill_only: Vec<String>,
+    /// A tag added to every imported contact (one tag, as given); repeat for more.
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// Blanks leave existing values alone instead of clearing them.
+    #[arg(long)]
+    no_update_empty: bool,
+    /// Skip rows matched through their phone to a contact that existed before the import.
+    #[arg(long)]
+    skip_existing_phone: bool,
+    /// Read, map, parse and match against current data; report what would happen; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the JSON report of every line to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+fn parse_map_value(arg: &str) -> anyhow::Result<(String, String, String)> {
+    let usage = || format!("--map-value '{arg}' must look like 'field_key:File value=Option'");
+    let (key, rest) = arg.split_once(':').with_context(usage)?;
+    let (from, to) = rest.rsplit_once('=').with_context(usage)?;
+    if key.trim().is_empty() || from.trim().is_empty() || to.trim().is_empty() {
+        bail!(usage());
+    }
+    Ok((
+        key.trim().to_string(),
+        from.trim().to_string(),
+        to.trim().to_string(),
+    ))
+}
+
+/// Runs the command; exit status per SPEC §13.1 (0 done, 1 could not run, 3 stopped early).
+pub async fn import_contacts(store: &Store, args: ImportContactsArgs) -> anyhow::Result<ExitCode> {
+    let location = crate::cli::location_by_name(store, &args.location).await?;
+    let mode: Mode = args.mode.parse().map_err(anyhow::Error::msg)?;
+    let map = args
+        .map
+        .iter()
+        .map(|m| parse_map_arg(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let map_values = args
+        .map_value
+        .iter()
+        .map(|m| parse_map_value(m))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if !args.file.is_file() {
+        bail!("there is no file at {}", args.file.display());
+    }
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(
+            jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
+        )
+        .date();
+    let request = ImportRequest {
+        location: Some(location.clone()),
+        file_name: args
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        file: args.file.clone(),
+        name: None,
+        sheet: args.sheet.clone(),
+        max_file_bytes: None,
+        mode,
+        map,
+        skip_unmapped: args.skip_unmapped,
+        map_values,
+        fill_only: args.fill_only.clone(),
+        tags: args
+            .tags
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        no_update_empty: args.no_update_empty,
+        skip_existing_phone: args.skip_existing_phone,
+        dry_run: args.dry_run,
+        created_by: None,
+    };
+    let prepared = jobs::prepare(store, request, today).await.map_err(plain)?;
+
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(
+            Some(prepared.info.records + prepared.info.blank_rows),
+            ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} importing [{bar:40}] {pos}/{len} rows ({eta} left)",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    // The report's lines are written as they come, so memory stays flat however long the file.
+    let mut report_out = match &args.report {
+        Some(path) => {
+            let tmp = path.with_extension("json.partial");
+            let f = std::fs::File::create(&tmp)
+                .with_context(|| format!("could not write the report {}", path.display()))?;
+            let mut w = BufWriter::new(f);
+            w.write_all(b"{\"lines\": [")?;
+            Some((w, tmp, path.clone()))
+        }
+        None => None,
+    };
+    let mut first = true;
+    let mut write_error: Option<std::io::Error> = None;
+    let sink = |line: ReportLine| {
+        if let Some((w, _, _)) = report_out.as_mut() {
+            let sep: &[u8] = if first { b"\n" } else { b",\n" };
+            first = false;
+            let res = w
+                .write_all(sep)
+                .and_then(|_| serde_json::to_writer(&mut *w, &line).map_err(std::io::Error::other));
+            if let Err(e) = res {
+                write_error.get_or_insert(e);
+            }
+        }
+    };
+    let outcome = jobs::run_import(store, &prepared, sink, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await;
+    bar.finish_and_clear();
+    let report = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: the import stopped before the end: {}", plain(e));
+            return Ok(ExitCode::from(3));
+        }
+    };
+    if let Some(e) = write_error {
+        bail!("could not write the report: {e}");
+    }
+    if let Some((mut w, tmp, path)) = report_out {
+        let rest = serde_json::to_string(&report)?;
+        // `rest` is `{"job_id":…}`: append its members after the lines.
+        write!(w, "\n], {}", &rest[1..])?;
+        w.flush()?;
+        drop(w);
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("could not write the report {}", path.display()))?;
+    }
+
+    let t = report.totals;
+    let what = if args.dry_run {
+        "Dry run (nothing written)"
+    } else {
+        "Imported"
+    };
+    let verbs = if args.dry_run {
+        ("would create", "would update", "would skip")
+    } else {
+        ("created", "updated", "skipped")
+    };
+    println!(
+        "{what}: {} rows — {} {}, {} {}, {} {}, {} errors, {} with warnings, {} blank{}",
+        t.rows,
+        t.created,
+        verbs.0,
+        t.updated,
+        verbs.1,
+        t.skipped,
+        verbs.2,
+        t.errors,
+        t.warnings,
+        t.blank,
+        report
+            .job_id
+            .map(|j| format!(" (job {j})"))
+            .unwrap_or_default()
+    );
+    println!("File encoding: {}", report.encoding);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An import error as one sentence for a person.
+fn plain(e: ImportError) -> anyhow::Error {
+    match e {
+        ImportError::Store(s) => anyhow::anyhow!("the database failed: {s}"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}

@@ -1,0 +1,635 @@
+//! Importing contacts: prepare (read the file's header, refuse a bad file, map the columns)
+//! then run (stream the rows in chunks: read → look up → decide → write one transaction).
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use domain::message::{Level, Message};
+use domain::value::{ReadContext, email_match_key};
+use domain::{MatchOrder, ObjectKind};
+use engine::{
+    Action, ColumnUse, ContactInput, Existing, LineStatus, MappingError, MatchOptions, Mode,
+    RowContext, Target, map_columns, plan_chunk, read_row,
+};
+use serde::Serialize;
+use store::{
+    ChunkWrite, ContactWrite, LineWrite, Location, NewJob, RecordRef, Store, StoreError, Totals,
+    UserId,
+};
+use tabular::{FileInfo, ReadOptions, Refusal};
+
+/// Rows decided and written together. Large enough that a transaction's fixed cost is
+/// amortised, small enough that a crash loses little work and memory stays flat.
+pub const CHUNK_ROWS: usize = 1000;
+
+/// Everything an import is asked to do (SPEC §6.1, §13.1).
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    pub location: Option<Location>,
+    pub file: PathBuf,
+    /// The name the user knows the file by (shown in Bulk Actions).
+    pub file_name: String,
+    pub name: Option<String>,
+    pub sheet: Option<String>,
+    pub max_file_bytes: Option<u64>,
+    pub mode: Mode,
+    /// `--map 'Header=key'` / `'Header='`.
+    pub map: Vec<(String, Option<String>)>,
+    pub skip_unmapped: bool,
+    /// `--map-value 'key:File value=Option'`.
+    pub map_values: Vec<(String, String, String)>,
+    /// `--fill-only COLUMN` (column headers).
+    pub fill_only: Vec<String>,
+    pub tags: Vec<String>,
+    pub no_update_empty: bool,
+    pub skip_existing_phone: bool,
+    pub dry_run: bool,
+    pub created_by: Option<UserId>,
+}
+
+/// Why an import could not run at all (nothing was written).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    #[error("{0}")]
+    Mapping(#[from] MappingError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl ImportError {
+    /// A stable code for the API: the file refusal's own, or the kind of problem.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImportError::Refused(r) => r.code(),
+            ImportError::Mapping(_) => "mapping.invalid",
+            ImportError::Invalid(_) => "import.invalid",
+            ImportError::Store(_) => "database.error",
+        }
+    }
+}
+
+/// A file that was read and mapped, ready to run.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub request: ImportRequest,
+    pub location: Location,
+    pub info: FileInfo,
+    pub uses: Vec<ColumnUse>,
+    pub row_context: RowContext,
+    pub options: MatchOptions,
+}
+
+impl Prepared {
+    /// The headers of the file, in order.
+    pub fn headers(&self) -> Vec<String> {
+        self.info.columns.iter().map(|c| c.header.clone()).collect()
+    }
+}
+
+/// One message of a report line (SPEC §13.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportMessage {
+    pub level: Level,
+    pub code: &'static str,
+    pub field: Option<String>,
+    pub message: String,
+    pub resolution: String,
+}
+
+impl From<&Message> for ReportMessage {
+    fn from(m: &Message) -> Self {
+        ReportMessage {
+            level: m.level,
+            code: m.code,
+            field: m.field.as_ref().map(|f| f.to_string()),
+            message: m.message.clone(),
+            resolution: m.resolution.clone(),
+        }
+    }
+}
+
+/// One line of the report (SPEC §13.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportLine {
+    pub line: u64,
+    pub status: LineStatus,
+    pub action: Action,
+    pub record_id: Option<i64>,
+    pub primary: Option<String>,
+    pub messages: Vec<ReportMessage>,
+}
+
+/// The totals of SPEC §13.1.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReportTotals {
+    pub rows: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub errors: i64,
+    pub warnings: i64,
+    pub blank: i64,
+}
+
+impl From<Totals> for ReportTotals {
+    fn from(t: Totals) -> Self {
+        ReportTotals {
+            rows: t.created + t.updated + t.skipped + t.errors + t.blank,
+            created: t.created,
+            updated: t.updated,
+            skipped: t.skipped,
+            errors: t.errors,
+            warnings: t.warnings,
+            blank: t.blank,
+        }
+    }
+}
+
+/// What an import did (the report without its lines, which go to the line sink).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub job_id: Option<i64>,
+    pub status: &'static str,
+    pub encoding: &'static str,
+    pub totals: ReportTotals,
+}
+
+/// Reads the file's header, refuses a bad file and maps the columns. Nothing is written.
+pub async fn prepare(
+    store: &Store,
+    request: ImportRequest,
+    today: jiff::civil::Date,
+) -> Result<Prepared, ImportError> {
+    let location = request
+        .location
+        .clone()
+        .ok_or_else(|| ImportError::Invalid("no location given".into()))?;
+    let opts = ReadOptions {
+        sheet: request.sheet.clone(),
+        max_file_bytes: request
+            .max_file_bytes
+            .unwrap_or(tabular::DEFAULT_MAX_FILE_BYTES),
+        ..ReadOptions::default()
+    };
+    let file = request.file.clone();
+    let info = tokio::task::spawn_blocking(move || tabular::inspect(&file, &opts))
+        .await
+        .map_err(|e| ImportError::Invalid(format!("reading the file stopped: {e}")))??;
+    let custom: Vec<Target> = store
+        .custom_fields(location.id, &ObjectKind::Contact)
+        .await?
+        .into_iter()
+        .map(|f| Target {
+            key: f.key,
+            label: f.label,
+            kind: f.field_type.kind(),
+            options: f.options,
+            custom: true,
+        })
+        .collect();
+    let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
+    let ignored: Vec<bool> = info.columns.iter().map(|c| c.ignored).collect();
+    let uses = map_columns(
+        &headers,
+        &ignored,
+        &custom,
+        &request.map,
+        request.skip_unmapped,
+    )?;
+
+    let mut fill_only = HashSet::new();
+    for column in &request.fill_only {
+        let i = headers
+            .iter()
+            .position(|h| {
+                h == column || engine::normalise_header(h) == engine::normalise_header(column)
+            })
+            .ok_or_else(|| {
+                ImportError::Invalid(format!(
+                    "--fill-only '{column}' names no column of the file; the columns are: {}",
+                    headers.join(", ")
+                ))
+            })?;
+        match &uses[i] {
+            ColumnUse::Field(t) => {
+                fill_only.insert(t.key.clone());
+            }
+            _ => {
+                return Err(ImportError::Invalid(format!(
+                    "--fill-only '{column}': that column is not mapped to a field"
+                )));
+            }
+        }
+    }
+    let mut value_map: HashMap<String, HashMap<String, String>> = HashMap::new();
+    for (key, from, to) in &request.map_values {
+        let target = uses
+            .iter()
+            .find_map(|u| match u {
+                ColumnUse::Field(t) if &t.key == key => Some(t),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                ImportError::Invalid(format!(
+                    "--map-value '{key}:…': no column of the file is mapped to the field '{key}'"
+                ))
+            })?;
+        let option = target
+            .options
+            .iter()
+            .find(|o| o.eq_ignore_ascii_case(to.trim()))
+            .ok_or_else(|| {
+                ImportError::Invalid(format!(
+                    "--map-value '{key}:{from}={to}': '{to}' is not an option of {}; the options are: {}",
+                    target.label,
+                    target.options.join(", ")
+                ))
+            })?;
+        value_map
+            .entry(key.clone())
+            .or_default()
+            .insert(from.trim().to_lowercase(), option.clone());
+    }
+    let users = store
+        .location_users(location.id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| (u.id.0, u.email, u.name))
+        .collect();
+    let read = ReadContext::new(&location.settings, today).map_err(|e| {
+        ImportError::Invalid(format!(
+            "the location's settings cannot be used to read values: {e}"
+        ))
+    })?;
+    let row_context = RowContext {
+        read,
+        users,
+        value_map,
+        tags_for_all: request.tags.clone(),
+    };
+    let options = MatchOptions {
+        mode: request.mode,
+        match_order: location.settings.match_order,
+        no_update_empty: request.no_update_empty,
+        fill_only,
+        skip_existing_phone: request.skip_existing_phone,
+        require_unique_identifier: location.settings.require_unique_identifier,
+    };
+    Ok(Prepared {
+        request,
+        location,
+        info,
+        uses,
+        row_context,
+        options,
+    })
+}
+
+/// What this import already did to a contact: its latest line, and whether it created it.
+#[derive(Debug, Clone, Copy)]
+struct Touched {
+    line: u64,
+    created: bool,
+}
+
+/// A contact as a dry run left it, standing in for the write it did not make.
+struct Carried {
+    existing: Existing,
+}
+
+fn line_write_cells(cells: &[String]) -> Option<String> {
+    Some(serde_json::to_string(cells).expect("strings serialise"))
+}
+
+/// Runs a prepared import to the end: a Bulk Action job (none for a dry run), every row
+/// decided and written chunk by chunk. Each line's result goes to `sink` in file order;
+/// `progress(processed_lines, total_lines)` after each chunk.
+pub async fn run_import(
+    store: &Store,
+    prepared: &Prepared,
+    mut sink: impl FnMut(ReportLine),
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Report, ImportError> {
+    let location = prepared.location.id;
+    let dry = prepared.request.dry_run;
+    let job_id = if dry {
+        None
+    } else {
+        let name = prepared.request.name.clone().unwrap_or_else(|| {
+            let now = jiff::Timestamp::now()
+                .to_zoned_datetime(prepared.row_context.read.time_zone.clone());
+            format!("Contacts import {}", now.strftime("%Y-%m-%d %H:%M"))
+        });
+        let options = serde_json::json!({
+            "mode": format!("{:?}", prepared.request.mode).to_lowercase(),
+            "headers": prepared.headers(),
+            "encoding": prepared.info.encoding,
+            "tags": prepared.request.tags,
+            "no_update_empty": prepared.request.no_update_empty,
+            "skip_existing_phone": prepared.request.skip_existing_phone,
+        });
+        Some(
+            store
+                .create_job(
+                    location,
+                    &NewJob {
+                        operation: "import",
+                        object: "contact",
+                        name,
+                        file_name: Some(prepared.request.file_name.clone()),
+                        options: options.to_string(),
+                        total: Some(prepared.info.records as i64),
+                        created_by: prepared.request.created_by,
+                    },
+                )
+                .await?,
+        )
+    };
+
+    let total_lines = prepared.info.records + prepared.info.blank_rows;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<tabular::Row>, Refusal>>(2);
+    let path = prepared.request.file.clone();
+    let info = prepared.info.clone();
+    // Reading runs on its own thread, a chunk ahead of deciding and writing.
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut rows = match tabular::rows(&path, &info) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        };
+        loop {
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+            for _ in 0..CHUNK_ROWS {
+                match rows.next() {
+                    Some(Ok(row)) => chunk.push(row),
+                    Some(Err(e)) => {
+                        let _ = tx.blocking_send(Err(e));
+                        return;
+                    }
+                    None => break,
+                }
+            }
+            let last = chunk.len() < CHUNK_ROWS;
+            if (!chunk.is_empty() && tx.blocking_send(Ok(chunk)).is_err()) || last {
+                return;
+            }
+        }
+    });
+
+    let mut touched: HashMap<i64, Touched> = HashMap::new();
+    let mut carried: HashMap<i64, Carried> = HashMap::new();
+    let mut next_dry_id: i64 = -1;
+    let mut totals = Totals::default();
+    let mut done_lines = 0u64;
+    let headers = prepared.headers();
+
+    let result: Result<(), ImportError> = async {
+        while let Some(chunk) = rx.recv().await {
+            let rows = chunk?;
+            let checkpoint_line = rows.last().map(|r| r.line).unwrap_or(0);
+            done_lines += rows.len() as u64;
+            let mut chunk_totals = Totals::default();
+            let mut inputs: Vec<ContactInput> = Vec::with_capacity(rows.len());
+            let mut cells: HashMap<u64, Vec<String>> = HashMap::new();
+            for row in rows {
+                if row.blank {
+                    chunk_totals.blank += 1;
+                    continue;
+                }
+                let mut input =
+                    read_row(row.line, &row.cells, &prepared.uses, &prepared.row_context);
+                for m in &row.messages {
+                    let field = headers.get(m.column).cloned().unwrap_or_default();
+                    let mut msg = Message::warning(m.code, m.message.clone(), m.resolution);
+                    if !field.is_empty() {
+                        msg = msg.field(field);
+                    }
+                    input.messages.insert(0, msg);
+                }
+                cells.insert(row.line, row.cells);
+                inputs.push(input);
+            }
+
+            // One batched lookup for the whole chunk.
+            let ids: Vec<i64> = inputs
+                .iter()
+                .filter_map(|i| i.contact_id.as_ref()?.parse().ok())
+                .collect();
+            let emails: Vec<String> = inputs
+                .iter()
+                .filter_map(|i| i.value("email").map(email_match_key))
+                .collect();
+            let phones: Vec<String> = inputs
+                .iter()
+                .filter_map(|i| i.value("phone").map(str::to_string))
+                .collect();
+            let found = store
+                .contacts_for_matching(location, &ids, &emails, &phones)
+                .await?;
+            let mut snapshot: Vec<Existing> = Vec::with_capacity(found.len());
+            let mut seen: HashSet<i64> = HashSet::new();
+            for c in found {
+                if let Some(carried) = carried.get(&c.id) {
+                    seen.insert(c.id);
+                    snapshot.push(carried.existing.clone());
+                    continue;
+                }
+                let t = touched.get(&c.id).copied();
+                seen.insert(c.id);
+                snapshot.push(Existing {
+                    id: c.id,
+                    values: c.values,
+                    tags: c.tags,
+                    additional_emails: c.additional_emails,
+                    additional_phones: c.additional_phones,
+                    touched_line: t.map(|t| t.line),
+                    created_by_import: t.is_some_and(|t| t.created),
+                });
+            }
+            if dry {
+                // A dry run's earlier chunks wrote nothing: what they decided stands in for it.
+                let (email_set, phone_set): (HashSet<&String>, HashSet<&String>) =
+                    (emails.iter().collect(), phones.iter().collect());
+                for (id, c) in &carried {
+                    if seen.contains(id) {
+                        continue;
+                    }
+                    let hit = c
+                        .existing
+                        .values
+                        .get("email")
+                        .is_some_and(|e| email_set.contains(&email_match_key(e)))
+                        || c.existing
+                            .values
+                            .get("phone")
+                            .is_some_and(|p| phone_set.contains(p))
+                        || ids.contains(id);
+                    if hit {
+                        snapshot.push(c.existing.clone());
+                    }
+                }
+            }
+
+            let plan = plan_chunk(inputs, snapshot, &prepared.options);
+
+            let mut write = ChunkWrite {
+                checkpoint_line,
+                ..ChunkWrite::default()
+            };
+            let mut write_index: HashMap<usize, usize> = HashMap::new();
+            for (i, c) in plan.contacts.iter().enumerate() {
+                if !c.touched {
+                    continue;
+                }
+                write_index.insert(i, write.contacts.len());
+                write.contacts.push(ContactWrite {
+                    id: c.id,
+                    values: c.values.clone(),
+                    before: c.before.clone(),
+                    new_tags: c.new_tags.clone(),
+                    new_emails: c.new_emails.clone(),
+                    new_phones: c.new_phones.clone(),
+                    notes: c.notes.iter().map(|(_, n)| n.clone()).collect(),
+                    line: c.first_line,
+                });
+            }
+            for l in &plan.lines {
+                chunk_totals.processed += 1;
+                match l.action {
+                    Action::Created => chunk_totals.created += 1,
+                    Action::Updated => chunk_totals.updated += 1,
+                    Action::Skipped => chunk_totals.skipped += 1,
+                    Action::None => chunk_totals.errors += 1,
+                }
+                if l.status == LineStatus::Warning {
+                    chunk_totals.warnings += 1;
+                }
+                let record = l.contact.map(|i| match plan.contacts[i].id {
+                    Some(id) => RecordRef::Id(id),
+                    None => RecordRef::Written(write_index[&i]),
+                });
+                let keep = l.status != LineStatus::Success;
+                write.lines.push(LineWrite {
+                    line: l.line,
+                    status: l.status.token(),
+                    action: l.action.token(),
+                    record,
+                    primary: l.primary.clone(),
+                    messages: keep.then(|| {
+                        serde_json::to_string(
+                            &l.messages
+                                .iter()
+                                .map(ReportMessage::from)
+                                .collect::<Vec<_>>(),
+                        )
+                        .expect("messages serialise")
+                    }),
+                    cells: if keep {
+                        cells.get(&l.line).and_then(|c| line_write_cells(c))
+                    } else {
+                        None
+                    },
+                });
+            }
+            write.totals = chunk_totals;
+
+            let ids: Vec<i64> = match job_id {
+                Some(job) => store.apply_import_chunk(location, job, &write).await?,
+                None => write
+                    .contacts
+                    .iter()
+                    .map(|c| {
+                        c.id.unwrap_or_else(|| {
+                            next_dry_id -= 1;
+                            next_dry_id + 1
+                        })
+                    })
+                    .collect(),
+            };
+            for (plan_i, write_i) in &write_index {
+                let c = &plan.contacts[*plan_i];
+                let id = ids[*write_i];
+                let created = c.created_by_import;
+                touched.insert(
+                    id,
+                    Touched {
+                        line: c.touched_line.unwrap_or(c.first_line),
+                        created,
+                    },
+                );
+                if dry {
+                    carried.insert(
+                        id,
+                        Carried {
+                            existing: Existing {
+                                id,
+                                values: c.values.clone(),
+                                tags: c.tags.clone(),
+                                additional_emails: c.additional_emails.clone(),
+                                additional_phones: c.additional_phones.clone(),
+                                touched_line: c.touched_line,
+                                created_by_import: created,
+                            },
+                        },
+                    );
+                }
+            }
+            for (l, w) in plan.lines.iter().zip(&write.lines) {
+                let record_id = w.record.map(|r| match r {
+                    RecordRef::Id(id) => id,
+                    RecordRef::Written(i) => ids[i],
+                });
+                sink(ReportLine {
+                    line: l.line,
+                    status: l.status,
+                    action: l.action,
+                    record_id: record_id.filter(|id| *id > 0),
+                    primary: l.primary.clone(),
+                    messages: l.messages.iter().map(ReportMessage::from).collect(),
+                });
+            }
+            totals += chunk_totals;
+            progress(done_lines, total_lines);
+        }
+        Ok(())
+    }
+    .await;
+    drop(rx);
+    let _ = reader.await;
+
+    match result {
+        Ok(()) => {
+            if let Some(job) = job_id {
+                store.finish_job(location, job, "completed", None).await?;
+            }
+            Ok(Report {
+                job_id,
+                status: "completed",
+                encoding: prepared.info.encoding,
+                totals: totals.into(),
+            })
+        }
+        Err(e) => {
+            if let Some(job) = job_id {
+                let _ = store
+                    .finish_job(location, job, "failed", Some(&e.to_string()))
+                    .await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The location's match order, for callers that describe it.
+pub fn describe_match_order(order: MatchOrder) -> &'static str {
+    match order {
+        MatchOrder::EmailFirst => "email, then phone",
+        MatchOrder::PhoneFirst => "phone, then email",
+    }
+}

@@ -1,0 +1,11 @@
+//! Bulk Actions (SPEC §9): the jobs that import and export, run chunk by chunk with each
+//! chunk's writes, line results and checkpoint committed together.
+//!
+//! This crate is where reading (`tabular`), deciding (`engine`) and writing (`store`) meet;
+//! the CLI, the web wizard and the API all call the same functions here.
+
+pub mod import;
+
+pub use import::{
+    ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage, prepare, run_import,
+};

@@ -1,0 +1,463 @@
+//! What an import reads and writes: contacts looked up by a chunk's identifiers in one query,
+//! and a chunk's writes — contacts, tags, notes, provenance, journal, line results and the
+//! job's checkpoint — committed in ONE transaction, so a crash never applies a line twice or
+//! skips one.
+
+use std::collections::{BTreeMap, HashMap};
+
+use domain::value::tag_key;
+
+use crate::contacts::email_match_key;
+use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
+
+/// Contact fields kept in their own text columns: (field key, column).
+const TEXT_COLUMNS: &[(&str, &str)] = &[
+    ("first_name", "first_name"),
+    ("last_name", "last_name"),
+    ("email", "email"),
+    ("phone", "phone"),
+    ("phone_extension", "phone_extension"),
+    ("company_name", "company_name"),
+    ("contact_type", "contact_type"),
+    ("status", "status"),
+    ("source", "source"),
+    ("date_of_birth", "date_of_birth"),
+    ("created_at", "created_date"),
+    ("address1", "address1"),
+    ("city", "city"),
+    ("state", "state"),
+    ("postal_code", "postal_code"),
+    ("country", "country"),
+    ("timezone", "timezone"),
+    ("website", "website"),
+    ("utm_source", "utm_source"),
+    ("utm_medium", "utm_medium"),
+    ("utm_campaign", "utm_campaign"),
+    ("utm_term", "utm_term"),
+    ("utm_content", "utm_content"),
+];
+/// The per-channel DND flags, kept as booleans.
+const BOOL_COLUMNS: &[&str] = &["dnd_sms", "dnd_email", "dnd_calls", "dnd_voicemail"];
+/// Contact Owner: a user id.
+const OWNER: &str = "owner";
+
+/// Whether a field key is stored in a column of its own (else it is a custom field, kept in
+/// `custom_values`).
+fn is_standard(key: &str) -> bool {
+    key == OWNER || BOOL_COLUMNS.contains(&key) || TEXT_COLUMNS.iter().any(|(k, _)| *k == key)
+}
+
+/// A contact as an import sees it: every field by key in its stored text form (blank fields
+/// absent; DND flags `true`/`false`; Contact Owner a user id), tags and additional values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredContact {
+    pub id: i64,
+    pub values: BTreeMap<String, String>,
+    pub tags: Vec<String>,
+    pub additional_emails: Vec<String>,
+    pub additional_phones: Vec<String>,
+}
+
+/// One contact a chunk writes.
+#[derive(Debug, Clone, Default)]
+pub struct ContactWrite {
+    /// `None` creates the contact.
+    pub id: Option<i64>,
+    pub values: BTreeMap<String, String>,
+    /// Values before the change, for the journal (updates).
+    pub before: Option<BTreeMap<String, String>>,
+    pub new_tags: Vec<String>,
+    pub new_emails: Vec<String>,
+    pub new_phones: Vec<String>,
+    pub notes: Vec<String>,
+    /// The first line of the chunk that touched it (the journal's line).
+    pub line: u64,
+}
+
+/// One line result.
+#[derive(Debug, Clone)]
+pub struct LineWrite {
+    pub line: u64,
+    /// `success`, `warning` or `error`.
+    pub status: &'static str,
+    /// `created`, `updated`, `skipped` or `none`.
+    pub action: &'static str,
+    /// The contact: an id, or an index into [`ChunkWrite::contacts`] for one this chunk creates.
+    pub record: Option<RecordRef>,
+    pub primary: Option<String>,
+    /// Warning and error lines keep their messages and original cells (JSON).
+    pub messages: Option<String>,
+    pub cells: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordRef {
+    Id(i64),
+    Written(usize),
+}
+
+/// How a chunk moves the job's totals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub processed: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub errors: i64,
+    pub warnings: i64,
+    pub blank: i64,
+}
+
+impl std::ops::AddAssign for Totals {
+    fn add_assign(&mut self, o: Totals) {
+        self.processed += o.processed;
+        self.created += o.created;
+        self.updated += o.updated;
+        self.skipped += o.skipped;
+        self.errors += o.errors;
+        self.warnings += o.warnings;
+        self.blank += o.blank;
+    }
+}
+
+/// Everything one chunk of an import writes.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkWrite {
+    pub contacts: Vec<ContactWrite>,
+    pub lines: Vec<LineWrite>,
+    pub totals: Totals,
+    /// The last file line this chunk covers (blank lines included).
+    pub checkpoint_line: u64,
+}
+
+/// (contact id, value) rows.
+type Pairs = Vec<(i64, String)>;
+
+fn select_columns() -> String {
+    let mut cols = vec!["id".to_string()];
+    cols.extend(TEXT_COLUMNS.iter().map(|(_, c)| c.to_string()));
+    cols.push("CAST(owner_user_id AS TEXT)".into());
+    cols.extend(BOOL_COLUMNS.iter().map(|c| c.to_string()));
+    cols.push("custom_values".into());
+    cols.join(", ")
+}
+
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn search_text(values: &BTreeMap<String, String>) -> String {
+    ["first_name", "last_name", "email", "phone"]
+        .iter()
+        .filter_map(|k| values.get(*k))
+        .map(|s| s.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn custom_json(values: &BTreeMap<String, String>) -> String {
+    let custom: BTreeMap<&String, &String> =
+        values.iter().filter(|(k, _)| !is_standard(k)).collect();
+    serde_json::to_string(&custom).expect("strings serialise")
+}
+
+fn json(values: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(values).expect("strings serialise")
+}
+
+/// `INSERT` of a contact with every column, parameters in a fixed order (see [`bind_contact`]).
+fn insert_sql() -> String {
+    let mut cols: Vec<&str> = vec!["location_id"];
+    cols.extend(TEXT_COLUMNS.iter().map(|(_, c)| *c));
+    cols.push("owner_user_id");
+    cols.extend(BOOL_COLUMNS);
+    cols.extend([
+        "custom_values",
+        "email_key",
+        "search_text",
+        "created_at",
+        "updated_at",
+    ]);
+    format!(
+        "INSERT INTO contacts ({}) VALUES ({}) RETURNING id",
+        cols.join(", "),
+        placeholders(1, cols.len())
+    )
+}
+
+fn update_sql() -> String {
+    let mut sets: Vec<String> = Vec::new();
+    let mut n = 3; // $1 = id, $2 = location
+    for (_, c) in TEXT_COLUMNS {
+        sets.push(format!("{c} = ${n}"));
+        n += 1;
+    }
+    sets.push(format!("owner_user_id = ${n}"));
+    n += 1;
+    for c in BOOL_COLUMNS {
+        sets.push(format!("{c} = ${n}"));
+        n += 1;
+    }
+    for c in ["custom_values", "email_key", "search_text", "updated_at"] {
+        sets.push(format!("{c} = ${n}"));
+        n += 1;
+    }
+    format!(
+        "UPDATE contacts SET {}, email_verification = 'unverified', version = version + 1 \
+         WHERE id = $1 AND location_id = $2 RETURNING version",
+        sets.join(", ")
+    )
+}
+
+/// Binds a contact's columns in the order of [`insert_sql`] / [`update_sql`] (after the
+/// leading id/location parameters).
+macro_rules! bind_contact {
+    ($q:expr, $v:expr, $now:expr, $with_created:expr) => {{
+        let v: &BTreeMap<String, String> = $v;
+        let mut q = $q;
+        for (k, _) in TEXT_COLUMNS {
+            q = q.bind(v.get(*k).cloned());
+        }
+        q = q.bind(v.get(OWNER).and_then(|s| s.parse::<i64>().ok()));
+        for c in BOOL_COLUMNS {
+            q = q.bind(v.get(*c).map(|s| s == "true").unwrap_or(false));
+        }
+        q = q
+            .bind(custom_json(v))
+            .bind(v.get("email").map(|e| email_match_key(e)))
+            .bind(search_text(v));
+        if $with_created {
+            q = q.bind($now);
+        }
+        q.bind($now)
+    }};
+}
+
+impl Store {
+    /// The location's contacts with one of these ids, primary email match keys or primary
+    /// phones — a chunk's whole lookup in one query — with their tags and additional values.
+    pub async fn contacts_for_matching(
+        &self,
+        location: LocationId,
+        ids: &[i64],
+        email_keys: &[String],
+        phones: &[String],
+    ) -> Result<Vec<StoredContact>> {
+        if ids.is_empty() && email_keys.is_empty() && phones.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conds = Vec::new();
+        let mut n = 2;
+        for (col, len) in [
+            ("id", ids.len()),
+            ("email_key", email_keys.len()),
+            ("phone", phones.len()),
+        ] {
+            if len > 0 {
+                conds.push(format!("{col} IN ({})", placeholders(n, len)));
+                n += len;
+            }
+        }
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE location_id = $1 AND ({}) ORDER BY id",
+            select_columns(),
+            conds.join(" OR ")
+        );
+        let mut contacts: Vec<StoredContact> = on_pool!(self, p => {
+            use sqlx::Row;
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            for e in email_keys {
+                q = q.bind(e.clone());
+            }
+            for ph in phones {
+                q = q.bind(ph.clone());
+            }
+            let rows = q.fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let mut values = BTreeMap::new();
+                let mut i = 1;
+                for (key, _) in TEXT_COLUMNS {
+                    if let Some(v) = row.try_get::<Option<String>, _>(i)? {
+                        values.insert(key.to_string(), v);
+                    }
+                    i += 1;
+                }
+                if let Some(v) = row.try_get::<Option<String>, _>(i)? {
+                    values.insert(OWNER.to_string(), v);
+                }
+                i += 1;
+                for c in BOOL_COLUMNS {
+                    values.insert(c.to_string(), row.try_get::<bool, _>(i)?.to_string());
+                    i += 1;
+                }
+                let custom: String = row.try_get(i)?;
+                let custom: BTreeMap<String, String> =
+                    serde_json::from_str(&custom).map_err(|e| StoreError::Corrupt(format!("custom_values: {e}")))?;
+                values.extend(custom);
+                out.push(StoredContact { id: row.try_get(0)?, values, ..StoredContact::default() });
+            }
+            Ok::<_, StoreError>(out)
+        })?;
+        if contacts.is_empty() {
+            return Ok(contacts);
+        }
+        let found: Vec<i64> = contacts.iter().map(|c| c.id).collect();
+        let list = placeholders(2, found.len());
+        let tags_sql = format!(
+            "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
+             WHERE ct.location_id = $1 AND ct.contact_id IN ({list}) ORDER BY ct.created_at, t.id"
+        );
+        let emails_sql = format!(
+            "SELECT contact_id, email FROM contact_emails WHERE location_id = $1 AND contact_id IN ({list}) ORDER BY position"
+        );
+        let phones_sql = format!(
+            "SELECT contact_id, phone FROM contact_phones WHERE location_id = $1 AND contact_id IN ({list}) ORDER BY position"
+        );
+        let (tags, emails, phones): (Pairs, Pairs, Pairs) =
+            on_pool!(self, p => {
+                let mut out = Vec::new();
+                for sql in [&tags_sql, &emails_sql, &phones_sql] {
+                    let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);
+                    for id in &found {
+                        q = q.bind(*id);
+                    }
+                    out.push(q.fetch_all(p).await?);
+                }
+                let mut it = out.into_iter();
+                Ok::<_, StoreError>((it.next().unwrap(), it.next().unwrap(), it.next().unwrap()))
+            })?;
+        let pos: HashMap<i64, usize> = contacts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i))
+            .collect();
+        for (id, t) in tags {
+            contacts[pos[&id]].tags.push(t);
+        }
+        for (id, e) in emails {
+            contacts[pos[&id]].additional_emails.push(e);
+        }
+        for (id, ph) in phones {
+            contacts[pos[&id]].additional_phones.push(ph);
+        }
+        Ok(contacts)
+    }
+
+    /// Applies one chunk of an import in a single transaction: contacts created and updated
+    /// (each update resets email verification, SPEC §6.5), tags added, additional values
+    /// appended, notes, provenance, journal, line results and the job's totals and checkpoint.
+    /// Returns the id of every contact written, in `chunk.contacts` order.
+    pub async fn apply_import_chunk(
+        &self,
+        location: LocationId,
+        job_id: i64,
+        chunk: &ChunkWrite,
+    ) -> Result<Vec<i64>> {
+        let now = now_ms();
+        let insert = insert_sql();
+        let update = update_sql();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut ids = Vec::with_capacity(chunk.contacts.len());
+            let mut tag_ids: HashMap<String, i64> = HashMap::new();
+            for c in &chunk.contacts {
+                let (id, action, version) = match c.id {
+                    None => {
+                        let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(insert.clone())).bind(location.0);
+                        let id: i64 = bind_contact!(q, &c.values, now, true)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(|e| crate::error::conflict_on_unique(e, || "another contact took this email or phone at the same time".into()))?;
+                        (id, "created", 1i64)
+                    }
+                    Some(id) => {
+                        let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(update.clone())).bind(id).bind(location.0);
+                        let version: Option<i64> = bind_contact!(q, &c.values, now, false)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(|e| crate::error::conflict_on_unique(e, || "another contact took this email or phone at the same time".into()))?;
+                        let version = version.ok_or_else(|| StoreError::not_found(format!("contact {id}")))?;
+                        (id, "updated", version)
+                    }
+                };
+                ids.push(id);
+                for tag in &c.new_tags {
+                    let key = tag_key(tag);
+                    let tag_id = match tag_ids.get(&key) {
+                        Some(t) => *t,
+                        None => {
+                            sqlx::query("INSERT INTO tags (location_id, name, name_key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (location_id, name_key) DO NOTHING")
+                                .bind(location.0).bind(tag).bind(&key).bind(now)
+                                .execute(&mut *tx).await?;
+                            let t: i64 = sqlx::query_scalar("SELECT id FROM tags WHERE location_id = $1 AND name_key = $2")
+                                .bind(location.0).bind(&key)
+                                .fetch_one(&mut *tx).await?;
+                            tag_ids.insert(key, t);
+                            t
+                        }
+                    };
+                    sqlx::query("INSERT INTO contact_tags (contact_id, tag_id, location_id, added_by_job, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (contact_id, tag_id) DO NOTHING")
+                        .bind(id).bind(tag_id).bind(location.0).bind(job_id).bind(now)
+                        .execute(&mut *tx).await?;
+                }
+                for e in &c.new_emails {
+                    sqlx::query("INSERT INTO contact_emails (contact_id, location_id, email, position) \
+                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_emails WHERE contact_id = $1)) \
+                                 ON CONFLICT (contact_id, email) DO NOTHING")
+                        .bind(id).bind(location.0).bind(e)
+                        .execute(&mut *tx).await?;
+                }
+                for ph in &c.new_phones {
+                    sqlx::query("INSERT INTO contact_phones (contact_id, location_id, phone, position) \
+                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_phones WHERE contact_id = $1)) \
+                                 ON CONFLICT (contact_id, phone) DO NOTHING")
+                        .bind(id).bind(location.0).bind(ph)
+                        .execute(&mut *tx).await?;
+                }
+                for note in &c.notes {
+                    sqlx::query("INSERT INTO notes (location_id, contact_id, body, job_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(location.0).bind(id).bind(note).bind(job_id).bind(now)
+                        .execute(&mut *tx).await?;
+                }
+                sqlx::query("INSERT INTO contact_imports (contact_id, job_id, location_id, action) VALUES ($1, $2, $3, $4) ON CONFLICT (contact_id, job_id) DO NOTHING")
+                    .bind(id).bind(job_id).bind(location.0).bind(action)
+                    .execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at) \
+                             VALUES ($1, $2, $3, 'contact', $4, $5, $6, $7, $8, $9)")
+                    .bind(location.0).bind(job_id).bind(c.line as i64).bind(id).bind(action)
+                    .bind(c.before.as_ref().map(json)).bind(json(&c.values)).bind(version).bind(now)
+                    .execute(&mut *tx).await?;
+            }
+            for l in &chunk.lines {
+                let record = l.record.map(|r| match r {
+                    RecordRef::Id(id) => id,
+                    RecordRef::Written(i) => ids[i],
+                });
+                sqlx::query("INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(job_id).bind(l.line as i64).bind(l.status).bind(l.action).bind(record)
+                    .bind(&l.primary).bind(&l.messages).bind(&l.cells)
+                    .execute(&mut *tx).await?;
+            }
+            let t = chunk.totals;
+            let done = sqlx::query("UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
+                         updated_count = updated_count + $5, skipped_count = skipped_count + $6, error_count = error_count + $7, \
+                         warning_count = warning_count + $8, blank_count = blank_count + $9, checkpoint_line = $10 \
+                         WHERE id = $1 AND location_id = $2")
+                .bind(job_id).bind(location.0).bind(t.processed).bind(t.created).bind(t.updated).bind(t.skipped)
+                .bind(t.errors).bind(t.warnings).bind(t.blank).bind(chunk.checkpoint_line as i64)
+                .execute(&mut *tx).await?.rows_affected();
+            if done == 0 {
+                return Err(StoreError::not_found(format!("job {job_id}")));
+            }
+            tx.commit().await?;
+            Ok(ids)
+        })
+    }
+}

@@ -1,0 +1,208 @@
+//! Bulk Actions rows (SPEC §9): one per import or export, with status, progress and totals.
+//! The claim/lease protocol of §9.7 builds on the same rows.
+
+use crate::import::Totals;
+use crate::{LocationId, Result, Store, StoreError, UserId, now_ms, on_pool};
+
+/// What starts a job.
+#[derive(Debug, Clone, Default)]
+pub struct NewJob {
+    /// `import` or `export`.
+    pub operation: &'static str,
+    /// `contact`, …
+    pub object: &'static str,
+    pub name: String,
+    pub file_name: Option<String>,
+    /// The job's options as JSON.
+    pub options: String,
+    pub total: Option<i64>,
+    pub created_by: Option<UserId>,
+}
+
+/// A job as the Bulk Actions list and `jobs show` present it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub location_id: LocationId,
+    pub operation: String,
+    pub object: String,
+    pub name: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub file_name: Option<String>,
+    pub total: Option<i64>,
+    pub totals: Totals,
+    pub checkpoint_line: i64,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+type JobRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    i64,
+    (i64, i64, i64, i64, i64, i64),
+    i64,
+    i64,
+    Option<i64>,
+);
+
+const SELECT: &str = "SELECT id, location_id, operation, object, name, status, status_reason, file_name, total, \
+     processed, created_count, updated_count, skipped_count, error_count, warning_count, blank_count, \
+     checkpoint_line, created_at, finished_at FROM jobs";
+
+fn from_row(r: JobRow) -> Job {
+    let (
+        id,
+        location,
+        operation,
+        object,
+        name,
+        status,
+        status_reason,
+        file_name,
+        total,
+        processed,
+        counts,
+        checkpoint_line,
+        created_at,
+        finished_at,
+    ) = r;
+    let (created, updated, skipped, errors, warnings, blank) = counts;
+    Job {
+        id,
+        location_id: LocationId(location),
+        operation,
+        object,
+        name,
+        status,
+        status_reason,
+        file_name,
+        total,
+        totals: Totals {
+            processed,
+            created,
+            updated,
+            skipped,
+            errors,
+            warnings,
+            blank,
+        },
+        checkpoint_line,
+        created_at,
+        finished_at,
+    }
+}
+
+/// Reads a job row column by column (tuples stop at 16 columns).
+macro_rules! job_from {
+    ($row:expr) => {{
+        use sqlx::Row;
+        let r = $row;
+        from_row((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+            r.try_get(5)?,
+            r.try_get(6)?,
+            r.try_get(7)?,
+            r.try_get(8)?,
+            r.try_get(9)?,
+            (
+                r.try_get(10)?,
+                r.try_get(11)?,
+                r.try_get(12)?,
+                r.try_get(13)?,
+                r.try_get(14)?,
+                r.try_get(15)?,
+            ),
+            r.try_get(16)?,
+            r.try_get(17)?,
+            r.try_get(18)?,
+        ))
+    }};
+}
+
+impl Store {
+    /// Records a new job of the location, `running` from the start (it is run by the process
+    /// that created it).
+    pub async fn create_job(&self, location: LocationId, job: &NewJob) -> Result<i64> {
+        let now = now_ms();
+        Ok(on_pool!(self, p => {
+            sqlx::query_scalar(
+                "INSERT INTO jobs (location_id, operation, object, name, status, file_name, options, total, created_by, created_at, started_at) \
+                 VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $9) RETURNING id",
+            )
+            .bind(location.0)
+            .bind(job.operation)
+            .bind(job.object)
+            .bind(&job.name)
+            .bind(&job.file_name)
+            .bind(&job.options)
+            .bind(job.total)
+            .bind(job.created_by.map(|u| u.0))
+            .bind(now)
+            .fetch_one(p)
+            .await
+        })?)
+    }
+
+    /// Ends a job with a final status (`completed`, `failed`, `cancelled`) and why.
+    pub async fn finish_job(
+        &self,
+        location: LocationId,
+        id: i64,
+        status: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let done = on_pool!(self, p => {
+            sqlx::query("UPDATE jobs SET status = $3, status_reason = $4, finished_at = $5 WHERE id = $1 AND location_id = $2")
+                .bind(id)
+                .bind(location.0)
+                .bind(status)
+                .bind(reason)
+                .bind(now_ms())
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if done == 0 {
+            return Err(StoreError::not_found(format!("job {id}")));
+        }
+        Ok(())
+    }
+
+    pub async fn job(&self, location: LocationId, id: i64) -> Result<Job> {
+        let sql = format!("{SELECT} WHERE id = $1 AND location_id = $2");
+        let job = on_pool!(self, p => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(id).bind(location.0).fetch_optional(p).await?;
+            match row {
+                Some(row) => Ok::<_, StoreError>(Some(job_from!(row))),
+                None => Ok(None),
+            }
+        })?;
+        job.ok_or_else(|| StoreError::not_found(format!("job {id}")))
+    }
+
+    /// The location's jobs, newest first.
+    pub async fn jobs(&self, location: LocationId) -> Result<Vec<Job>> {
+        let sql = format!("{SELECT} WHERE location_id = $1 ORDER BY id DESC");
+        on_pool!(self, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(location.0).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(job_from!(row));
+            }
+            Ok(out)
+        })
+    }
+}
