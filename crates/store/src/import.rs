@@ -320,19 +320,18 @@ impl Store {
         let phones_sql = format!(
             "SELECT contact_id, phone FROM contact_phones WHERE location_id = $1 AND contact_id IN ({list}) ORDER BY position"
         );
-        let (tags, emails, phones): (Pairs, Pairs, Pairs) =
-            on_pool!(self, p => {
-                let mut out = Vec::new();
-                for sql in [&tags_sql, &emails_sql, &phones_sql] {
-                    let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);
-                    for id in &found {
-                        q = q.bind(*id);
-                    }
-                    out.push(q.fetch_all(p).await?);
+        let (tags, emails, phones): (Pairs, Pairs, Pairs) = on_pool!(self, p => {
+            let mut out = Vec::new();
+            for sql in [&tags_sql, &emails_sql, &phones_sql] {
+                let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);
+                for id in &found {
+                    q = q.bind(*id);
                 }
-                let mut it = out.into_iter();
-                Ok::<_, StoreError>((it.next().unwrap(), it.next().unwrap(), it.next().unwrap()))
-            })?;
+                out.push(q.fetch_all(p).await?);
+            }
+            let mut it = out.into_iter();
+            Ok::<_, StoreError>((it.next().unwrap(), it.next().unwrap(), it.next().unwrap()))
+        })?;
         let pos: HashMap<i64, usize> = contacts
             .iter()
             .enumerate()

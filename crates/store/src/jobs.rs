@@ -206,3 +206,40 @@ impl Store {
         })
     }
 }
+
+/// The append-only effects a job left: what "nothing lost, nothing doubled" is checked on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobEffects {
+    pub notes: i64,
+    pub journal: i64,
+    /// Contacts the job created or updated (provenance rows).
+    pub contacts: i64,
+    pub lines: i64,
+}
+
+impl Store {
+    /// Counts what a job of this location wrote (SPEC §9.5).
+    pub async fn job_effects(&self, location: LocationId, job: i64) -> Result<JobEffects> {
+        let counts: Vec<i64> = on_pool!(self, p => {
+            let mut out = Vec::new();
+            for table in ["notes", "journal", "contact_imports"] {
+                let sql = format!("SELECT COUNT(*) FROM {table} WHERE location_id = $1 AND job_id = $2");
+                out.push(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(location.0).bind(job).fetch_one(p).await?);
+            }
+            out.push(
+                sqlx::query_scalar("SELECT COUNT(*) FROM job_lines l JOIN jobs j ON j.id = l.job_id WHERE j.location_id = $1 AND l.job_id = $2")
+                    .bind(location.0)
+                    .bind(job)
+                    .fetch_one(p)
+                    .await?,
+            );
+            Ok::<_, StoreError>(out)
+        })?;
+        Ok(JobEffects {
+            notes: counts[0],
+            journal: counts[1],
+            contacts: counts[2],
+            lines: counts[3],
+        })
+    }
+}

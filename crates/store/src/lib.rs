@@ -34,7 +34,7 @@ pub use contacts::{ContactPage, ContactSummary, NewContact};
 pub use error::StoreError;
 pub use fields::{CustomField, NewCustomField};
 pub use import::{ChunkWrite, ContactWrite, LineWrite, RecordRef, StoredContact, Totals};
-pub use jobs::{Job, NewJob};
+pub use jobs::{Job, JobEffects, NewJob};
 pub use locations::Location;
 pub use users::{Membership, SessionInfo, User};
 

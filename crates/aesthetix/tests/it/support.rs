@@ -171,3 +171,12 @@ pub fn session_cookie(resp: &reqwest::Response) -> Option<String> {
         .find(|v| v.starts_with("aesthetix_session=") && !v.starts_with("aesthetix_session=;"))
         .map(|v| v.split(';').next().unwrap().to_string())
 }
+
+/// What a job of location "Glow" wrote, counted in the database.
+pub async fn job_effects(d: &Deployment, job: i64) -> store::JobEffects {
+    let store = d.store().await;
+    let loc = store.location_by_name("Glow").await.unwrap();
+    let effects = store.job_effects(loc.id, job).await.unwrap();
+    store.close().await;
+    effects
+}
