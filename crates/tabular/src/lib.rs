@@ -12,7 +12,8 @@
 //! any bytes. Reading a row never fails: a row carries [`CellMessage`]s; `Result` is only for a
 //! [`Refusal`] of the whole file and for I/O.
 //!
-//! Two calls:
+//! Two calls — [`inspect`], which validates the whole file and says what it holds, then
+//! [`rows`] (or [`rows_after`], to resume after a checkpointed line), which streams the rows:
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -31,7 +32,7 @@
 //!
 //! Line numbers (`Row::line`) are the row numbers a spreadsheet shows (SPEC §13.1): the header
 //! is row 1, the first record row 2, a record whose quoted cells hold line breaks is one row,
-//! and blank rows keep their numbers.
+//! and blank rows keep their numbers. In a hot loop, [`Rows::next_into`] reuses one [`Row`].
 //!
 //! Why our own delimited-text parser rather than the `csv` crate: the `csv` crate silently
 //! skips empty lines (so blank rows would lose their numbers), reads an unclosed quote to the
@@ -153,7 +154,9 @@ pub struct Row {
     /// holding an invalid byte is left out (`""`), each with a message.
     pub cells: Vec<String>,
     /// A fully blank row (an empty line, or only delimiters and whitespace). Blank rows are
-    /// yielded so that callers can count them; they carry no messages and are not imported.
+    /// yielded so that callers can count them (their count is [`FileInfo::blank_rows`]); they
+    /// carry no messages and are not imported. A workbook's empty rows after its last value
+    /// are not rows at all, as in a spreadsheet.
     pub blank: bool,
     /// What reading this row found (never a reason to fail the row).
     pub messages: Vec<CellMessage>,
@@ -173,12 +176,15 @@ pub struct CellMessage {
     pub resolution: &'static str,
 }
 
-/// Reads `path` once from start to end and returns what callers need to map and import it,
-/// or the [`Refusal`] of the whole file (SPEC §4).
+/// Reads `path` from start to end and returns what callers need to map and import it, or the
+/// [`Refusal`] of the whole file (SPEC §4): nothing that `inspect` accepted is refused later,
+/// unless the file changes.
 ///
-/// Memory stays flat as files grow: the file is streamed through a fixed buffer. Delimited
-/// text is scanned twice in fact — a byte count for the encoding decision (a few milliseconds
-/// for 30 MB), then the parse — and a legacy-encoded file once more for the detector.
+/// Memory stays flat as files grow: the file is streamed through fixed buffers. Delimited text
+/// is in fact read twice — a byte count for the encoding decision (tens of milliseconds for
+/// 30 MB), then the parse — and the lines of a legacy-encoded file that hold non-ASCII bytes
+/// once more for the detector (at most 512 KiB of them). A workbook is inflated once by the
+/// pre-scan, then its sheet is read by `calamine`.
 pub fn inspect(path: &Path, opts: &ReadOptions) -> Result<FileInfo, Refusal> {
     let file = File::open(path)?;
     let meta = file.metadata()?;

@@ -212,16 +212,17 @@ pub(crate) fn inspect<R: Read + Seek + Send + 'static>(
 
 /// The header row is blank: the file is empty if every row is, else its header is missing.
 fn blank_header(records: &mut RecordReader, record: &mut Record) -> Refusal {
-    while let Ok(true) = records.read(record) {
-        if record.iter().any(|cell| !is_blank_bytes(cell)) || record.overflow.is_some() {
-            return Refusal::HeaderBlank;
+    loop {
+        match records.read(record) {
+            Ok(true) if record.overflow.is_some() || record.iter().any(|c| !is_blank_bytes(c)) => {
+                return Refusal::HeaderBlank;
+            }
+            Ok(true) => {}
+            Ok(false) => return Refusal::Empty,
+            // An unreadable rest (an unclosed quote) is not blank either.
+            Err(_) => return Refusal::HeaderBlank,
         }
     }
-    // An unreadable rest (an unclosed quote) is not blank either.
-    if records.read(record).is_err() {
-        return Refusal::HeaderBlank;
-    }
-    Refusal::Empty
 }
 
 pub(crate) fn check_duplicates(headers: &[String]) -> Result<(), Refusal> {

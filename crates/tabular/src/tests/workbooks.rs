@@ -36,7 +36,7 @@ impl Book {
         self
     }
 
-    fn shared(mut self, strings: &[&str]) -> Book {
+    pub(crate) fn shared_strings(mut self, strings: &[&str]) -> Book {
         self.shared = strings.iter().map(|s| s.to_string()).collect();
         self
     }
@@ -291,7 +291,7 @@ fn layout_rules() {
             (
                 "shared strings and a hidden sheet",
                 Book::default()
-                    .shared(&["Name", "Zoë"])
+                    .shared_strings(&["Name", "Zoë"])
                     .sheet(
                         "Visible",
                         &[
