@@ -291,3 +291,6 @@ pub fn parse_map_arg(arg: &str) -> Result<(String, Option<String>), MappingError
         (!key.is_empty()).then(|| key.to_string()),
     ))
 }
+
+#[cfg(test)]
+mod tests;

@@ -293,3 +293,6 @@ fn read_cell(input: &mut ContactInput, t: &Target, raw: &str, region: Region, ct
         FieldKind::FileUpload | FieldKind::Signature => {}
     }
 }
+
+#[cfg(test)]
+mod tests;

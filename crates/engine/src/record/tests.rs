@@ -1,0 +1,137 @@
+//! SPEC §5 through a row: a mapped row → the contact input, one case per rule.
+
+use std::collections::HashMap;
+
+use domain::LocationSettings;
+use domain::value::ReadContext;
+
+use super::*;
+use crate::mapping::map_columns;
+
+fn ctx() -> RowContext {
+    let read = ReadContext::new(
+        &LocationSettings::default(),
+        jiff::civil::date(2026, 11, 25),
+    )
+    .unwrap();
+    let mut value_map = HashMap::new();
+    value_map.insert(
+        "contact_type".to_string(),
+        HashMap::from([("customer".to_string(), "Patient".to_string())]),
+    );
+    RowContext {
+        read,
+        users: vec![(7, "ann@example.com".into(), "Ann Lee".into())],
+        value_map,
+        tags_for_all: vec!["Spring 2026".into()],
+    }
+}
+
+fn read(headers: &[&str], cells: &[&str]) -> ContactInput {
+    let headers: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
+    let uses = map_columns(&headers, &vec![false; headers.len()], &[], &[], true).unwrap();
+    let cells: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
+    read_row(2, &cells, &uses, &ctx())
+}
+
+fn codes(i: &ContactInput) -> Vec<&'static str> {
+    i.messages.iter().map(|m| m.code).collect()
+}
+
+#[test]
+fn one_bad_cell_costs_that_field_not_the_row() {
+    let i = read(
+        &["First Name", "Email", "Phone", "Date of Birth"],
+        &["Ann", "not-an-email", "(201) 555-0123 x12", "02/30/2024"],
+    );
+    assert_eq!(i.value("first_name"), Some("Ann"));
+    assert_eq!(
+        i.values.get("email"),
+        None,
+        "an invalid cell is absent, not blank"
+    );
+    assert_eq!(
+        (i.value("phone"), i.value("phone_extension")),
+        (Some("+12015550123"), Some("12"))
+    );
+    assert_eq!(codes(&i), ["email.invalid", "date.impossible"]);
+    assert!(!i.has_error());
+    assert_eq!(i.messages[0].field.as_deref(), Some("email"));
+}
+
+#[test]
+fn the_rows_country_decides_its_phones_region() {
+    let i = read(
+        &["First Name", "Phone", "Country"],
+        &["Ann", "020 7946 0958", "GB"],
+    );
+    assert_eq!(i.value("phone"), Some("+442079460958"));
+    assert_eq!(i.value("country"), Some("GB"));
+    // A refused country leaves the location's default (US).
+    let i = read(
+        &["First Name", "Phone", "Country"],
+        &["Ann", "201-555-0123", "USA"],
+    );
+    assert_eq!(
+        (i.value("phone"), i.values.get("country")),
+        (Some("+12015550123"), None)
+    );
+    assert_eq!(codes(&i), ["country.not_exact"]);
+}
+
+#[test]
+fn blanks_owner_dnd_tags_and_values() {
+    let i = read(
+        &[
+            "First Name",
+            "City",
+            "Contact Owner",
+            "DND",
+            "DND Email",
+            "Tags",
+            "Type",
+            "Notes",
+        ],
+        &[
+            "Ann",
+            "  ",
+            "ann lee",
+            "yes",
+            "no",
+            "vip, Botox. vip",
+            "customer",
+            "'=HYPERLINK(x)",
+        ],
+    );
+    assert_eq!(
+        i.values.get("city"),
+        Some(&None),
+        "a blank cell is a blank, not a missing field"
+    );
+    assert_eq!(i.value("owner"), Some("7"));
+    assert_eq!(
+        (i.dnd_all, i.value("dnd_email")),
+        (Some(true), Some("false"))
+    );
+    assert_eq!(i.tags, ["vip", "Botox", "Spring 2026"]);
+    assert_eq!(i.value("contact_type"), Some("Patient"), "--map-value");
+    assert_eq!(
+        i.note.as_deref(),
+        Some("=HYPERLINK(x)"),
+        "the export's formula guard is removed on import"
+    );
+    let unknown = read(&["First Name", "Owner"], &["Ann", "Nobody"]);
+    assert_eq!(codes(&unknown), ["owner.unknown"]);
+}
+
+#[test]
+fn a_row_needs_first_name_email_or_phone() {
+    let i = read(&["Last Name", "Email", "Phone"], &["Lee", "bad@", "12"]);
+    assert!(i.has_error());
+    assert_eq!(codes(&i).last(), Some(&"row.no_identifier"));
+    assert_eq!(i.primary().as_deref(), Some("Lee"));
+    assert_eq!(
+        read(&["Email"], &["A@Example.COM"]).value("email"),
+        Some("A@example.com")
+    );
+}
