@@ -296,6 +296,9 @@ struct Touched {
     created: bool,
 }
 
+/// The fields a dry run carries from chunk to chunk: those a later line's decision reads.
+const CARRIED_FIELDS: &[&str] = &["first_name", "last_name", "email", "phone", "contact_type"];
+
 /// A contact as a dry run left it, standing in for the write it did not make.
 struct Carried {
     existing: Existing,
@@ -564,15 +567,23 @@ pub async fn run_import(
                     },
                 );
                 if dry {
+                    // Only what later lines' decisions read is carried, so a dry run of a
+                    // large file stays small: identifiers, name, type, fill-only fields, tags.
+                    let values = c
+                        .values
+                        .iter()
+                        .filter(|(k, _)| CARRIED_FIELDS.contains(&k.as_str()) || prepared.options.fill_only.contains(*k))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
                     carried.insert(
                         id,
                         Carried {
                             existing: Existing {
                                 id,
-                                values: c.values.clone(),
+                                values,
                                 tags: c.tags.clone(),
-                                additional_emails: c.additional_emails.clone(),
-                                additional_phones: c.additional_phones.clone(),
+                                additional_emails: Vec::new(),
+                                additional_phones: Vec::new(),
                                 touched_line: c.touched_line,
                                 created_by_import: created,
                             },
