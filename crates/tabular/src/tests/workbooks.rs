@@ -306,6 +306,15 @@ fn layout_rules() {
                 2: "Zoë""#,
             ),
             (
+                "NUL characters (Excel writes them as _x0000_) are removed with a warning",
+                Book::default()
+                    .sheet("S", &[header(&["Name"]), row(&[s("A2", "A_x0000_nn")])])
+                    .build(),
+                r#"xlsx - records=1 blank=0
+                columns: Name
+                2: "Ann" !cell.nul_removed@0"#,
+            ),
+            (
                 "the header must be row 1",
                 Book::default()
                     .sheet("S", &[row(&[s("A2", "Name")]), row(&[s("A3", "Ann")])])
