@@ -56,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: FieldCommand,
     },
+    /// Bulk Actions: the imports and exports of a location.
+    Jobs {
+        #[command(subcommand)]
+        command: crate::jobs_cmd::JobsCommand,
+    },
     /// Import records from a CSV or XLSX file.
     Import {
         #[command(subcommand)]
@@ -210,6 +215,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             store.close().await;
             return code;
         }
+        Command::Jobs { command } => crate::jobs_cmd::run(&store, command).await,
     };
     store.close().await;
     result.map(|()| ExitCode::SUCCESS)

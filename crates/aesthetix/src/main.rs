@@ -4,6 +4,7 @@
 
 mod cli;
 mod import_cmd;
+mod jobs_cmd;
 
 use std::process::ExitCode;
 

@@ -572,7 +572,10 @@ pub async fn run_import(
                     let values = c
                         .values
                         .iter()
-                        .filter(|(k, _)| CARRIED_FIELDS.contains(&k.as_str()) || prepared.options.fill_only.contains(*k))
+                        .filter(|(k, _)| {
+                            CARRIED_FIELDS.contains(&k.as_str())
+                                || prepared.options.fill_only.contains(*k)
+                        })
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();
                     carried.insert(

@@ -243,3 +243,14 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// The location a job belongs to: for the operator's CLI, which names jobs by id alone.
+    pub async fn job_location(&self, id: i64) -> Result<LocationId> {
+        let loc: Option<i64> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT location_id FROM jobs WHERE id = $1").bind(id).fetch_optional(p).await
+        })?;
+        loc.map(LocationId)
+            .ok_or_else(|| StoreError::not_found(format!("job {id}")))
+    }
+}

@@ -462,3 +462,60 @@ async fn a_dry_run_reports_what_a_real_run_does_and_writes_nothing() {
         assert_eq!(sql_count(&d, "contacts").await, 1500);
     }
 }
+
+#[tokio::test]
+async fn jobs_list_and_show_describe_the_import() {
+    for d in each_backend().await {
+        d.ok(&["location", "create", "Glow"], "");
+        let file = write(
+            &d,
+            "a.csv",
+            b"First Name,Email\nAnn,ann@example.com\n,\nBob,bad@\n",
+        );
+        d.ok(
+            &[
+                "import",
+                "contacts",
+                file.to_str().unwrap(),
+                "--location",
+                "Glow",
+            ],
+            "",
+        );
+        let list: Value =
+            serde_json::from_str(&d.ok(&["jobs", "list", "--location", "Glow", "--json"], ""))
+                .unwrap();
+        let job = &list[0];
+        assert_eq!(
+            (
+                job["operation"].as_str(),
+                job["object"].as_str(),
+                job["status"].as_str(),
+                job["file_name"].as_str()
+            ),
+            (
+                Some("import"),
+                Some("contact"),
+                Some("completed"),
+                Some("a.csv")
+            )
+        );
+        assert_eq!(
+            (job["processed"].as_i64(), job["total"].as_i64()),
+            (Some(2), Some(2))
+        );
+        assert_eq!(
+            job["totals"],
+            serde_json::json!({"rows": 3, "created": 2, "updated": 0, "skipped": 0, "errors": 0, "warnings": 1, "blank": 1})
+        );
+        let id = job["id"].as_i64().unwrap().to_string();
+        let shown = d.ok(&["jobs", "show", &id], "");
+        assert!(
+            shown.contains("Status: completed") && shown.contains("2 created"),
+            "{shown}"
+        );
+        let missing = d.run(&["jobs", "show", "4242"], "");
+        assert_eq!(missing.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no job 4242"));
+    }
+}

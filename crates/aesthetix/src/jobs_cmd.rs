@@ -1,0 +1,124 @@
+//! `aesthetix jobs list|show`: a location's Bulk Actions from the command line (SPEC §13.1).
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde_json::json;
+use store::{Job, Store};
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// The Bulk Actions of a location, newest first.
+    List {
+        #[arg(long)]
+        location: String,
+        /// Print JSON: [{"id", "operation", "object", "status", "file_name", "processed", "total", "totals"}].
+        #[arg(long)]
+        json: bool,
+    },
+    /// Status, progress and totals of one job.
+    Show {
+        job: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn totals(job: &Job) -> serde_json::Value {
+    let t = job.totals;
+    json!({
+        "rows": t.created + t.updated + t.skipped + t.errors + t.blank,
+        "created": t.created,
+        "updated": t.updated,
+        "skipped": t.skipped,
+        "errors": t.errors,
+        "warnings": t.warnings,
+        "blank": t.blank,
+    })
+}
+
+fn job_json(job: &Job) -> serde_json::Value {
+    json!({
+        "id": job.id,
+        "name": job.name,
+        "operation": job.operation,
+        "object": job.object,
+        "status": job.status,
+        "status_reason": job.status_reason,
+        "file_name": job.file_name,
+        "processed": job.totals.processed,
+        "total": job.total,
+        "totals": totals(job),
+    })
+}
+
+pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {
+    match command {
+        JobsCommand::List { location, json } => {
+            let location = crate::cli::location_by_name(store, &location).await?;
+            let jobs = store.jobs(location.id).await?;
+            if json {
+                let all: Vec<_> = jobs.iter().map(job_json).collect();
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else if jobs.is_empty() {
+                println!("No Bulk Actions yet in '{}'.", location.name);
+            } else {
+                println!(
+                    "{:>6}  {:<9} {:<8} {:<10} {:>15}  name (file)",
+                    "id", "operation", "object", "status", "processed"
+                );
+                for j in &jobs {
+                    let progress = format!(
+                        "{}/{}",
+                        j.totals.processed,
+                        j.total.map(|t| t.to_string()).unwrap_or("?".into())
+                    );
+                    let file = j
+                        .file_name
+                        .as_deref()
+                        .map(|f| format!(" ({f})"))
+                        .unwrap_or_default();
+                    println!(
+                        "{:>6}  {:<9} {:<8} {:<10} {:>15}  {}{}",
+                        j.id, j.operation, j.object, j.status, progress, j.name, file
+                    );
+                }
+            }
+        }
+        JobsCommand::Show { job, json } => {
+            let not_found = || {
+                format!(
+                    "there is no job {job}; `aesthetix jobs list --location NAME` lists a location's jobs"
+                )
+            };
+            let location = store.job_location(job).await.with_context(not_found)?;
+            let j = store.job(location, job).await.with_context(not_found)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&job_json(&j))?);
+            } else {
+                let t = j.totals;
+                println!("Job {} — {} {} \"{}\"", j.id, j.operation, j.object, j.name);
+                println!(
+                    "Status: {}{}",
+                    j.status,
+                    j.status_reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                );
+                if let Some(f) = &j.file_name {
+                    println!("File: {f}");
+                }
+                println!(
+                    "Progress: {} of {} rows",
+                    t.processed,
+                    j.total.map(|t| t.to_string()).unwrap_or("?".into())
+                );
+                println!(
+                    "Totals: {} created, {} updated, {} skipped, {} errors, {} with warnings, {} blank",
+                    t.created, t.updated, t.skipped, t.errors, t.warnings, t.blank
+                );
+            }
+        }
+    }
+    Ok(())
+}
