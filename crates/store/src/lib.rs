@@ -10,11 +10,13 @@
 //!   both); [`on_pool!`] compiles the same code for each backend. Where they differ (pragmas,
 //!   `FOR UPDATE SKIP LOCKED`), each backend has its own statement, side by side.
 
+mod contact_edits;
 mod contacts;
 mod error;
 mod fields;
 mod locations;
 mod migrate;
+mod smart_lists;
 mod users;
 
 #[cfg(any(test, feature = "testing"))]
@@ -33,6 +35,11 @@ pub use error::StoreError;
 pub use fields::{CustomField, NewCustomField};
 pub use locations::Location;
 pub use users::{Membership, SessionInfo, User};
+
+pub use contact_edits::{ContactFlags, EmailVerification};
+pub use smart_lists::{
+    Channel, Condition, DndChannel, FILTER_FORMS, Filter, FilterError, SmartList, parse_filter,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
