@@ -16,8 +16,10 @@ mod error;
 mod fields;
 mod locations;
 mod migrate;
+mod runtime;
 mod smart_lists;
 mod users;
+pub mod workflows;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -37,8 +39,16 @@ pub use locations::Location;
 pub use users::{Membership, SessionInfo, User};
 
 pub use contact_edits::{ContactFlags, EmailVerification};
+pub use runtime::{
+    Delivery, DeliverySummary, OutboxMessage, RecordingTransport, RunSummary, Transport,
+    run_due_enrollments,
+};
 pub use smart_lists::{
     Channel, Condition, DndChannel, FILTER_FORMS, Filter, FilterError, SmartList, parse_filter,
+};
+pub use workflows::{
+    ACTION_FORMS, Action, Enrollment, NewWorkflow, SyntaxError, TRIGGER_FORMS, Trigger, Workflow,
+    WorkflowStatus, WorkflowSummary, parse_action, parse_trigger,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
