@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use crate::workflows::{Action, Trigger, Workflow, enroll_on, from_row};
+use crate::workflows::{Action, Trigger, Workflow, WorkflowRow, enroll_on, from_row};
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// What one run did.
@@ -238,11 +238,13 @@ impl Store {
             }
             let mut progressed = false;
             for (enrollment, workflow_id, location_id, contact, mut step) in due {
-                if !workflows.contains_key(&workflow_id) {
-                    let w = self
-                        .workflow_by_id(LocationId(location_id), workflow_id)
-                        .await?;
-                    workflows.insert(workflow_id, w);
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    workflows.entry(workflow_id)
+                {
+                    slot.insert(
+                        self.workflow_by_id(LocationId(location_id), workflow_id)
+                            .await?,
+                    );
                 }
                 let w = &workflows[&workflow_id];
                 while summary.steps < limit {
@@ -392,7 +394,7 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                         // The new tag fires the location's active tag-added workflows on it.
-                        let rows: Vec<(i64, i64, String, String, Option<String>, String, String, i64)> = sqlx::query_as(
+                        let rows: Vec<WorkflowRow> = sqlx::query_as(
                             "SELECT id, location_id, name, trigger_kind, trigger_value, status, actions, created_at \
                              FROM workflows WHERE location_id = $1 AND status = 'active' AND trigger_kind = 'tag-added'",
                         )

@@ -276,7 +276,7 @@ pub struct Enrollment {
     pub status: String,
 }
 
-type WorkflowRow = (
+pub(crate) type WorkflowRow = (
     i64,
     i64,
     String,
