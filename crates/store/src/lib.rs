@@ -10,6 +10,7 @@
 //!   both); [`on_pool!`] compiles the same code for each backend. Where they differ (pragmas,
 //!   `FOR UPDATE SKIP LOCKED`), each backend has its own statement, side by side.
 
+mod api_keys;
 mod contact_edits;
 mod contacts;
 mod error;
@@ -38,6 +39,7 @@ pub use fields::{CustomField, NewCustomField};
 pub use locations::Location;
 pub use users::{Membership, SessionInfo, User};
 
+pub use api_keys::ApiKeyInfo;
 pub use contact_edits::{ContactFlags, EmailVerification};
 pub use runtime::{
     Delivery, DeliverySummary, OutboxMessage, RecordingTransport, RunSummary, Transport,
