@@ -1,5 +1,7 @@
 //! The command line of SPEC §13.1.
 
+mod automation;
+
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -65,6 +67,26 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Saved filters over a location's contacts.
+    SmartList {
+        #[command(subcommand)]
+        command: automation::SmartListCommand,
+    },
+    /// Workflows: a trigger and ordered actions (tags, messages, opportunities).
+    Workflow {
+        #[command(subcommand)]
+        command: automation::WorkflowCommand,
+    },
+    /// Messages the workflows queued.
+    Outbox {
+        #[command(subcommand)]
+        command: automation::OutboxCommand,
+    },
+    /// API keys for a location's integrations.
+    Apikey {
+        #[command(subcommand)]
+        command: automation::ApikeyCommand,
     },
 }
 
@@ -216,6 +238,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             return code;
         }
         Command::Jobs { command } => crate::jobs_cmd::run(&store, command).await,
+        Command::SmartList { command } => automation::smart_list(&store, command).await,
+        Command::Workflow { command } => automation::workflow(&store, command).await,
+        Command::Outbox { command } => automation::outbox(&store, command).await,
+        Command::Apikey { command } => automation::apikey(&store, command).await,
     };
     store.close().await;
     result.map(|()| ExitCode::SUCCESS)
@@ -264,6 +290,7 @@ async fn serve(store: Store, data_dir: &Path, bind: &str) -> anyhow::Result<()> 
     })?;
     let addr = listener.local_addr()?;
     println!("Aesthetix is running at http://{addr}/ (press Ctrl+C to stop)");
+    let _workflow_runtime = automation::spawn_workflow_runtime(store.clone());
     let state = web::AppState {
         store,
         data_dir: data_dir.to_path_buf(),

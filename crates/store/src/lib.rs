@@ -10,6 +10,8 @@
 //!   both); [`on_pool!`] compiles the same code for each backend. Where they differ (pragmas,
 //!   `FOR UPDATE SKIP LOCKED`), each backend has its own statement, side by side.
 
+mod api_keys;
+mod contact_edits;
 mod contacts;
 mod error;
 mod fields;
@@ -17,7 +19,10 @@ mod import;
 mod jobs;
 mod locations;
 mod migrate;
+mod runtime;
+mod smart_lists;
 mod users;
+pub mod workflows;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -37,6 +42,20 @@ pub use import::{ChunkWrite, ContactWrite, LineWrite, RecordRef, StoredContact, 
 pub use jobs::{Job, JobEffects, NewJob};
 pub use locations::Location;
 pub use users::{Membership, SessionInfo, User};
+
+pub use api_keys::ApiKeyInfo;
+pub use contact_edits::{ContactFlags, EmailVerification};
+pub use runtime::{
+    Delivery, DeliverySummary, OutboxMessage, RecordingTransport, RunSummary, Transport,
+    run_due_enrollments,
+};
+pub use smart_lists::{
+    Channel, Condition, DndChannel, FILTER_FORMS, Filter, FilterError, SmartList, parse_filter,
+};
+pub use workflows::{
+    ACTION_FORMS, Action, Enrollment, NewWorkflow, SyntaxError, TRIGGER_FORMS, Trigger, Workflow,
+    WorkflowStatus, WorkflowSummary, parse_action, parse_trigger,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -8,6 +8,7 @@
 //!   a page without a session redirects to `/login`; an admin-only page answers 403 to users.
 //! - Every value shown on a page goes through askama's HTML escaping.
 
+pub mod api;
 pub mod auth;
 mod error;
 mod pages;
@@ -32,6 +33,7 @@ pub struct AppState {
 /// The whole application: pages, and the routes later issues add.
 pub fn router(state: AppState) -> Router {
     pages::routes()
+        .merge(api::routes())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,7 +1,7 @@
 //! `aesthetix import contacts` end to end, on both backends: what a migration operator runs,
 //! and what the database and the report say afterwards (SPEC §4–§6, §13.1).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -13,11 +13,11 @@ fn write(d: &Deployment, name: &str, content: &[u8]) -> PathBuf {
     path
 }
 
-fn report(path: &PathBuf) -> Value {
+fn report(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-fn import(d: &Deployment, file: &PathBuf, extra: &[&str]) -> std::process::Output {
+fn import(d: &Deployment, file: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
         "import",
         "contacts",

@@ -1,0 +1,644 @@
+//! Smart Lists (SPEC §12): saved filters over a location's contacts, written in the §13.1
+//! filter syntax and evaluated by the database — never by loading contacts into memory.
+//!
+//! [`parse_filter`] is a pure function from one expression (`tag=VIP`, `dnd_sms=false`, …) to
+//! a [`Filter`]; a list stores its filters as those expressions (JSON array of strings), so
+//! what an admin typed is what `smart-list list` shows back. Evaluation turns the filters into
+//! one SQL condition per filter, written once where the dialects agree and side by side where
+//! they do not (custom field values are JSON text: `json_each` on SQLite, `jsonb` on
+//! PostgreSQL).
+//!
+//! Semantics worth knowing (also in README.md):
+//! - every filter of a list must hold (AND); `KEY!=VALUE` negates any filter but the dates;
+//! - `tag=` compares tags case-insensitively through `tags.name_key` ([`domain::value::tag_key`]);
+//! - `type=`, `status=` and `verification=` take the option values in any case; a blank
+//!   Type or Status is neither value (`status!=Unsubscribed` includes blanks,
+//!   `status=Subscribed` does not);
+//! - `dnd=false` means no channel is DND, `dnd=true` means every channel is;
+//! - `source=` and `field.KEY=` compare case-insensitively (ASCII letters on SQLite, whose
+//!   `LOWER` knows no others); a multi-value custom field matches when any value does;
+//! - `created_after=D` is "created on D or later" and `created_before=D` "created before D",
+//!   both from midnight of D in the location's time zone, so `created_after=2024-01-01
+//!   created_before=2024-02-01` is January;
+//! - `import=JOB` is the contacts that import created or updated (`contact_imports`).
+
+use std::fmt;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use crate::error::conflict_on_unique;
+use crate::{Backend, LocationId, Result, Store, StoreError, now_ms, on_pool};
+
+/// One §13.1 filter, read. `negated` is the `!=` form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub condition: Condition,
+    pub negated: bool,
+}
+
+/// What a filter tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// `tag=TAG`: the contact has the tag (case-insensitively).
+    Tag(String),
+    /// `type=Lead|Patient` (the stored option value).
+    ContactType(&'static str),
+    /// `status=Subscribed|Unsubscribed` (the stored option value).
+    Status(&'static str),
+    /// `dnd=BOOL` (channel `None`: all channels) or `dnd_sms=BOOL` and the other channels.
+    Dnd {
+        channel: Option<DndChannel>,
+        value: bool,
+    },
+    /// `verification=unverified|valid|invalid`.
+    Verification(&'static str),
+    /// `source=SOURCE` (case-insensitive).
+    Source(String),
+    /// `has=email|phone`: the primary email or phone is present.
+    Has(Channel),
+    /// `created_after=YYYY-MM-DD`: created at or after midnight of that day (location time).
+    CreatedAfter(Date),
+    /// `created_before=YYYY-MM-DD`: created before midnight of that day (location time).
+    CreatedBefore(Date),
+    /// `import=JOB`: created or updated by that import.
+    Import(i64),
+    /// `field.KEY=VALUE`: the contact's custom field KEY holds VALUE (case-insensitive; any
+    /// element of a list value).
+    Field { key: String, value: String },
+}
+
+/// A per-channel DND flag (SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DndChannel {
+    Sms,
+    Email,
+    Calls,
+    Voicemail,
+}
+
+impl DndChannel {
+    pub const ALL: [DndChannel; 4] = [
+        DndChannel::Sms,
+        DndChannel::Email,
+        DndChannel::Calls,
+        DndChannel::Voicemail,
+    ];
+
+    /// The column (and filter key) of this channel: `dnd_sms`, …
+    pub fn column(self) -> &'static str {
+        match self {
+            DndChannel::Sms => "dnd_sms",
+            DndChannel::Email => "dnd_email",
+            DndChannel::Calls => "dnd_calls",
+            DndChannel::Voicemail => "dnd_voicemail",
+        }
+    }
+}
+
+/// A messaging channel a contact can be reached on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Email,
+    Phone,
+}
+
+/// Why an expression is not a filter: the expression, what is wrong, and (in `Display`) the
+/// forms that are accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{expr}' is not a filter: {problem}. Filters are {FILTER_FORMS}")]
+pub struct FilterError {
+    pub expr: String,
+    pub problem: String,
+}
+
+/// Every accepted filter form, for error messages and help texts.
+pub const FILTER_FORMS: &str = "tag=TAG, type=Lead|Patient, status=Subscribed|Unsubscribed, \
+     dnd=true|false (all channels), dnd_sms|dnd_email|dnd_calls|dnd_voicemail=true|false, \
+     verification=unverified|valid|invalid, source=SOURCE, has=email|phone, \
+     created_after=YYYY-MM-DD, created_before=YYYY-MM-DD, import=JOB_ID, field.KEY=VALUE; \
+     write != instead of = to negate any of them but the dates";
+
+fn option(value: &str, options: &[&'static str]) -> Option<&'static str> {
+    options
+        .iter()
+        .copied()
+        .find(|o| o.eq_ignore_ascii_case(value))
+}
+
+fn boolean(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether `key` may name a custom field in a filter: letters, digits and `_` (the rule of
+/// `field create`'s keys).
+fn is_field_key(key: &str) -> bool {
+    !key.is_empty() && key.chars().all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// Reads one §13.1 filter expression.
+///
+/// ```text
+/// parse_filter("tag=VIP")            → Filter { condition: Tag("VIP"), negated: false }
+/// parse_filter("verification!=invalid") → Verification("invalid"), negated
+/// parse_filter("colour=red")         → Err: unknown key 'colour', with the accepted forms
+/// ```
+pub fn parse_filter(expr: &str) -> Result<Filter, FilterError> {
+    let fail = |problem: String| FilterError {
+        expr: expr.to_string(),
+        problem,
+    };
+    let Some((left, value)) = expr.split_once('=') else {
+        return Err(fail("it has no '=' between a key and a value".into()));
+    };
+    let (key, negated) = match left.strip_suffix('!') {
+        Some(k) => (k.trim(), true),
+        None => (left.trim(), false),
+    };
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(fail(format!("'{key}' needs a value after the '='")));
+    }
+    let choice = |options: &[&'static str]| {
+        option(value, options).ok_or_else(|| {
+            fail(format!(
+                "'{key}' is one of {}, not '{value}'",
+                options.join(", ")
+            ))
+        })
+    };
+    let flag =
+        || boolean(value).ok_or_else(|| fail(format!("'{key}' is true or false, not '{value}'")));
+    let date = || {
+        if negated {
+            return Err(fail(format!(
+                "'{key}' cannot be negated; use {} instead",
+                if key == "created_after" {
+                    "created_before"
+                } else {
+                    "created_after"
+                }
+            )));
+        }
+        value
+            .parse::<Date>()
+            .ok()
+            .filter(|_| value.len() == 10)
+            .ok_or_else(|| fail(format!("'{value}' is not a date written YYYY-MM-DD")))
+    };
+    let condition =
+        match key {
+            "tag" => Condition::Tag(value.to_string()),
+            "type" => Condition::ContactType(choice(&["Lead", "Patient"])?),
+            "status" => Condition::Status(choice(&["Subscribed", "Unsubscribed"])?),
+            "dnd" => Condition::Dnd {
+                channel: None,
+                value: flag()?,
+            },
+            "verification" => Condition::Verification(choice(&["unverified", "valid", "invalid"])?),
+            "source" => Condition::Source(value.to_string()),
+            "has" => match value.to_ascii_lowercase().as_str() {
+                "email" => Condition::Has(Channel::Email),
+                "phone" => Condition::Has(Channel::Phone),
+                _ => return Err(fail(format!("'has' is email or phone, not '{value}'"))),
+            },
+            "created_after" => Condition::CreatedAfter(date()?),
+            "created_before" => Condition::CreatedBefore(date()?),
+            "import" => {
+                Condition::Import(value.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(
+                    || fail(format!("'import' takes a job id (a number), not '{value}'")),
+                )?)
+            }
+            _ => {
+                if let Some(channel) = DndChannel::ALL.iter().find(|c| c.column() == key) {
+                    Condition::Dnd {
+                        channel: Some(*channel),
+                        value: flag()?,
+                    }
+                } else if let Some(field) = key.strip_prefix("field.") {
+                    if !is_field_key(field) {
+                        return Err(fail(format!(
+                            "'{field}' is not a custom field key (letters, digits and '_')"
+                        )));
+                    }
+                    Condition::Field {
+                        key: field.to_string(),
+                        value: value.to_string(),
+                    }
+                } else if key.is_empty() {
+                    return Err(fail("it has no key before the '='".into()));
+                } else {
+                    return Err(fail(format!("'{key}' is not a filter key")));
+                }
+            }
+        };
+    Ok(Filter { condition, negated })
+}
+
+/// Writes the filter back in the §13.1 syntax; [`parse_filter`] reads it to the same value.
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let op = if self.negated { "!=" } else { "=" };
+        match &self.condition {
+            Condition::Tag(t) => write!(f, "tag{op}{t}"),
+            Condition::ContactType(t) => write!(f, "type{op}{t}"),
+            Condition::Status(s) => write!(f, "status{op}{s}"),
+            Condition::Dnd { channel, value } => {
+                let key = channel.map_or("dnd", DndChannel::column);
+                write!(f, "{key}{op}{value}")
+            }
+            Condition::Verification(v) => write!(f, "verification{op}{v}"),
+            Condition::Source(s) => write!(f, "source{op}{s}"),
+            Condition::Has(Channel::Email) => write!(f, "has{op}email"),
+            Condition::Has(Channel::Phone) => write!(f, "has{op}phone"),
+            Condition::CreatedAfter(d) => write!(f, "created_after{op}{d}"),
+            Condition::CreatedBefore(d) => write!(f, "created_before{op}{d}"),
+            Condition::Import(j) => write!(f, "import{op}{j}"),
+            Condition::Field { key, value } => write!(f, "field.{key}{op}{value}"),
+        }
+    }
+}
+
+/// A saved Smart List.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmartList {
+    pub id: i64,
+    pub name: String,
+    pub filters: Vec<Filter>,
+    /// Leads, Patients, Mass SMS and Mass Email: made with the location, never deleted.
+    pub builtin: bool,
+    pub created_at: i64,
+}
+
+impl SmartList {
+    /// The filters as the admin wrote them (§13.1 syntax).
+    pub fn filter_exprs(&self) -> Vec<String> {
+        self.filters.iter().map(Filter::to_string).collect()
+    }
+}
+
+/// A parameter of a generated statement.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// Builds `c.location_id = $1 AND (…) AND (…)` over `contacts c` for `filters`, numbering
+/// parameters from `$2` (`$1` is the location). Every condition is TRUE or FALSE, never
+/// NULL, so `NOT` negates it exactly.
+pub(crate) fn where_sql(
+    filters: &[Filter],
+    tz: &TimeZone,
+    backend: Backend,
+) -> Result<(String, Vec<Arg>)> {
+    let mut sql = String::from("c.location_id = $1");
+    let mut args: Vec<Arg> = Vec::new();
+    let mut arg = |a: Arg| {
+        args.push(a);
+        format!("${}", args.len() + 1)
+    };
+    for filter in filters {
+        let cond = match &filter.condition {
+            Condition::Tag(tag) => format!(
+                "EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
+                 WHERE ct.contact_id = c.id AND ct.location_id = $1 AND t.location_id = $1 AND t.name_key = {})",
+                arg(Arg::Text(domain::value::tag_key(tag)))
+            ),
+            Condition::ContactType(v) => {
+                format!("COALESCE(c.contact_type = {}, FALSE)", arg(Arg::Text((*v).into())))
+            }
+            Condition::Status(v) => {
+                format!("COALESCE(c.status = {}, FALSE)", arg(Arg::Text((*v).into())))
+            }
+            Condition::Dnd {
+                channel: Some(ch),
+                value,
+            } => format!("c.{} = {}", ch.column(), if *value { "TRUE" } else { "FALSE" }),
+            Condition::Dnd {
+                channel: None,
+                value: true,
+            } => "(c.dnd_sms = TRUE AND c.dnd_email = TRUE AND c.dnd_calls = TRUE AND c.dnd_voicemail = TRUE)".into(),
+            Condition::Dnd {
+                channel: None,
+                value: false,
+            } => "(c.dnd_sms = FALSE AND c.dnd_email = FALSE AND c.dnd_calls = FALSE AND c.dnd_voicemail = FALSE)".into(),
+            Condition::Verification(v) => {
+                format!("c.email_verification = {}", arg(Arg::Text((*v).into())))
+            }
+            Condition::Source(s) => format!(
+                "COALESCE(LOWER(c.source) = {}, FALSE)",
+                arg(Arg::Text(s.to_lowercase()))
+            ),
+            Condition::Has(Channel::Email) => "COALESCE(c.email <> '', FALSE)".into(),
+            Condition::Has(Channel::Phone) => "COALESCE(c.phone <> '', FALSE)".into(),
+            Condition::CreatedAfter(d) => {
+                format!("c.created_at >= {}", arg(Arg::Int(midnight_ms(*d, tz)?)))
+            }
+            Condition::CreatedBefore(d) => {
+                format!("c.created_at < {}", arg(Arg::Int(midnight_ms(*d, tz)?)))
+            }
+            Condition::Import(job) => format!(
+                "EXISTS (SELECT 1 FROM contact_imports ci WHERE ci.contact_id = c.id \
+                 AND ci.location_id = $1 AND ci.job_id = {})",
+                arg(Arg::Int(*job))
+            ),
+            Condition::Field { key, value } => match backend {
+                // json_each over a path yields one row for a scalar and one per element for
+                // an array; JSON true/false come back as 1/0, so they are spelled out.
+                Backend::Sqlite => {
+                    let path = arg(Arg::Text(format!("$.\"{key}\"")));
+                    let v = arg(Arg::Text(value.to_lowercase()));
+                    format!(
+                        "EXISTS (SELECT 1 FROM json_each(c.custom_values, {path}) je WHERE \
+                         LOWER(CASE je.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+                         ELSE CAST(je.value AS TEXT) END) = {v})"
+                    )
+                }
+                Backend::Postgres => {
+                    let k = arg(Arg::Text(key.clone()));
+                    let v = arg(Arg::Text(value.to_lowercase()));
+                    format!(
+                        "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE \
+                         WHEN jsonb_typeof(c.custom_values::jsonb -> {k}) = 'array' THEN c.custom_values::jsonb -> {k} \
+                         ELSE jsonb_build_array(c.custom_values::jsonb -> {k}) END) AS e(v) WHERE LOWER(e.v) = {v})"
+                    )
+                }
+            },
+        };
+        sql.push_str(if filter.negated {
+            " AND NOT ("
+        } else {
+            " AND ("
+        });
+        sql.push_str(&cond);
+        sql.push(')');
+    }
+    Ok((sql, args))
+}
+
+/// The first instant of `date` in `tz`, in milliseconds (a day that starts in a DST gap
+/// starts at the first instant that exists).
+fn midnight_ms(date: Date, tz: &TimeZone) -> Result<i64> {
+    let zoned = date
+        .to_zoned_datetime(tz.clone())
+        .map_err(|e| StoreError::Corrupt(format!("the start of {date}: {e}")))?;
+    Ok(zoned.timestamp().as_millisecond())
+}
+
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for a in $args {
+            q = match a {
+                Arg::Int(i) => q.bind(*i),
+                Arg::Text(s) => q.bind(s.clone()),
+            };
+        }
+        q
+    }};
+}
+type ListRow = (i64, String, String, bool, i64);
+
+fn from_row(r: ListRow) -> Result<SmartList> {
+    let (id, name, filters, builtin, created_at) = r;
+    let exprs: Vec<String> = serde_json::from_str(&filters)
+        .map_err(|e| StoreError::Corrupt(format!("filters of Smart List '{name}': {e}")))?;
+    let filters = exprs
+        .iter()
+        .map(|e| parse_filter(e))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Corrupt(format!("Smart List '{name}': {e}")))?;
+    Ok(SmartList {
+        id,
+        name,
+        filters,
+        builtin,
+        created_at,
+    })
+}
+
+const SELECT: &str = "SELECT id, name, filters, builtin, created_at FROM smart_lists";
+
+impl Store {
+    async fn location_tz(&self, location: LocationId) -> Result<TimeZone> {
+        let name: Option<String> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT timezone FROM locations WHERE id = $1")
+                .bind(location.0)
+                .fetch_optional(p)
+                .await
+        })?;
+        let name = name.ok_or_else(|| StoreError::not_found(format!("location {}", location.0)))?;
+        TimeZone::get(&name)
+            .map_err(|e| StoreError::Corrupt(format!("the location's time zone '{name}': {e}")))
+    }
+
+    /// Refuses `field.KEY` filters naming no contact custom field of the location, so a typo
+    /// is caught when the list is saved rather than making it silently empty.
+    async fn check_filter_fields(&self, location: LocationId, filters: &[Filter]) -> Result<()> {
+        let keys: Vec<&str> = filters
+            .iter()
+            .filter_map(|f| match &f.condition {
+                Condition::Field { key, .. } => Some(key.as_str()),
+                _ => None,
+            })
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let known = self
+            .custom_fields(location, &domain::ObjectKind::Contact)
+            .await?;
+        for key in keys {
+            if !known.iter().any(|f| f.key == key) {
+                return Err(StoreError::not_found(format!(
+                    "a contact custom field with key '{key}' (known keys: {})",
+                    known
+                        .iter()
+                        .map(|f| f.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves a Smart List. Its name must be new in the location (a conflict otherwise) and
+    /// every `field.KEY` must name a contact custom field of the location (not found
+    /// otherwise).
+    pub async fn create_smart_list(
+        &self,
+        location: LocationId,
+        name: &str,
+        filters: &[Filter],
+    ) -> Result<SmartList> {
+        let name = name.trim();
+        self.check_filter_fields(location, filters).await?;
+        let exprs: Vec<String> = filters.iter().map(Filter::to_string).collect();
+        let json = serde_json::to_string(&exprs).expect("strings serialise");
+        let now = now_ms();
+        let id: i64 = on_pool!(self, p => {
+            sqlx::query_scalar(
+                "INSERT INTO smart_lists (location_id, name, filters, builtin, created_at) \
+                 VALUES ($1, $2, $3, FALSE, $4) RETURNING id",
+            )
+            .bind(location.0)
+            .bind(name)
+            .bind(&json)
+            .bind(now)
+            .fetch_one(p)
+            .await
+            .map_err(|e| conflict_on_unique(e, || format!("a Smart List named '{name}' already exists")))
+        })?;
+        Ok(SmartList {
+            id,
+            name: name.to_string(),
+            filters: filters.to_vec(),
+            builtin: false,
+            created_at: now,
+        })
+    }
+
+    /// "Create a Smart List from this import" (SPEC §12): a list with the filter
+    /// `import=JOB`, i.e. exactly the contacts that import created or updated. The job must
+    /// be an import of this location.
+    pub async fn create_import_smart_list(
+        &self,
+        location: LocationId,
+        job_id: i64,
+        name: &str,
+    ) -> Result<SmartList> {
+        let found: Option<i64> = on_pool!(self, p => {
+            sqlx::query_scalar(
+                "SELECT id FROM jobs WHERE id = $1 AND location_id = $2 AND operation = 'import'",
+            )
+            .bind(job_id)
+            .bind(location.0)
+            .fetch_optional(p)
+            .await
+        })?;
+        if found.is_none() {
+            return Err(StoreError::not_found(format!(
+                "import {job_id} in this location"
+            )));
+        }
+        let filter = Filter {
+            condition: Condition::Import(job_id),
+            negated: false,
+        };
+        self.create_smart_list(location, name, &[filter]).await
+    }
+
+    /// A location's Smart Lists, built-in ones first, each with its contact count.
+    pub async fn smart_lists(&self, location: LocationId) -> Result<Vec<(SmartList, i64)>> {
+        let rows: Vec<ListRow> = on_pool!(self, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{SELECT} WHERE location_id = $1 ORDER BY builtin DESC, id"
+            )))
+            .bind(location.0)
+            .fetch_all(p)
+            .await
+        })?;
+        let tz = self.location_tz(location).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let list = from_row(row)?;
+            let count = self.count_where(location, &list.filters, &tz).await?;
+            out.push((list, count));
+        }
+        Ok(out)
+    }
+
+    /// A location's Smart List by its exact name.
+    pub async fn smart_list_by_name(&self, location: LocationId, name: &str) -> Result<SmartList> {
+        let row: Option<ListRow> = on_pool!(self, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{SELECT} WHERE location_id = $1 AND name = $2"
+            )))
+            .bind(location.0)
+            .bind(name)
+            .fetch_optional(p)
+            .await
+        })?;
+        from_row(row.ok_or_else(|| StoreError::not_found(format!("a Smart List named '{name}'")))?)
+    }
+
+    /// How many of the location's contacts match every filter.
+    pub async fn count_matching(&self, location: LocationId, filters: &[Filter]) -> Result<i64> {
+        let tz = self.location_tz(location).await?;
+        self.count_where(location, filters, &tz).await
+    }
+
+    /// The ids of the location's contacts matching every filter, ascending.
+    pub async fn contact_ids_matching(
+        &self,
+        location: LocationId,
+        filters: &[Filter],
+    ) -> Result<Vec<i64>> {
+        let tz = self.location_tz(location).await?;
+        let (cond, args) = where_sql(filters, &tz, self.backend())?;
+        let sql = format!("SELECT c.id FROM contacts c WHERE {cond} ORDER BY c.id");
+        Ok(on_pool!(self, p => {
+            bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(location.0), &args)
+                .fetch_all(p)
+                .await
+        })?)
+    }
+
+    /// The number of contacts in a Smart List of the location.
+    pub async fn smart_list_count(&self, location: LocationId, list: &SmartList) -> Result<i64> {
+        self.count_matching(location, &list.filters).await
+    }
+
+    /// The ids of the contacts in a Smart List of the location, ascending.
+    pub async fn smart_list_contact_ids(
+        &self,
+        location: LocationId,
+        list: &SmartList,
+    ) -> Result<Vec<i64>> {
+        self.contact_ids_matching(location, &list.filters).await
+    }
+
+    async fn count_where(
+        &self,
+        location: LocationId,
+        filters: &[Filter],
+        tz: &TimeZone,
+    ) -> Result<i64> {
+        let (cond, args) = where_sql(filters, tz, self.backend())?;
+        let sql = format!("SELECT COUNT(*) FROM contacts c WHERE {cond}");
+        Ok(on_pool!(self, p => {
+            bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(location.0), &args)
+                .fetch_one(p)
+                .await
+        })?)
+    }
+
+    /// Deletes a Smart List of the location. The built-in lists cannot be deleted (a
+    /// conflict); an unknown name is not found.
+    pub async fn delete_smart_list(&self, location: LocationId, name: &str) -> Result<()> {
+        let list = self.smart_list_by_name(location, name).await?;
+        if list.builtin {
+            return Err(StoreError::Conflict(format!(
+                "'{name}' is a built-in Smart List and cannot be deleted"
+            )));
+        }
+        on_pool!(self, p => {
+            sqlx::query("DELETE FROM smart_lists WHERE id = $1 AND location_id = $2 AND builtin = FALSE")
+                .bind(list.id)
+                .bind(location.0)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
