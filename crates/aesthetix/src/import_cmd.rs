@@ -51,6 +51,18 @@ pub struct ImportContactsArgs {
     /// Write the JSON report of every line to this file.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Enroll every contact the import creates or updates in this workflow.
+    #[arg(long)]
+    workflow: Option<String>,
+    /// Create a Smart List of the contacts this import created or updated.
+    #[arg(long)]
+    smart_list: bool,
+    /// Confirm enrolling contacts in the active workflows this import triggers.
+    #[arg(long)]
+    acknowledge_workflows: bool,
+    /// Add the tags without triggering tag-added workflows.
+    #[arg(long)]
+    suppress_tag_triggers: bool,
 }
 
 fn parse_map_value(arg: &str) -> anyhow::Result<(String, String, String)> {
@@ -115,8 +127,28 @@ pub async fn import_contacts(store: &Store, args: ImportContactsArgs) -> anyhow:
         skip_existing_phone: args.skip_existing_phone,
         dry_run: args.dry_run,
         created_by: None,
+        workflow: args.workflow.clone(),
+        suppress_tag_triggers: args.suppress_tag_triggers,
     };
     let prepared = jobs::prepare(store, request, today).await.map_err(plain)?;
+
+    // SPEC §6.6: never a message flood the user did not confirm.
+    let triggered = jobs::triggered_workflows(store, &prepared)
+        .await
+        .map_err(plain)?;
+    if !triggered.is_empty() && !args.dry_run && !args.acknowledge_workflows {
+        let mut msg = String::from(
+            "this import would enroll contacts in active workflows, which may send them messages:\n",
+        );
+        for t in &triggered {
+            msg.push_str(&format!(
+                "  - {} ({}): {} contacts\n",
+                t.name, t.reason, t.contacts
+            ));
+        }
+        msg.push_str("Run it again with --acknowledge-workflows to enroll them, or with --suppress-tag-triggers to add the tags without triggering workflows.");
+        bail!(msg);
+    }
 
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(
@@ -187,6 +219,33 @@ pub async fn import_contacts(store: &Store, args: ImportContactsArgs) -> anyhow:
             .with_context(|| format!("could not write the report {}", path.display()))?;
     }
 
+    let mut smart_list = None;
+    if let (true, Some(job)) = (args.smart_list, report.job_id) {
+        let name = store.job(prepared.location.id, job).await?.name;
+        smart_list = Some(
+            store
+                .create_import_smart_list(prepared.location.id, job, &name)
+                .await?
+                .name,
+        );
+    }
+    let mut ran = store::RunSummary::default();
+    if report.job_id.is_some() && !triggered.is_empty() {
+        // A script sees the effects of the enrollments it made when the command returns (§12).
+        const STEPS: u64 = 1000;
+        loop {
+            let r = store
+                .run_due_enrollments(Some(prepared.location.id), STEPS)
+                .await?;
+            ran.steps += r.steps;
+            ran.queued += r.queued;
+            ran.suppressed += r.suppressed;
+            if r.steps < STEPS {
+                break;
+            }
+        }
+    }
+
     let t = report.totals;
     let what = if args.dry_run {
         "Dry run (nothing written)"
@@ -216,6 +275,26 @@ pub async fn import_contacts(store: &Store, args: ImportContactsArgs) -> anyhow:
             .unwrap_or_default()
     );
     println!("File encoding: {}", report.encoding);
+    for w in &triggered {
+        let verb = if args.dry_run {
+            "would enroll"
+        } else {
+            "enrolled"
+        };
+        println!(
+            "Workflow {} ({}): {verb} {} contacts",
+            w.name, w.reason, w.contacts
+        );
+    }
+    if ran.steps > 0 {
+        println!(
+            "Workflow steps run: {} ({} messages queued, {} suppressed)",
+            ran.steps, ran.queued, ran.suppressed
+        );
+    }
+    if let Some(name) = smart_list {
+        println!("Smart List created: {name}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,6 +12,7 @@ use engine::{
     RowContext, Target, map_columns, plan_chunk, read_row,
 };
 use serde::Serialize;
+use store::workflows::{Trigger, Workflow};
 use store::{
     ChunkWrite, ContactWrite, LineWrite, Location, NewJob, RecordRef, Store, StoreError, Totals,
     UserId,
@@ -45,6 +46,10 @@ pub struct ImportRequest {
     pub skip_existing_phone: bool,
     pub dry_run: bool,
     pub created_by: Option<UserId>,
+    /// `--workflow NAME`: enroll every contact the import creates or updates.
+    pub workflow: Option<String>,
+    /// Add tags without firing tag-added workflows (SPEC §6.6).
+    pub suppress_tag_triggers: bool,
 }
 
 /// Why an import could not run at all (nothing was written).
@@ -81,6 +86,60 @@ pub struct Prepared {
     pub uses: Vec<ColumnUse>,
     pub row_context: RowContext,
     pub options: MatchOptions,
+    /// The workflows this import enrolls contacts into.
+    pub enroll: EnrollPlan,
+}
+
+/// Which active workflows an import enrolls contacts into, and why (SPEC §6.6, §12).
+#[derive(Debug, Clone, Default)]
+pub struct EnrollPlan {
+    /// Tag-added workflows: (workflow, the tag's key). Empty when tag triggers are suppressed.
+    pub on_tag: Vec<(Workflow, String)>,
+    /// Contact-created workflows: every contact the import creates.
+    pub on_create: Vec<Workflow>,
+    /// The workflow the user chose: every contact the import creates or updates.
+    pub chosen: Option<Workflow>,
+}
+
+impl EnrollPlan {
+    pub fn is_empty(&self) -> bool {
+        self.on_tag.is_empty() && self.on_create.is_empty() && self.chosen.is_none()
+    }
+
+    /// The workflows a contact of this import enrolls in, given what the import did to it.
+    fn workflows_for(&self, created: bool, new_tags: &[String]) -> Vec<i64> {
+        let mut ids = Vec::new();
+        let keys: Vec<String> = new_tags.iter().map(|t| domain::value::tag_key(t)).collect();
+        for (w, tag) in &self.on_tag {
+            if keys.contains(tag) && !ids.contains(&w.id) {
+                ids.push(w.id);
+            }
+        }
+        if created {
+            for w in &self.on_create {
+                if !ids.contains(&w.id) {
+                    ids.push(w.id);
+                }
+            }
+        }
+        if let Some(w) = &self.chosen
+            && !ids.contains(&w.id)
+        {
+            ids.push(w.id);
+        }
+        ids
+    }
+}
+
+/// An active workflow an import would enroll contacts into, and how many (SPEC §6.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TriggeredWorkflow {
+    pub workflow_id: i64,
+    pub name: String,
+    /// Why it fires: `tag-added:VIP`, `contact-created`, or `chosen for this import`.
+    pub reason: String,
+    /// Contacts it would newly enroll.
+    pub contacts: u64,
 }
 
 impl Prepared {
@@ -279,6 +338,41 @@ pub async fn prepare(
         skip_existing_phone: request.skip_existing_phone,
         require_unique_identifier: location.settings.require_unique_identifier,
     };
+    let mut enroll = EnrollPlan::default();
+    for w in store.active_workflows(location.id).await? {
+        match &w.trigger {
+            Trigger::TagAdded(tag) if !request.suppress_tag_triggers => {
+                let key = domain::value::tag_key(tag);
+                enroll.on_tag.push((w, key));
+            }
+            Trigger::ContactCreated => enroll.on_create.push(w),
+            _ => {}
+        }
+    }
+    if let Some(name) = &request.workflow {
+        match store.workflow_by_name(location.id, name).await {
+            Ok(w) => enroll.chosen = Some(w),
+            Err(e) if e.is_not_found() => {
+                let known: Vec<String> = store
+                    .workflows(location.id)
+                    .await?
+                    .into_iter()
+                    .map(|s| s.workflow.name)
+                    .collect();
+                return Err(ImportError::Invalid(if known.is_empty() {
+                    format!(
+                        "--workflow '{name}': this location has no workflows; create one with `aesthetix workflow create`"
+                    )
+                } else {
+                    format!(
+                        "--workflow '{name}' is not a workflow of this location; its workflows are: {}",
+                        known.join(", ")
+                    )
+                }));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(Prepared {
         request,
         location,
@@ -286,6 +380,7 @@ pub async fn prepare(
         uses,
         row_context,
         options,
+        enroll,
     })
 }
 
@@ -314,11 +409,91 @@ fn line_write_cells(cells: &[String]) -> Option<String> {
 pub async fn run_import(
     store: &Store,
     prepared: &Prepared,
+    sink: impl FnMut(ReportLine),
+    progress: impl FnMut(u64, u64),
+) -> Result<Report, ImportError> {
+    run(
+        store,
+        prepared,
+        prepared.request.dry_run,
+        sink,
+        progress,
+        |_, _| {},
+    )
+    .await
+}
+
+/// Which active workflows this import would enroll contacts into, and how many each: a dry
+/// run of the whole file, counting only contacts not enrolled already (SPEC §6.6). Empty
+/// when the import triggers no workflow.
+pub async fn triggered_workflows(
+    store: &Store,
+    prepared: &Prepared,
+) -> Result<Vec<TriggeredWorkflow>, ImportError> {
+    if prepared.enroll.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut per_workflow: HashMap<i64, HashSet<i64>> = HashMap::new();
+    run(
+        store,
+        prepared,
+        true,
+        |_| {},
+        |_, _| {},
+        |contact, workflows| {
+            for w in workflows {
+                per_workflow.entry(*w).or_default().insert(contact);
+            }
+        },
+    )
+    .await?;
+    let mut all: Vec<(&Workflow, String)> = Vec::new();
+    for (w, _) in &prepared.enroll.on_tag {
+        all.push((w, w.trigger.to_string()));
+    }
+    for w in &prepared.enroll.on_create {
+        all.push((w, w.trigger.to_string()));
+    }
+    if let Some(w) = &prepared.enroll.chosen {
+        all.push((w, "chosen for this import".to_string()));
+    }
+    let mut out: Vec<TriggeredWorkflow> = Vec::new();
+    for (w, reason) in all {
+        if out.iter().any(|t| t.workflow_id == w.id) {
+            continue;
+        }
+        let contacts = per_workflow.remove(&w.id).unwrap_or_default();
+        // Contacts that exist already may be enrolled already: those are not counted again.
+        let existing: Vec<i64> = contacts.iter().copied().filter(|id| *id > 0).collect();
+        let enrolled = store
+            .enrolled_contacts(prepared.location.id, w.id, &existing)
+            .await?
+            .len();
+        let count = contacts.len() as u64 - enrolled as u64;
+        if count > 0 {
+            out.push(TriggeredWorkflow {
+                workflow_id: w.id,
+                name: w.name.clone(),
+                reason,
+                contacts: count,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The import loop. `dry` decides whether anything is written; `enrolled(contact, workflows)`
+/// hears, per contact written, the workflows it enrolls in (ids are negative for a dry run's
+/// new contacts).
+async fn run(
+    store: &Store,
+    prepared: &Prepared,
+    dry: bool,
     mut sink: impl FnMut(ReportLine),
     mut progress: impl FnMut(u64, u64),
+    mut enrolled: impl FnMut(i64, &[i64]),
 ) -> Result<Report, ImportError> {
     let location = prepared.location.id;
-    let dry = prepared.request.dry_run;
     let job_id = if dry {
         None
     } else {
@@ -541,6 +716,22 @@ pub async fn run_import(
                 });
             }
             write.totals = chunk_totals;
+            let mut enroll_by_workflow: HashMap<i64, Vec<usize>> = HashMap::new();
+            let mut enroll_of: HashMap<usize, Vec<i64>> = HashMap::new();
+            for (plan_i, write_i) in &write_index {
+                let c = &plan.contacts[*plan_i];
+                let workflows = prepared.enroll.workflows_for(c.id.is_none(), &c.new_tags);
+                for w in &workflows {
+                    enroll_by_workflow.entry(*w).or_default().push(*write_i);
+                }
+                enroll_of.insert(*write_i, workflows);
+            }
+            let mut enrollments: Vec<(i64, Vec<usize>)> = enroll_by_workflow.into_iter().collect();
+            for (_, written) in enrollments.iter_mut() {
+                written.sort_unstable();
+            }
+            enrollments.sort();
+            write.enrollments = enrollments;
 
             let ids: Vec<i64> = match job_id {
                 Some(job) => store.apply_import_chunk(location, job, &write).await?,
@@ -558,6 +749,9 @@ pub async fn run_import(
             for (plan_i, write_i) in &write_index {
                 let c = &plan.contacts[*plan_i];
                 let id = ids[*write_i];
+                if let Some(workflows) = enroll_of.get(write_i).filter(|w| !w.is_empty()) {
+                    enrolled(id, workflows);
+                }
                 let created = c.created_by_import;
                 touched.insert(
                     id,

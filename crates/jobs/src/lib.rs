@@ -7,5 +7,6 @@
 pub mod import;
 
 pub use import::{
-    ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage, prepare, run_import,
+    EnrollPlan, ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage,
+    TriggeredWorkflow, prepare, run_import, triggered_workflows,
 };

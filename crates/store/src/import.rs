@@ -128,6 +128,9 @@ pub struct ChunkWrite {
     pub totals: Totals,
     /// The last file line this chunk covers (blank lines included).
     pub checkpoint_line: u64,
+    /// Workflow enrollments, as (workflow id, indexes into `contacts`): made in the same
+    /// transaction, once per contact per workflow (SPEC §6.6).
+    pub enrollments: Vec<(i64, Vec<usize>)>,
 }
 
 /// (contact id, value) rows.
@@ -433,6 +436,11 @@ impl Store {
                     .bind(location.0).bind(job_id).bind(c.line as i64).bind(id).bind(action)
                     .bind(c.before.as_ref().map(json)).bind(json(&c.values)).bind(version).bind(now)
                     .execute(&mut *tx).await?;
+            }
+            for (workflow, written) in &chunk.enrollments {
+                let contact_ids: Vec<i64> = written.iter().map(|i| ids[*i]).collect();
+                let conn = &mut *tx;
+                crate::workflows::enroll_on!(conn, location, *workflow, &contact_ids, Some(job_id), now)?;
             }
             for l in &chunk.lines {
                 let record = l.record.map(|r| match r {
