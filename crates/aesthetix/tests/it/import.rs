@@ -519,3 +519,64 @@ async fn jobs_list_and_show_describe_the_import() {
         assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no job 4242"));
     }
 }
+
+#[tokio::test]
+async fn workbooks_import_their_one_chosen_sheet_with_dates_read_as_dates() {
+    let testdata =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/csvkit-examples");
+    for d in each_backend().await {
+        d.ok(&["location", "create", "Glow"], "");
+        let map = [
+            "--map",
+            "text=first_name",
+            "--map",
+            "date=date_of_birth",
+            "--skip-unmapped",
+        ];
+        let out_path = d.dir.path().join("xlsx.json");
+        let mut args = vec!["--report", out_path.to_str().unwrap()];
+        args.extend(map);
+        let out = import(&d, &testdata.join("test.xlsx"), &args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = report(&out_path);
+        assert_eq!(r["encoding"], "xlsx");
+        let first = &r["lines"][0];
+        assert_eq!(
+            (first["line"].as_i64(), first["primary"].as_str()),
+            (Some(2), Some("Chicago Reader"))
+        );
+        let store = d.store().await;
+        let loc = store.location_by_name("Glow").await.unwrap();
+        let c = store
+            .contacts_for_matching(loc.id, &[first["record_id"].as_i64().unwrap()], &[], &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            c[0].values.get("date_of_birth").map(String::as_str),
+            Some("1971-01-01"),
+            "an Excel serial date is a date"
+        );
+        store.close().await;
+
+        // Several sheets: refused naming them, until one is chosen.
+        let sheets = testdata.join("sheets.xlsx");
+        let refused = import(&d, &sheets, &map);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("data"), "{stderr}");
+        let mut chosen = vec!["--sheet", "data"];
+        chosen.extend(map);
+        let out = import(&d, &sheets, &chosen);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
