@@ -233,7 +233,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Import {
             command: ImportCommand::Contacts(import),
         } => {
-            let code = crate::import_cmd::import_contacts(&store, import).await;
+            let code = crate::import_cmd::import_contacts(&store, &args.data_dir, import).await;
+            store.close().await;
+            return code;
+        }
+        Command::Jobs {
+            command: crate::jobs_cmd::JobsCommand::Resume { job },
+        } => {
+            let code = crate::import_cmd::resume(&store, job).await;
             store.close().await;
             return code;
         }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use domain::value::tag_key;
 
+use crate::claims::{AfterChunk, Lease};
 use crate::contacts::email_match_key;
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
@@ -356,17 +357,36 @@ impl Store {
     /// (each update resets email verification, SPEC §6.5), tags added, additional values
     /// appended, notes, provenance, journal, line results and the job's totals and checkpoint.
     /// Returns the id of every contact written, in `chunk.contacts` order.
+    ///
+    /// The commit is fenced on `lease` (SPEC §9.7): when another process holds the job now,
+    /// nothing is written. A pause or cancel requested meanwhile is settled in the same
+    /// transaction, after this chunk's checkpoint.
     pub async fn apply_import_chunk(
         &self,
-        location: LocationId,
-        job_id: i64,
+        lease: &Lease,
         chunk: &ChunkWrite,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<(Vec<i64>, AfterChunk)> {
         let now = now_ms();
+        let location = lease.location_id;
+        let job_id = lease.job_id;
         let insert = insert_sql();
         let update = update_sql();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
+            let t = chunk.totals;
+            // The checkpoint first: it takes the job's row lock and proves the lease.
+            let requested: Option<Option<String>> = sqlx::query_scalar("UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
+                         updated_count = updated_count + $5, skipped_count = skipped_count + $6, error_count = error_count + $7, \
+                         warning_count = warning_count + $8, blank_count = blank_count + $9, checkpoint_line = $10, \
+                         lease_expires_at = $12, status_reason = NULL \
+                         WHERE id = $1 AND location_id = $2 AND status = 'running' AND lease_owner = $11 RETURNING requested")
+                .bind(job_id).bind(location.0).bind(t.processed).bind(t.created).bind(t.updated).bind(t.skipped)
+                .bind(t.errors).bind(t.warnings).bind(t.blank).bind(chunk.checkpoint_line as i64)
+                .bind(&lease.owner).bind(now + crate::claims::LEASE_MS)
+                .fetch_optional(&mut *tx).await?;
+            let Some(requested) = requested else {
+                return Err(crate::claims::lease_lost(job_id));
+            };
             let mut ids = Vec::with_capacity(chunk.contacts.len());
             let mut tag_ids: HashMap<String, i64> = HashMap::new();
             for c in &chunk.contacts {
@@ -452,19 +472,19 @@ impl Store {
                     .bind(&l.primary).bind(&l.messages).bind(&l.cells)
                     .execute(&mut *tx).await?;
             }
-            let t = chunk.totals;
-            let done = sqlx::query("UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
-                         updated_count = updated_count + $5, skipped_count = skipped_count + $6, error_count = error_count + $7, \
-                         warning_count = warning_count + $8, blank_count = blank_count + $9, checkpoint_line = $10 \
-                         WHERE id = $1 AND location_id = $2")
-                .bind(job_id).bind(location.0).bind(t.processed).bind(t.created).bind(t.updated).bind(t.skipped)
-                .bind(t.errors).bind(t.warnings).bind(t.blank).bind(chunk.checkpoint_line as i64)
-                .execute(&mut *tx).await?.rows_affected();
-            if done == 0 {
-                return Err(StoreError::not_found(format!("job {job_id}")));
+            let after = match requested.as_deref() {
+                Some("pause") => AfterChunk::Paused,
+                Some("cancel") => AfterChunk::Cancelled,
+                _ => AfterChunk::Running,
+            };
+            if after != AfterChunk::Running {
+                let (status, finished) = if after == AfterChunk::Paused { ("paused", None) } else { ("cancelled", Some(now)) };
+                sqlx::query("UPDATE jobs SET status = $2, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $3 WHERE id = $1")
+                    .bind(job_id).bind(status).bind(finished)
+                    .execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            Ok(ids)
+            Ok((ids, after))
         })
     }
 }

@@ -11,6 +11,7 @@
 //!   `FOR UPDATE SKIP LOCKED`), each backend has its own statement, side by side.
 
 mod api_keys;
+mod claims;
 mod contact_edits;
 mod contacts;
 mod error;
@@ -35,6 +36,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use claims::{AfterChunk, LEASE_MS, Lease, Requested};
 pub use contacts::{ContactPage, ContactSummary, NewContact};
 pub use error::StoreError;
 pub use fields::{CustomField, NewCustomField};
