@@ -483,7 +483,9 @@ impl Store {
                     .bind(job_id).bind(status).bind(finished)
                     .execute(&mut *tx).await?;
             }
+            crate::failpoint::hit("chunk_before_commit");
             tx.commit().await?;
+            crate::failpoint::hit("chunk_after_commit");
             Ok((ids, after))
         })
     }

@@ -15,6 +15,7 @@ mod claims;
 mod contact_edits;
 mod contacts;
 mod error;
+pub mod failpoint;
 mod fields;
 mod import;
 mod jobs;
