@@ -176,9 +176,9 @@ pub async fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let level = if matches!(args.command, Command::Serve { .. }) {
-        "info,sqlx=warn"
+        "info,sqlx=error"
     } else {
-        "warn"
+        "warn,sqlx=error"
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AESTHETIX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));

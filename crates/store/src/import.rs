@@ -9,7 +9,7 @@ use domain::value::tag_key;
 
 use crate::claims::{AfterChunk, Lease};
 use crate::contacts::email_match_key;
-use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
+use crate::{Backend, LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// Contact fields kept in their own text columns: (field key, column).
 const TEXT_COLUMNS: &[(&str, &str)] = &[
@@ -196,15 +196,17 @@ fn insert_sql() -> String {
 const CONTACT_ROWS_PER_INSERT: usize = 500;
 
 /// `INSERT … VALUES (…), (…) RETURNING id` for `rows` contacts.
-fn insert_many_sql(rows: usize) -> String {
+fn insert_many_sql(backend: Backend, rows: usize) -> String {
     let one = insert_sql();
     let (head, _) = one.split_once(" VALUES ").expect("an INSERT … VALUES");
     let cols = head.matches(',').count() + 1;
-    format!("{} RETURNING id", multi_values(head, cols, rows, ""))
+    format!("{} RETURNING id", multi_values(backend, head, cols, rows, ""))
 }
 
-/// `PREFIX VALUES ($1, …), (…)SUFFIX` for `rows` rows of `cols` parameters.
-fn multi_values(prefix: &str, cols: usize, rows: usize, suffix: &str) -> String {
+/// `PREFIX VALUES ($1, …), (…)SUFFIX` for `rows` rows of `cols` parameters. SQLite gets plain
+/// `?` placeholders: it looks `$N` names up one by one, which is quadratic in a statement of
+/// thousands of parameters.
+fn multi_values(backend: Backend, prefix: &str, cols: usize, rows: usize, suffix: &str) -> String {
     use std::fmt::Write;
     let mut s = String::with_capacity(prefix.len() + rows * cols * 6 + suffix.len() + 8);
     s.push_str(prefix);
@@ -216,7 +218,12 @@ fn multi_values(prefix: &str, cols: usize, rows: usize, suffix: &str) -> String 
             if c > 0 {
                 s.push_str(", ");
             }
-            let _ = write!(s, "${k}");
+            match backend {
+                Backend::Sqlite => s.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(s, "${k}");
+                }
+            }
             k += 1;
         }
         s.push(')');
@@ -228,10 +235,10 @@ fn multi_values(prefix: &str, cols: usize, rows: usize, suffix: &str) -> String 
 /// Inserts `items` with multi-row statements of at most 500 rows (and 30,000 parameters):
 /// one round trip per batch instead of one per row.
 macro_rules! insert_rows {
-    ($tx:expr, $prefix:expr, $cols:expr, $suffix:expr, $items:expr, |$q:ident, $it:ident| $bind:expr) => {{
+    ($tx:expr, $backend:expr, $prefix:expr, $cols:expr, $suffix:expr, $items:expr, |$q:ident, $it:ident| $bind:expr) => {{
         let per = (30_000 / $cols).min(500);
         for batch in $items.chunks(per) {
-            let sql = multi_values($prefix, $cols, batch.len(), $suffix);
+            let sql = multi_values($backend, $prefix, $cols, batch.len(), $suffix);
             let mut $q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for $it in batch {
                 $q = $bind;
@@ -417,6 +424,7 @@ impl Store {
         let location = lease.location_id;
         let job_id = lease.job_id;
         let update = update_sql();
+        let backend = self.backend();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let t = chunk.totals;
@@ -440,7 +448,7 @@ impl Store {
             // order, so the returned ids sorted ascending belong to the rows in order.
             let creates: Vec<usize> = (0..n).filter(|i| chunk.contacts[*i].id.is_none()).collect();
             for batch in creates.chunks(CONTACT_ROWS_PER_INSERT) {
-                let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(insert_many_sql(batch.len())));
+                let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(insert_many_sql(backend, batch.len())));
                 for &i in batch {
                     q = q.bind(location.0);
                     q = bind_contact!(q, &chunk.contacts[i].values, now, true);
@@ -478,7 +486,7 @@ impl Store {
             }
             let mut tag_ids: HashMap<String, i64> = HashMap::new();
             if !tag_names.is_empty() {
-                insert_rows!(tx, "INSERT INTO tags (location_id, name, name_key, created_at)", 4,
+                insert_rows!(tx, backend, "INSERT INTO tags (location_id, name, name_key, created_at)", 4,
                     " ON CONFLICT (location_id, name_key) DO NOTHING", tag_names, |q, t| q.bind(location.0).bind(&t.1).bind(&t.0).bind(now));
                 for batch in tag_names.chunks(500) {
                     let sql = format!("SELECT name_key, id FROM tags WHERE location_id = $1 AND name_key IN ({})", placeholders(2, batch.len()));
@@ -493,7 +501,7 @@ impl Store {
                 .flat_map(|(i, c)| c.new_tags.iter().map(move |t| (i, t)))
                 .map(|(i, t)| (ids[i], tag_ids[&tag_key(t)]))
                 .collect();
-            insert_rows!(tx, "INSERT INTO contact_tags (contact_id, tag_id, location_id, added_by_job, created_at)", 5,
+            insert_rows!(tx, backend, "INSERT INTO contact_tags (contact_id, tag_id, location_id, added_by_job, created_at)", 5,
                 " ON CONFLICT (contact_id, tag_id) DO NOTHING", links, |q, l| q.bind(l.0).bind(l.1).bind(location.0).bind(job_id).bind(now));
 
             // Additional emails and phones are rare: one statement each.
@@ -518,15 +526,15 @@ impl Store {
                 .flat_map(|(i, c)| c.notes.iter().map(move |nt| (i, nt)))
                 .map(|(i, nt)| (ids[i], nt))
                 .collect();
-            insert_rows!(tx, "INSERT INTO notes (location_id, contact_id, body, job_id, created_at)", 5, "",
+            insert_rows!(tx, backend, "INSERT INTO notes (location_id, contact_id, body, job_id, created_at)", 5, "",
                 notes, |q, nt| q.bind(location.0).bind(nt.0).bind(nt.1).bind(job_id).bind(now));
             let provenance: Vec<usize> = (0..n).collect();
-            insert_rows!(tx, "INSERT INTO contact_imports (contact_id, job_id, location_id, action)", 4,
+            insert_rows!(tx, backend, "INSERT INTO contact_imports (contact_id, job_id, location_id, action)", 4,
                 " ON CONFLICT (contact_id, job_id) DO NOTHING", provenance, |q, i| q.bind(ids[*i]).bind(job_id).bind(location.0).bind(action(*i)));
             let journal: Vec<(usize, Option<String>, String)> = chunk.contacts.iter().enumerate()
                 .map(|(i, c)| (i, c.before.as_ref().map(json), json(&c.values)))
                 .collect();
-            insert_rows!(tx, "INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at)", 10, "",
+            insert_rows!(tx, backend, "INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at)", 10, "",
                 journal, |q, j| q.bind(location.0).bind(job_id).bind(chunk.contacts[j.0].line as i64).bind("contact").bind(ids[j.0])
                     .bind(action(j.0)).bind(j.1.clone()).bind(j.2.clone()).bind(versions[j.0]).bind(now));
             for (workflow, written) in &chunk.enrollments {
@@ -540,7 +548,7 @@ impl Store {
                     RecordRef::Written(i) => ids[i],
                 })))
                 .collect();
-            insert_rows!(tx, "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells)", 8, "",
+            insert_rows!(tx, backend, "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells)", 8, "",
                 lines, |q, l| q.bind(job_id).bind(l.0.line as i64).bind(l.0.status).bind(l.0.action).bind(l.1)
                     .bind(l.0.primary.clone()).bind(l.0.messages.clone()).bind(l.0.cells.clone()));
             let after = match requested.as_deref() {
