@@ -757,6 +757,8 @@ async fn run(
     });
 
     let mut carried: HashMap<i64, Carried> = HashMap::new();
+    let mut carried_by_email: HashMap<String, i64> = HashMap::new();
+    let mut carried_by_phone: HashMap<String, i64> = HashMap::new();
     let mut next_dry_id: i64 = -1;
     let mut totals = Totals::default();
     let mut done_lines = after_line.saturating_sub(1);
@@ -827,23 +829,17 @@ async fn run(
             }
             if dry {
                 // A dry run's earlier chunks wrote nothing: what they decided stands in for it.
-                let (email_set, phone_set): (HashSet<&String>, HashSet<&String>) =
-                    (emails.iter().collect(), phones.iter().collect());
-                for (id, c) in &carried {
-                    if seen.contains(id) {
-                        continue;
-                    }
-                    let hit = c
-                        .existing
-                        .values
-                        .get("email")
-                        .is_some_and(|e| email_set.contains(&email_match_key(e)))
-                        || c.existing
-                            .values
-                            .get("phone")
-                            .is_some_and(|p| phone_set.contains(p))
-                        || ids.contains(id);
-                    if hit {
+                // Looked up through indexes of what was carried, never by walking it all.
+                let wanted: Vec<i64> = ids
+                    .iter()
+                    .copied()
+                    .chain(emails.iter().filter_map(|e| carried_by_email.get(e).copied()))
+                    .chain(phones.iter().filter_map(|p| carried_by_phone.get(p).copied()))
+                    .collect();
+                for id in wanted {
+                    if seen.insert(id)
+                        && let Some(c) = carried.get(&id)
+                    {
                         snapshot.push(c.existing.clone());
                     }
                 }
@@ -974,6 +970,12 @@ async fn run(
                         })
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();
+                    if let Some(e) = c.values.get("email") {
+                        carried_by_email.insert(email_match_key(e), id);
+                    }
+                    if let Some(p) = c.values.get("phone") {
+                        carried_by_phone.insert(p.clone(), id);
+                    }
                     carried.insert(
                         id,
                         Carried {

@@ -146,6 +146,39 @@ fn select_columns() -> String {
     cols.join(", ")
 }
 
+/// `?, ?, …` for `n` positional parameters (see [`positional`]).
+fn qmarks(n: usize) -> String {
+    let mut s = String::with_capacity(n * 3);
+    for i in 0..n {
+        s.push_str(if i == 0 { "?" } else { ", ?" });
+    }
+    s
+}
+
+/// A statement written with positional `?` parameters, for `backend`: SQLite takes `?` as it
+/// is (its `$N` names are looked up one by one, which is quadratic in a statement with
+/// thousands of parameters); PostgreSQL gets `$1`, `$2`, … in order. Our SQL never holds a `?`
+/// inside a string literal.
+fn positional(backend: Backend, sql: &str) -> String {
+    match backend {
+        Backend::Sqlite => sql.to_string(),
+        Backend::Postgres => {
+            let mut out = String::with_capacity(sql.len() + sql.len() / 4);
+            let mut k = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    k += 1;
+                    out.push('$');
+                    out.push_str(&k.to_string());
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
@@ -312,29 +345,36 @@ impl Store {
         // One SELECT per identifier, joined by UNION, so each uses its own unique index (an
         // OR across the three would scan the location's contacts).
         let mut parts = Vec::new();
-        let mut n = 2;
         for (col, len) in [("id", ids.len()), ("email_key", email_keys.len()), ("phone", phones.len())] {
             if len > 0 {
                 parts.push(format!(
-                    "SELECT {} FROM contacts WHERE location_id = $1 AND {col} IN ({})",
+                    "SELECT {} FROM contacts WHERE location_id = ? AND {col} IN ({})",
                     select_columns(),
-                    placeholders(n, len)
+                    qmarks(len)
                 ));
-                n += len;
             }
         }
-        let sql = format!("{} ORDER BY 1", parts.join(" UNION "));
+        let sql = positional(self.backend(), &format!("{} ORDER BY 1", parts.join(" UNION ")));
         let mut contacts: Vec<StoredContact> = on_pool!(self, p => {
             use sqlx::Row;
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);
-            for id in ids {
-                q = q.bind(*id);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            if !ids.is_empty() {
+                q = q.bind(location.0);
+                for id in ids {
+                    q = q.bind(*id);
+                }
             }
-            for e in email_keys {
-                q = q.bind(e.clone());
+            if !email_keys.is_empty() {
+                q = q.bind(location.0);
+                for e in email_keys {
+                    q = q.bind(e.clone());
+                }
             }
-            for ph in phones {
-                q = q.bind(ph.clone());
+            if !phones.is_empty() {
+                q = q.bind(location.0);
+                for ph in phones {
+                    q = q.bind(ph.clone());
+                }
             }
             let rows = q.fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
@@ -367,17 +407,18 @@ impl Store {
             return Ok(contacts);
         }
         let found: Vec<i64> = contacts.iter().map(|c| c.id).collect();
-        let list = placeholders(2, found.len());
-        let tags_sql = format!(
+        let list = qmarks(found.len());
+        let backend = self.backend();
+        let tags_sql = positional(backend, &format!(
             "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
-             WHERE ct.location_id = $1 AND ct.contact_id IN ({list}) ORDER BY ct.created_at, t.id"
-        );
-        let emails_sql = format!(
-            "SELECT contact_id, email FROM contact_emails WHERE location_id = $1 AND contact_id IN ({list}) ORDER BY position"
-        );
-        let phones_sql = format!(
-            "SELECT contact_id, phone FROM contact_phones WHERE location_id = $1 AND contact_id IN ({list}) ORDER BY position"
-        );
+             WHERE ct.location_id = ? AND ct.contact_id IN ({list}) ORDER BY ct.created_at, t.id"
+        ));
+        let emails_sql = positional(backend, &format!(
+            "SELECT contact_id, email FROM contact_emails WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
+        ));
+        let phones_sql = positional(backend, &format!(
+            "SELECT contact_id, phone FROM contact_phones WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
+        ));
         let (tags, emails, phones): (Pairs, Pairs, Pairs) = on_pool!(self, p => {
             let mut out = Vec::new();
             for sql in [&tags_sql, &emails_sql, &phones_sql] {
@@ -489,7 +530,7 @@ impl Store {
                 insert_rows!(tx, backend, "INSERT INTO tags (location_id, name, name_key, created_at)", 4,
                     " ON CONFLICT (location_id, name_key) DO NOTHING", tag_names, |q, t| q.bind(location.0).bind(&t.1).bind(&t.0).bind(now));
                 for batch in tag_names.chunks(500) {
-                    let sql = format!("SELECT name_key, id FROM tags WHERE location_id = $1 AND name_key IN ({})", placeholders(2, batch.len()));
+                    let sql = positional(backend, &format!("SELECT name_key, id FROM tags WHERE location_id = ? AND name_key IN ({})", qmarks(batch.len())));
                     let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql)).bind(location.0);
                     for (k, _) in batch {
                         q = q.bind(k.clone());
