@@ -112,7 +112,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-32768");
+            .pragma("cache_size", "-32768")
+            // Multi-row statements of every batch size would otherwise stay prepared.
+            .statement_cache_capacity(24);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
