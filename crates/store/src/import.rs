@@ -11,7 +11,7 @@ use crate::contacts::email_match_key;
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// Contact fields kept in their own text columns: (field key, column).
-const TEXT_COLUMNS: &[(&str, &str)] = &[
+pub(crate) const TEXT_COLUMNS: &[(&str, &str)] = &[
     ("first_name", "first_name"),
     ("last_name", "last_name"),
     ("email", "email"),
@@ -37,9 +37,9 @@ const TEXT_COLUMNS: &[(&str, &str)] = &[
     ("utm_content", "utm_content"),
 ];
 /// The per-channel DND flags, kept as booleans.
-const BOOL_COLUMNS: &[&str] = &["dnd_sms", "dnd_email", "dnd_calls", "dnd_voicemail"];
+pub(crate) const BOOL_COLUMNS: &[&str] = &["dnd_sms", "dnd_email", "dnd_calls", "dnd_voicemail"];
 /// Contact Owner: a user id.
-const OWNER: &str = "owner";
+pub(crate) const OWNER: &str = "owner";
 
 /// Whether a field key is stored in a column of its own (else it is a custom field, kept in
 /// `custom_values`).
@@ -152,7 +152,7 @@ fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-fn search_text(values: &BTreeMap<String, String>) -> String {
+pub(crate) fn search_text(values: &BTreeMap<String, String>) -> String {
     ["first_name", "last_name", "email", "phone"]
         .iter()
         .filter_map(|k| values.get(*k))
@@ -161,7 +161,7 @@ fn search_text(values: &BTreeMap<String, String>) -> String {
         .join(" ")
 }
 
-fn custom_json(values: &BTreeMap<String, String>) -> String {
+pub(crate) fn custom_json(values: &BTreeMap<String, String>) -> String {
     let custom: BTreeMap<&String, &String> =
         values.iter().filter(|(k, _)| !is_standard(k)).collect();
     serde_json::to_string(&custom).expect("strings serialise")
@@ -365,6 +365,8 @@ impl Store {
         let now = now_ms();
         let insert = insert_sql();
         let update = update_sql();
+        // Every update resets email verification (SPEC §6.5): the journal keeps what it was.
+        let verification = self.email_verifications(location, chunk).await?;
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let mut ids = Vec::with_capacity(chunk.contacts.len());
@@ -410,17 +412,17 @@ impl Store {
                         .execute(&mut *tx).await?;
                 }
                 for e in &c.new_emails {
-                    sqlx::query("INSERT INTO contact_emails (contact_id, location_id, email, position) \
-                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_emails WHERE contact_id = $1)) \
+                    sqlx::query("INSERT INTO contact_emails (contact_id, location_id, email, position, job_id) \
+                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_emails WHERE contact_id = $1), $4) \
                                  ON CONFLICT (contact_id, email) DO NOTHING")
-                        .bind(id).bind(location.0).bind(e)
+                        .bind(id).bind(location.0).bind(e).bind(job_id)
                         .execute(&mut *tx).await?;
                 }
                 for ph in &c.new_phones {
-                    sqlx::query("INSERT INTO contact_phones (contact_id, location_id, phone, position) \
-                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_phones WHERE contact_id = $1)) \
+                    sqlx::query("INSERT INTO contact_phones (contact_id, location_id, phone, position, job_id) \
+                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_phones WHERE contact_id = $1), $4) \
                                  ON CONFLICT (contact_id, phone) DO NOTHING")
-                        .bind(id).bind(location.0).bind(ph)
+                        .bind(id).bind(location.0).bind(ph).bind(job_id)
                         .execute(&mut *tx).await?;
                 }
                 for note in &c.notes {
@@ -431,10 +433,11 @@ impl Store {
                 sqlx::query("INSERT INTO contact_imports (contact_id, job_id, location_id, action) VALUES ($1, $2, $3, $4) ON CONFLICT (contact_id, job_id) DO NOTHING")
                     .bind(id).bind(job_id).bind(location.0).bind(action)
                     .execute(&mut *tx).await?;
-                sqlx::query("INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at) \
-                             VALUES ($1, $2, $3, 'contact', $4, $5, $6, $7, $8, $9)")
+                sqlx::query("INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at, email_verification_before) \
+                             VALUES ($1, $2, $3, 'contact', $4, $5, $6, $7, $8, $9, $10)")
                     .bind(location.0).bind(job_id).bind(c.line as i64).bind(id).bind(action)
                     .bind(c.before.as_ref().map(json)).bind(json(&c.values)).bind(version).bind(now)
+                    .bind(c.before.as_ref().and_then(|_| verification.get(&id)))
                     .execute(&mut *tx).await?;
             }
             for (workflow, written) in &chunk.enrollments {
