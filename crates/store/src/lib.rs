@@ -19,6 +19,7 @@ mod import;
 mod jobs;
 mod locations;
 mod migrate;
+mod revert;
 mod runtime;
 mod smart_lists;
 mod users;
@@ -41,6 +42,7 @@ pub use fields::{CustomField, NewCustomField};
 pub use import::{ChunkWrite, ContactWrite, LineWrite, RecordRef, StoredContact, Totals};
 pub use jobs::{Job, JobEffects, NewJob};
 pub use locations::Location;
+pub use revert::{ContactDump, RevertConflict, RevertReport};
 pub use users::{Membership, SessionInfo, User};
 
 pub use api_keys::ApiKeyInfo;
