@@ -21,6 +21,9 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Undo a completed or cancelled import: delete the contacts it created, restore those it
+    /// updated, and list the ones changed since (left alone).
+    Revert { job: i64 },
 }
 
 fn totals(job: &Job) -> serde_json::Value {
@@ -119,6 +122,7 @@ pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        JobsCommand::Revert { job } => crate::revert_cmd::run(store, job).await?,
     }
     Ok(())
 }
