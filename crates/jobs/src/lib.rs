@@ -8,5 +8,5 @@ pub mod import;
 
 pub use import::{
     EnrollPlan, ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage,
-    TriggeredWorkflow, prepare, run_import, triggered_workflows,
+    TriggeredWorkflow, prepare, process_owner, resume_import, run_import, triggered_workflows,
 };

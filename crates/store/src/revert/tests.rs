@@ -94,6 +94,7 @@ async fn import(
             loc,
             &NewJob {
                 operation: "import",
+                lease_owner: Some("test".into()),
                 object: "contact",
                 name: "test import".into(),
                 options: "{}".into(),
@@ -109,7 +110,19 @@ async fn import(
             checkpoint_line: (i as u64 + 1) * 100,
             ..ChunkWrite::default()
         };
-        ids.push(s.apply_import_chunk(loc, job, &chunk).await.unwrap());
+        ids.push(
+            s.apply_import_chunk(
+                &crate::Lease {
+                    job_id: job,
+                    location_id: loc,
+                    owner: "test".into(),
+                },
+                &chunk,
+            )
+            .await
+            .unwrap()
+            .0,
+        );
     }
     if status != "running" {
         s.finish_job(loc, job, status, None).await.unwrap();
@@ -226,7 +239,16 @@ async fn a_revert_restores_the_location_except_what_changed_since() {
             checkpoint_line: 200,
             ..ChunkWrite::default()
         };
-        s.apply_import_chunk(loc, job, &chunk2).await.unwrap();
+        s.apply_import_chunk(
+            &crate::Lease {
+                job_id: job,
+                location_id: loc,
+                owner: "test".into(),
+            },
+            &chunk2,
+        )
+        .await
+        .unwrap();
         s.finish_job(loc, job, "cancelled", Some("cancelled by test"))
             .await
             .unwrap();
@@ -449,6 +471,7 @@ async fn enrollments_that_ran_a_step_keep_their_contact() {
                 loc,
                 &NewJob {
                     operation: "import",
+                    lease_owner: Some("test".into()),
                     object: "contact",
                     name: "with workflow".into(),
                     options: "{}".into(),
@@ -467,7 +490,18 @@ async fn enrollments_that_ran_a_step_keep_their_contact() {
             checkpoint_line: 4,
             ..ChunkWrite::default()
         };
-        let ids = s.apply_import_chunk(loc, job, &chunk).await.unwrap();
+        let ids = s
+            .apply_import_chunk(
+                &crate::Lease {
+                    job_id: job,
+                    location_id: loc,
+                    owner: "test".into(),
+                },
+                &chunk,
+            )
+            .await
+            .unwrap()
+            .0;
         s.finish_job(loc, job, "completed", None).await.unwrap();
         // Cid's welcome has gone out; Ann's and Bob's have not.
         on_pool!(s, p => {
