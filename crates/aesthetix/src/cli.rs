@@ -176,9 +176,9 @@ pub async fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let level = if matches!(args.command, Command::Serve { .. }) {
-        "info,sqlx=warn"
+        "info,sqlx=error"
     } else {
-        "warn"
+        "warn,sqlx=error"
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AESTHETIX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
@@ -233,7 +233,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Import {
             command: ImportCommand::Contacts(import),
         } => {
-            let code = crate::import_cmd::import_contacts(&store, import).await;
+            let code = crate::import_cmd::import_contacts(&store, &args.data_dir, import).await;
+            store.close().await;
+            return code;
+        }
+        Command::Jobs {
+            command: crate::jobs_cmd::JobsCommand::Resume { job },
+        } => {
+            let code = crate::import_cmd::resume(&store, job).await;
             store.close().await;
             return code;
         }

@@ -1,7 +1,7 @@
 //! `aesthetix import contacts`: the CLI front end of the one import engine.
 
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -80,7 +80,11 @@ fn parse_map_value(arg: &str) -> anyhow::Result<(String, String, String)> {
 }
 
 /// Runs the command; exit status per SPEC §13.1 (0 done, 1 could not run, 3 stopped early).
-pub async fn import_contacts(store: &Store, args: ImportContactsArgs) -> anyhow::Result<ExitCode> {
+pub async fn import_contacts(
+    store: &Store,
+    data_dir: &Path,
+    args: ImportContactsArgs,
+) -> anyhow::Result<ExitCode> {
     let location = crate::cli::location_by_name(store, &args.location).await?;
     let mode: Mode = args.mode.parse().map_err(anyhow::Error::msg)?;
     let map = args
@@ -130,6 +134,11 @@ pub async fn import_contacts(store: &Store, args: ImportContactsArgs) -> anyhow:
         workflow: args.workflow.clone(),
         suppress_tag_triggers: args.suppress_tag_triggers,
     };
+    let mut request = request;
+    if !args.dry_run {
+        // The job reads its own copy in the file store, so any process can resume it.
+        request.file = store_upload(data_dir, &args.file)?;
+    }
     let prepared = jobs::prepare(store, request, today).await.map_err(plain)?;
 
     // SPEC §6.6: never a message flood the user did not confirm.
@@ -150,22 +159,7 @@ pub async fn import_contacts(store: &Store, args: ImportContactsArgs) -> anyhow:
         bail!(msg);
     }
 
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(
-            Some(prepared.info.records + prepared.info.blank_rows),
-            ProgressDrawTarget::stderr(),
-        );
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} importing [{bar:40}] {pos}/{len} rows ({eta} left)",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = progress_bar();
 
     // The report's lines are written as they come, so memory stays flat however long the file.
     let mut report_out = match &args.report {
@@ -203,6 +197,9 @@ pub async fn import_contacts(store: &Store, args: ImportContactsArgs) -> anyhow:
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: the import stopped before the end: {}", plain(e));
+            eprintln!(
+                "It can be resumed from its last checkpoint with `aesthetix jobs resume JOB` (see `aesthetix jobs list`)."
+            );
             return Ok(ExitCode::from(3));
         }
     };
@@ -295,7 +292,88 @@ pub async fn import_contacts(store: &Store, args: ImportContactsArgs) -> anyhow:
     if let Some(name) = smart_list {
         println!("Smart List created: {name}");
     }
+    if report.status != "completed" {
+        eprintln!(
+            "The job stopped before the end: it is {}. `aesthetix jobs resume {}` continues it from its last checkpoint.",
+            report.status,
+            report.job_id.unwrap_or_default()
+        );
+        return Ok(ExitCode::from(3));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Copies an uploaded file into the data directory's file store under a generated name
+/// (never the user's file name), and returns the copy's path.
+pub fn store_upload(data_dir: &Path, file: &Path) -> anyhow::Result<PathBuf> {
+    let dir = data_dir.join("files");
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("could not create the file store {}", dir.display()))?;
+    let stamp = jiff::Timestamp::now().as_nanosecond();
+    let dest = dir.join(format!("upload-{stamp}-{}", std::process::id()));
+    std::fs::copy(file, &dest)
+        .with_context(|| format!("could not copy {} into the file store", file.display()))?;
+    Ok(std::fs::canonicalize(&dest).unwrap_or(dest))
+}
+
+/// Runs `jobs resume JOB` in the foreground, like an import (SPEC §13.1).
+pub async fn resume(store: &Store, job: i64) -> anyhow::Result<ExitCode> {
+    let location = store
+        .job_location(job)
+        .await
+        .with_context(|| format!("there is no job {job}"))?;
+    let tz = store.location(location).await?.settings.timezone;
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get(&tz).unwrap_or(jiff::tz::TimeZone::UTC))
+        .date();
+    let bar = progress_bar();
+    let outcome = jobs::resume_import(
+        store,
+        job,
+        today,
+        |_| {},
+        |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    let report = match outcome {
+        Ok(r) => r,
+        Err(ImportError::Store(e)) if e.is_conflict() || e.is_not_found() => bail!("{e}"),
+        Err(ImportError::Invalid(m)) => bail!("{m}"),
+        Err(e) => {
+            eprintln!("error: the job stopped before the end: {}", plain(e));
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let t = report.totals;
+    println!(
+        "Job {job} {}: {} rows — {} created, {} updated, {} skipped, {} errors, {} with warnings, {} blank",
+        report.status, t.rows, t.created, t.updated, t.skipped, t.errors, t.warnings, t.blank
+    );
+    if report.status != "completed" {
+        eprintln!("The job stopped before the end: it is {}.", report.status);
+        return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on a terminal, nothing otherwise.
+fn progress_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {pos}/{len} rows ({eta} left)",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar
 }
 
 /// An import error as one sentence for a person.

@@ -15,6 +15,12 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Pause a job: a running job stops at its next checkpoint.
+    Pause { job: i64 },
+    /// Resume a paused or interrupted import from its last checkpoint, in the foreground.
+    Resume { job: i64 },
+    /// Cancel a job: it stops and keeps what it already wrote.
+    Cancel { job: i64 },
     /// Status, progress and totals of one job.
     Show {
         job: i64,
@@ -60,6 +66,29 @@ fn job_json(job: &Job) -> serde_json::Value {
 
 pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {
     match command {
+        JobsCommand::Pause { job } | JobsCommand::Cancel { job } => {
+            let pause = matches!(command, JobsCommand::Pause { .. });
+            let location = store
+                .job_location(job)
+                .await
+                .with_context(|| format!("there is no job {job}; `aesthetix jobs list --location NAME` lists a location's jobs"))?;
+            let done = if pause {
+                store.request_pause(location, job).await
+            } else {
+                store.request_cancel(location, job).await
+            };
+            let what = if pause { "paused" } else { "cancelled" };
+            match done.map_err(|e| anyhow::anyhow!("{e}"))? {
+                store::Requested::Done => println!("Job {job} is {what}."),
+                store::Requested::Already => println!("Job {job} was {what} already."),
+                store::Requested::AtNextCheckpoint => {
+                    println!(
+                        "Job {job} will be {what} at its next checkpoint (within a chunk of rows)."
+                    )
+                }
+            }
+        }
+        JobsCommand::Resume { .. } => unreachable!("resume runs in the foreground: see cli.rs"),
         JobsCommand::List { location, json } => {
             let location = crate::cli::location_by_name(store, &location).await?;
             let jobs = store.jobs(location.id).await?;

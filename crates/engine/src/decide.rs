@@ -25,6 +25,17 @@ pub enum Mode {
     Update,
 }
 
+impl Mode {
+    /// The CLI and stored token: `create`, `upsert` or `update`.
+    pub fn token(self) -> &'static str {
+        match self {
+            Mode::Create => "create",
+            Mode::Upsert => "upsert",
+            Mode::Update => "update",
+        }
+    }
+}
+
 impl std::str::FromStr for Mode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

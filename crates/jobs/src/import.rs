@@ -13,6 +13,7 @@ use engine::{
 };
 use serde::Serialize;
 use store::workflows::{Trigger, Workflow};
+use store::{AfterChunk, Lease};
 use store::{
     ChunkWrite, ContactWrite, LineWrite, Location, NewJob, RecordRef, Store, StoreError, Totals,
     UserId,
@@ -412,10 +413,230 @@ pub async fn run_import(
     sink: impl FnMut(ReportLine),
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
+    if prepared.request.dry_run {
+        return run(store, prepared, None, sink, progress, |_, _| {}).await;
+    }
+    let owner = process_owner();
+    let name = prepared.request.name.clone().unwrap_or_else(|| {
+        let now =
+            jiff::Timestamp::now().to_zoned_datetime(prepared.row_context.read.time_zone.clone());
+        format!("Contacts import {}", now.strftime("%Y-%m-%d %H:%M"))
+    });
+    let options = serde_json::json!({
+        "headers": prepared.headers(),
+        "encoding": prepared.info.encoding,
+        "request": StoredRequest::from(&prepared.request),
+    });
+    let job_id = store
+        .create_job(
+            prepared.location.id,
+            &NewJob {
+                operation: "import",
+                object: "contact",
+                name,
+                file_name: Some(prepared.request.file_name.clone()),
+                options: options.to_string(),
+                total: Some(prepared.info.records as i64),
+                created_by: prepared.request.created_by,
+                lease_owner: Some(owner.clone()),
+            },
+        )
+        .await?;
+    let lease = Lease {
+        job_id,
+        location_id: prepared.location.id,
+        owner,
+    };
     run(
         store,
         prepared,
-        prepared.request.dry_run,
+        Some(Resume {
+            lease,
+            after_line: 0,
+            touched: HashMap::new(),
+        }),
+        sink,
+        progress,
+        |_, _| {},
+    )
+    .await
+}
+
+/// A job being run: its lease, the last line already committed, what it already did.
+struct Resume {
+    lease: Lease,
+    after_line: u64,
+    touched: HashMap<i64, Touched>,
+}
+
+/// What an import job was asked to do, kept with the job so any process can resume it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct StoredRequest {
+    pub file: PathBuf,
+    pub file_name: String,
+    pub sheet: Option<String>,
+    pub mode: String,
+    pub map: Vec<(String, Option<String>)>,
+    pub skip_unmapped: bool,
+    pub map_values: Vec<(String, String, String)>,
+    pub fill_only: Vec<String>,
+    pub tags: Vec<String>,
+    pub no_update_empty: bool,
+    pub skip_existing_phone: bool,
+    pub workflow: Option<String>,
+    pub suppress_tag_triggers: bool,
+}
+
+impl From<&ImportRequest> for StoredRequest {
+    fn from(r: &ImportRequest) -> Self {
+        StoredRequest {
+            file: r.file.clone(),
+            file_name: r.file_name.clone(),
+            sheet: r.sheet.clone(),
+            mode: r.mode.token().to_string(),
+            map: r.map.clone(),
+            skip_unmapped: r.skip_unmapped,
+            map_values: r.map_values.clone(),
+            fill_only: r.fill_only.clone(),
+            tags: r.tags.clone(),
+            no_update_empty: r.no_update_empty,
+            skip_existing_phone: r.skip_existing_phone,
+            workflow: r.workflow.clone(),
+            suppress_tag_triggers: r.suppress_tag_triggers,
+        }
+    }
+}
+
+/// Who this process is, as a lease owner: host, process id and a random nonce.
+pub fn process_owner() -> String {
+    let host =
+        std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "localhost".into());
+    let mut nonce = [0u8; 4];
+    let _ = getrandom::fill(&mut nonce);
+    format!(
+        "{}/{}/{:08x}",
+        host.trim(),
+        std::process::id(),
+        u32::from_be_bytes(nonce)
+    )
+}
+
+/// Whether a lease owner is a process of this host that no longer runs (then its job can be
+/// taken over at once instead of waiting for the lease to lapse).
+fn owner_is_dead(owner: &str) -> bool {
+    let mut parts = owner.split('/');
+    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let here = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    host == here.trim()
+        && pid
+            .parse::<u32>()
+            .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// How a resumed job ended for the caller.
+pub struct Resumed {
+    pub report: Report,
+    pub location: store::LocationId,
+}
+
+/// Resumes an interrupted or paused import job from its last checkpoint (SPEC §9.4, §9.5):
+/// puts a paused job back in the queue, claims it (taking over from a dead process of this
+/// host at once, else only once its lease lapsed), and runs the rest of the file, no line
+/// twice and none skipped.
+pub async fn resume_import(
+    store: &Store,
+    job_id: i64,
+    today: jiff::civil::Date,
+    sink: impl FnMut(ReportLine),
+    progress: impl FnMut(u64, u64),
+) -> Result<Report, ImportError> {
+    let location_id = store.job_location(job_id).await?;
+    let job = store.job(location_id, job_id).await?;
+    if job.operation != "import" {
+        return Err(ImportError::Invalid(format!(
+            "job {job_id} is an {}, not an import",
+            job.operation
+        )));
+    }
+    store.resume_job(location_id, job_id).await?;
+    let owner = process_owner();
+    let dead = store
+        .job_lease_owner(location_id, job_id)
+        .await?
+        .filter(|o| owner_is_dead(o));
+    let lease = store.claim_job(location_id, job_id, &owner, dead.as_deref()).await?.ok_or_else(|| {
+        ImportError::Invalid(format!(
+            "job {job_id} is being run by another process; it can be resumed once that process stops (its lease lapses {} s after its last checkpoint)",
+            store::LEASE_MS / 1000
+        ))
+    })?;
+    let options: serde_json::Value =
+        serde_json::from_str(&store.job_options(location_id, job_id).await?).map_err(|e| {
+            ImportError::Invalid(format!(
+                "job {job_id} cannot be resumed: its options are unreadable ({e})"
+            ))
+        })?;
+    let stored: StoredRequest =
+        serde_json::from_value(options["request"].clone()).map_err(|e| {
+            ImportError::Invalid(format!(
+                "job {job_id} cannot be resumed: its options are unreadable ({e})"
+            ))
+        })?;
+    let location = store.location(location_id).await?;
+    let request = ImportRequest {
+        location: Some(location),
+        file: stored.file,
+        file_name: stored.file_name,
+        name: Some(job.name.clone()),
+        sheet: stored.sheet,
+        max_file_bytes: None,
+        mode: stored.mode.parse().map_err(ImportError::Invalid)?,
+        map: stored.map,
+        skip_unmapped: stored.skip_unmapped,
+        map_values: stored.map_values,
+        fill_only: stored.fill_only,
+        tags: stored.tags,
+        no_update_empty: stored.no_update_empty,
+        skip_existing_phone: stored.skip_existing_phone,
+        dry_run: false,
+        created_by: None,
+        workflow: stored.workflow,
+        suppress_tag_triggers: stored.suppress_tag_triggers,
+    };
+    let prepared = match prepare(store, request, today).await {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = store
+                .finish_leased_job(&lease, "failed", Some(&e.to_string()))
+                .await;
+            return Err(e);
+        }
+    };
+    let touched = store
+        .job_touched(location_id, job_id)
+        .await?
+        .into_iter()
+        .map(|(id, line, created)| {
+            (
+                id,
+                Touched {
+                    line: line as u64,
+                    created,
+                },
+            )
+        })
+        .collect();
+    let after_line = job.checkpoint_line as u64;
+    run(
+        store,
+        &prepared,
+        Some(Resume {
+            lease,
+            after_line,
+            touched,
+        }),
         sink,
         progress,
         |_, _| {},
@@ -437,7 +658,7 @@ pub async fn triggered_workflows(
     run(
         store,
         prepared,
-        true,
+        None,
         |_| {},
         |_, _| {},
         |contact, workflows| {
@@ -488,45 +709,20 @@ pub async fn triggered_workflows(
 async fn run(
     store: &Store,
     prepared: &Prepared,
-    dry: bool,
+    job: Option<Resume>,
     mut sink: impl FnMut(ReportLine),
     mut progress: impl FnMut(u64, u64),
     mut enrolled: impl FnMut(i64, &[i64]),
 ) -> Result<Report, ImportError> {
     let location = prepared.location.id;
-    let job_id = if dry {
-        None
-    } else {
-        let name = prepared.request.name.clone().unwrap_or_else(|| {
-            let now = jiff::Timestamp::now()
-                .to_zoned_datetime(prepared.row_context.read.time_zone.clone());
-            format!("Contacts import {}", now.strftime("%Y-%m-%d %H:%M"))
-        });
-        let options = serde_json::json!({
-            "mode": format!("{:?}", prepared.request.mode).to_lowercase(),
-            "headers": prepared.headers(),
-            "encoding": prepared.info.encoding,
-            "tags": prepared.request.tags,
-            "no_update_empty": prepared.request.no_update_empty,
-            "skip_existing_phone": prepared.request.skip_existing_phone,
-        });
-        Some(
-            store
-                .create_job(
-                    location,
-                    &NewJob {
-                        operation: "import",
-                        object: "contact",
-                        name,
-                        file_name: Some(prepared.request.file_name.clone()),
-                        options: options.to_string(),
-                        total: Some(prepared.info.records as i64),
-                        created_by: prepared.request.created_by,
-                    },
-                )
-                .await?,
-        )
+    let dry = job.is_none();
+    let job_id = job.as_ref().map(|j| j.lease.job_id);
+    let after_line = job.as_ref().map(|j| j.after_line).unwrap_or(0);
+    let (lease, mut touched) = match job {
+        Some(j) => (Some(j.lease), j.touched),
+        None => (None, HashMap::new()),
     };
+    let mut stopped: Option<AfterChunk> = None;
 
     let total_lines = prepared.info.records + prepared.info.blank_rows;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<tabular::Row>, Refusal>>(2);
@@ -534,7 +730,7 @@ async fn run(
     let info = prepared.info.clone();
     // Reading runs on its own thread, a chunk ahead of deciding and writing.
     let reader = tokio::task::spawn_blocking(move || {
-        let mut rows = match tabular::rows(&path, &info) {
+        let mut rows = match tabular::rows_after(&path, &info, after_line) {
             Ok(r) => r,
             Err(e) => {
                 let _ = tx.blocking_send(Err(e));
@@ -560,11 +756,10 @@ async fn run(
         }
     });
 
-    let mut touched: HashMap<i64, Touched> = HashMap::new();
     let mut carried: HashMap<i64, Carried> = HashMap::new();
     let mut next_dry_id: i64 = -1;
     let mut totals = Totals::default();
-    let mut done_lines = 0u64;
+    let mut done_lines = after_line.saturating_sub(1);
     let headers = prepared.headers();
 
     let result: Result<(), ImportError> = async {
@@ -734,7 +929,14 @@ async fn run(
             write.enrollments = enrollments;
 
             let ids: Vec<i64> = match job_id {
-                Some(job) => store.apply_import_chunk(location, job, &write).await?,
+                Some(_) => {
+                    let lease = lease.as_ref().expect("a written run holds a lease");
+                    let (ids, after) = store.apply_import_chunk(lease, &write).await?;
+                    if after != AfterChunk::Running {
+                        stopped = Some(after);
+                    }
+                    ids
+                }
                 None => write
                     .contacts
                     .iter()
@@ -804,6 +1006,9 @@ async fn run(
             }
             totals += chunk_totals;
             progress(done_lines, total_lines);
+            if stopped.is_some() {
+                break;
+            }
         }
         Ok(())
     }
@@ -811,27 +1016,45 @@ async fn run(
     drop(rx);
     let _ = reader.await;
 
-    match result {
-        Ok(()) => {
-            if let Some(job) = job_id {
-                store.finish_job(location, job, "completed", None).await?;
-            }
-            Ok(Report {
-                job_id,
-                status: "completed",
-                encoding: prepared.info.encoding,
-                totals: totals.into(),
-            })
+    let Some(lease) = lease else {
+        // A dry run: nothing was written, nothing to finish.
+        return result.map(|()| Report {
+            job_id: None,
+            status: "completed",
+            encoding: prepared.info.encoding,
+            totals: totals.into(),
+        });
+    };
+    let status = match (&result, stopped) {
+        (Ok(()), None) => {
+            store.finish_leased_job(&lease, "completed", None).await?;
+            "completed"
         }
-        Err(e) => {
-            if let Some(job) = job_id {
-                let _ = store
-                    .finish_job(location, job, "failed", Some(&e.to_string()))
-                    .await;
-            }
-            Err(e)
+        (Ok(()), Some(AfterChunk::Paused)) => "paused",
+        (Ok(()), Some(_)) => "cancelled",
+        (Err(ImportError::Store(e)), _) => {
+            // The database failed: the job keeps its checkpoint and is resumed by the next
+            // process once its lease lapses (SPEC §9.6); nothing is marked failed from here.
+            let _ = store
+                .set_job_reason(&lease, Some(&format!("interrupted: {e}")))
+                .await;
+            return Err(result.unwrap_err());
         }
-    }
+        (Err(e), _) => {
+            let _ = store
+                .finish_leased_job(&lease, "failed", Some(&e.to_string()))
+                .await;
+            return Err(result.unwrap_err());
+        }
+    };
+    // The job's totals cover every run of it, the resumed ones included.
+    let job = store.job(location, lease.job_id).await?;
+    Ok(Report {
+        job_id,
+        status,
+        encoding: prepared.info.encoding,
+        totals: job.totals.into(),
+    })
 }
 
 /// The location's match order, for callers that describe it.

@@ -10,5 +10,5 @@ pub mod import;
 pub use error_log::{ErrorLogError, ErrorLogSummary, save_error_log, write_error_log};
 pub use import::{
     EnrollPlan, ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage,
-    TriggeredWorkflow, prepare, run_import, triggered_workflows,
+    TriggeredWorkflow, prepare, process_owner, resume_import, run_import, triggered_workflows,
 };

@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use domain::value::tag_key;
 
+use crate::claims::{AfterChunk, Lease};
 use crate::contacts::email_match_key;
-use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
+use crate::{Backend, LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// Contact fields kept in their own text columns: (field key, column).
 const TEXT_COLUMNS: &[(&str, &str)] = &[
@@ -191,6 +192,65 @@ fn insert_sql() -> String {
     )
 }
 
+/// Rows per multi-row `INSERT` of contacts (35 parameters each; SQLite allows 32,766).
+const CONTACT_ROWS_PER_INSERT: usize = 500;
+
+/// `INSERT … VALUES (…), (…) RETURNING id` for `rows` contacts.
+fn insert_many_sql(backend: Backend, rows: usize) -> String {
+    let one = insert_sql();
+    let (head, _) = one.split_once(" VALUES ").expect("an INSERT … VALUES");
+    let cols = head.matches(',').count() + 1;
+    format!(
+        "{} RETURNING id",
+        multi_values(backend, head, cols, rows, "")
+    )
+}
+
+/// `PREFIX VALUES ($1, …), (…)SUFFIX` for `rows` rows of `cols` parameters. SQLite gets plain
+/// `?` placeholders: it looks `$N` names up one by one, which is quadratic in a statement of
+/// thousands of parameters.
+fn multi_values(backend: Backend, prefix: &str, cols: usize, rows: usize, suffix: &str) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(prefix.len() + rows * cols * 6 + suffix.len() + 8);
+    s.push_str(prefix);
+    s.push_str(" VALUES ");
+    let mut k = 1;
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => s.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(s, "${k}");
+                }
+            }
+            k += 1;
+        }
+        s.push(')');
+    }
+    s.push_str(suffix);
+    s
+}
+
+/// Inserts `items` with multi-row statements of at most 500 rows (and 30,000 parameters):
+/// one round trip per batch instead of one per row.
+macro_rules! insert_rows {
+    ($tx:expr, $backend:expr, $prefix:expr, $cols:expr, $suffix:expr, $items:expr, |$q:ident, $it:ident| $bind:expr) => {{
+        let per = (30_000 / $cols).min(500);
+        for batch in $items.chunks(per) {
+            let sql = multi_values($backend, $prefix, $cols, batch.len(), $suffix);
+            let mut $q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for $it in batch {
+                $q = $bind;
+            }
+            $q.execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 fn update_sql() -> String {
     let mut sets: Vec<String> = Vec::new();
     let mut n = 3; // $1 = id, $2 = location
@@ -252,7 +312,9 @@ impl Store {
         if ids.is_empty() && email_keys.is_empty() && phones.is_empty() {
             return Ok(Vec::new());
         }
-        let mut conds = Vec::new();
+        // One SELECT per identifier, joined by UNION, so each uses its own unique index (an
+        // OR across the three would scan the location's contacts).
+        let mut parts = Vec::new();
         let mut n = 2;
         for (col, len) in [
             ("id", ids.len()),
@@ -260,15 +322,15 @@ impl Store {
             ("phone", phones.len()),
         ] {
             if len > 0 {
-                conds.push(format!("{col} IN ({})", placeholders(n, len)));
+                parts.push(format!(
+                    "SELECT {} FROM contacts WHERE location_id = $1 AND {col} IN ({})",
+                    select_columns(),
+                    placeholders(n, len)
+                ));
                 n += len;
             }
         }
-        let sql = format!(
-            "SELECT {} FROM contacts WHERE location_id = $1 AND ({}) ORDER BY id",
-            select_columns(),
-            conds.join(" OR ")
-        );
+        let sql = format!("{} ORDER BY 1", parts.join(" UNION "));
         let mut contacts: Vec<StoredContact> = on_pool!(self, p => {
             use sqlx::Row;
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);
@@ -356,59 +418,102 @@ impl Store {
     /// (each update resets email verification, SPEC §6.5), tags added, additional values
     /// appended, notes, provenance, journal, line results and the job's totals and checkpoint.
     /// Returns the id of every contact written, in `chunk.contacts` order.
+    ///
+    /// The commit is fenced on `lease` (SPEC §9.7): when another process holds the job now,
+    /// nothing is written. A pause or cancel requested meanwhile is settled in the same
+    /// transaction, after this chunk's checkpoint.
     pub async fn apply_import_chunk(
         &self,
-        location: LocationId,
-        job_id: i64,
+        lease: &Lease,
         chunk: &ChunkWrite,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<(Vec<i64>, AfterChunk)> {
         let now = now_ms();
-        let insert = insert_sql();
+        let location = lease.location_id;
+        let job_id = lease.job_id;
         let update = update_sql();
+        let backend = self.backend();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let mut ids = Vec::with_capacity(chunk.contacts.len());
-            let mut tag_ids: HashMap<String, i64> = HashMap::new();
-            for c in &chunk.contacts {
-                let (id, action, version) = match c.id {
-                    None => {
-                        let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(insert.clone())).bind(location.0);
-                        let id: i64 = bind_contact!(q, &c.values, now, true)
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(|e| crate::error::conflict_on_unique(e, || "another contact took this email or phone at the same time".into()))?;
-                        (id, "created", 1i64)
-                    }
-                    Some(id) => {
-                        let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(update.clone())).bind(id).bind(location.0);
-                        let version: Option<i64> = bind_contact!(q, &c.values, now, false)
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .map_err(|e| crate::error::conflict_on_unique(e, || "another contact took this email or phone at the same time".into()))?;
-                        let version = version.ok_or_else(|| StoreError::not_found(format!("contact {id}")))?;
-                        (id, "updated", version)
-                    }
-                };
-                ids.push(id);
-                for tag in &c.new_tags {
-                    let key = tag_key(tag);
-                    let tag_id = match tag_ids.get(&key) {
-                        Some(t) => *t,
-                        None => {
-                            sqlx::query("INSERT INTO tags (location_id, name, name_key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (location_id, name_key) DO NOTHING")
-                                .bind(location.0).bind(tag).bind(&key).bind(now)
-                                .execute(&mut *tx).await?;
-                            let t: i64 = sqlx::query_scalar("SELECT id FROM tags WHERE location_id = $1 AND name_key = $2")
-                                .bind(location.0).bind(&key)
-                                .fetch_one(&mut *tx).await?;
-                            tag_ids.insert(key, t);
-                            t
-                        }
-                    };
-                    sqlx::query("INSERT INTO contact_tags (contact_id, tag_id, location_id, added_by_job, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (contact_id, tag_id) DO NOTHING")
-                        .bind(id).bind(tag_id).bind(location.0).bind(job_id).bind(now)
-                        .execute(&mut *tx).await?;
+            let t = chunk.totals;
+            // The checkpoint first: it takes the job's row lock and proves the lease.
+            let requested: Option<Option<String>> = sqlx::query_scalar("UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
+                         updated_count = updated_count + $5, skipped_count = skipped_count + $6, error_count = error_count + $7, \
+                         warning_count = warning_count + $8, blank_count = blank_count + $9, checkpoint_line = $10, \
+                         lease_expires_at = $12, status_reason = NULL \
+                         WHERE id = $1 AND location_id = $2 AND status = 'running' AND lease_owner = $11 RETURNING requested")
+                .bind(job_id).bind(location.0).bind(t.processed).bind(t.created).bind(t.updated).bind(t.skipped)
+                .bind(t.errors).bind(t.warnings).bind(t.blank).bind(chunk.checkpoint_line as i64)
+                .bind(&lease.owner).bind(now + crate::claims::LEASE_MS)
+                .fetch_optional(&mut *tx).await?;
+            let Some(requested) = requested else {
+                return Err(crate::claims::lease_lost(job_id));
+            };
+            let n = chunk.contacts.len();
+            let mut ids = vec![0i64; n];
+            let mut versions = vec![1i64; n];
+            // Creates: many rows per statement. Within one statement ids are assigned in row
+            // order, so the returned ids sorted ascending belong to the rows in order.
+            let creates: Vec<usize> = (0..n).filter(|i| chunk.contacts[*i].id.is_none()).collect();
+            for batch in creates.chunks(CONTACT_ROWS_PER_INSERT) {
+                let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(insert_many_sql(backend, batch.len())));
+                for &i in batch {
+                    q = q.bind(location.0);
+                    q = bind_contact!(q, &chunk.contacts[i].values, now, true);
                 }
+                let mut got: Vec<i64> = q
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(|e| crate::error::conflict_on_unique(e, || "another contact took this email or phone at the same time".into()))?;
+                got.sort_unstable();
+                for (k, &i) in batch.iter().enumerate() {
+                    ids[i] = got[k];
+                }
+            }
+            for (i, c) in chunk.contacts.iter().enumerate() {
+                let Some(id) = c.id else { continue };
+                let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(update.clone())).bind(id).bind(location.0);
+                let version: Option<i64> = bind_contact!(q, &c.values, now, false)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| crate::error::conflict_on_unique(e, || "another contact took this email or phone at the same time".into()))?;
+                ids[i] = id;
+                versions[i] = version.ok_or_else(|| StoreError::not_found(format!("contact {id}")))?;
+            }
+            let action = |i: usize| if chunk.contacts[i].id.is_none() { "created" } else { "updated" };
+
+            // Tags: every new tag of the chunk created once, then linked in bulk.
+            let mut tag_names: Vec<(String, String)> = Vec::new();
+            for c in &chunk.contacts {
+                for t in &c.new_tags {
+                    let key = tag_key(t);
+                    if !tag_names.iter().any(|(k, _)| *k == key) {
+                        tag_names.push((key, t.clone()));
+                    }
+                }
+            }
+            let mut tag_ids: HashMap<String, i64> = HashMap::new();
+            if !tag_names.is_empty() {
+                insert_rows!(tx, backend, "INSERT INTO tags (location_id, name, name_key, created_at)", 4,
+                    " ON CONFLICT (location_id, name_key) DO NOTHING", tag_names, |q, t| q.bind(location.0).bind(&t.1).bind(&t.0).bind(now));
+                for batch in tag_names.chunks(500) {
+                    let sql = format!("SELECT name_key, id FROM tags WHERE location_id = $1 AND name_key IN ({})", placeholders(2, batch.len()));
+                    let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql)).bind(location.0);
+                    for (k, _) in batch {
+                        q = q.bind(k.clone());
+                    }
+                    tag_ids.extend(q.fetch_all(&mut *tx).await?);
+                }
+            }
+            let links: Vec<(i64, i64)> = chunk.contacts.iter().enumerate()
+                .flat_map(|(i, c)| c.new_tags.iter().map(move |t| (i, t)))
+                .map(|(i, t)| (ids[i], tag_ids[&tag_key(t)]))
+                .collect();
+            insert_rows!(tx, backend, "INSERT INTO contact_tags (contact_id, tag_id, location_id, added_by_job, created_at)", 5,
+                " ON CONFLICT (contact_id, tag_id) DO NOTHING", links, |q, l| q.bind(l.0).bind(l.1).bind(location.0).bind(job_id).bind(now));
+
+            // Additional emails and phones are rare: one statement each.
+            for (i, c) in chunk.contacts.iter().enumerate() {
+                let id = ids[i];
                 for e in &c.new_emails {
                     sqlx::query("INSERT INTO contact_emails (contact_id, location_id, email, position) \
                                  VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_emails WHERE contact_id = $1)) \
@@ -423,48 +528,51 @@ impl Store {
                         .bind(id).bind(location.0).bind(ph)
                         .execute(&mut *tx).await?;
                 }
-                for note in &c.notes {
-                    sqlx::query("INSERT INTO notes (location_id, contact_id, body, job_id, created_at) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(location.0).bind(id).bind(note).bind(job_id).bind(now)
-                        .execute(&mut *tx).await?;
-                }
-                sqlx::query("INSERT INTO contact_imports (contact_id, job_id, location_id, action) VALUES ($1, $2, $3, $4) ON CONFLICT (contact_id, job_id) DO NOTHING")
-                    .bind(id).bind(job_id).bind(location.0).bind(action)
-                    .execute(&mut *tx).await?;
-                sqlx::query("INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at) \
-                             VALUES ($1, $2, $3, 'contact', $4, $5, $6, $7, $8, $9)")
-                    .bind(location.0).bind(job_id).bind(c.line as i64).bind(id).bind(action)
-                    .bind(c.before.as_ref().map(json)).bind(json(&c.values)).bind(version).bind(now)
-                    .execute(&mut *tx).await?;
             }
+            let notes: Vec<(i64, &String)> = chunk.contacts.iter().enumerate()
+                .flat_map(|(i, c)| c.notes.iter().map(move |nt| (i, nt)))
+                .map(|(i, nt)| (ids[i], nt))
+                .collect();
+            insert_rows!(tx, backend, "INSERT INTO notes (location_id, contact_id, body, job_id, created_at)", 5, "",
+                notes, |q, nt| q.bind(location.0).bind(nt.0).bind(nt.1).bind(job_id).bind(now));
+            let provenance: Vec<usize> = (0..n).collect();
+            insert_rows!(tx, backend, "INSERT INTO contact_imports (contact_id, job_id, location_id, action)", 4,
+                " ON CONFLICT (contact_id, job_id) DO NOTHING", provenance, |q, i| q.bind(ids[*i]).bind(job_id).bind(location.0).bind(action(*i)));
+            let journal: Vec<(usize, Option<String>, String)> = chunk.contacts.iter().enumerate()
+                .map(|(i, c)| (i, c.before.as_ref().map(json), json(&c.values)))
+                .collect();
+            insert_rows!(tx, backend, "INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at)", 10, "",
+                journal, |q, j| q.bind(location.0).bind(job_id).bind(chunk.contacts[j.0].line as i64).bind("contact").bind(ids[j.0])
+                    .bind(action(j.0)).bind(j.1.clone()).bind(j.2.clone()).bind(versions[j.0]).bind(now));
             for (workflow, written) in &chunk.enrollments {
                 let contact_ids: Vec<i64> = written.iter().map(|i| ids[*i]).collect();
                 let conn = &mut *tx;
                 crate::workflows::enroll_on!(conn, location, *workflow, &contact_ids, Some(job_id), now)?;
             }
-            for l in &chunk.lines {
-                let record = l.record.map(|r| match r {
+            let lines: Vec<(&LineWrite, Option<i64>)> = chunk.lines.iter()
+                .map(|l| (l, l.record.map(|r| match r {
                     RecordRef::Id(id) => id,
                     RecordRef::Written(i) => ids[i],
-                });
-                sqlx::query("INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                    .bind(job_id).bind(l.line as i64).bind(l.status).bind(l.action).bind(record)
-                    .bind(&l.primary).bind(&l.messages).bind(&l.cells)
+                })))
+                .collect();
+            insert_rows!(tx, backend, "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells)", 8, "",
+                lines, |q, l| q.bind(job_id).bind(l.0.line as i64).bind(l.0.status).bind(l.0.action).bind(l.1)
+                    .bind(l.0.primary.clone()).bind(l.0.messages.clone()).bind(l.0.cells.clone()));
+            let after = match requested.as_deref() {
+                Some("pause") => AfterChunk::Paused,
+                Some("cancel") => AfterChunk::Cancelled,
+                _ => AfterChunk::Running,
+            };
+            if after != AfterChunk::Running {
+                let (status, finished) = if after == AfterChunk::Paused { ("paused", None) } else { ("cancelled", Some(now)) };
+                sqlx::query("UPDATE jobs SET status = $2, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $3 WHERE id = $1")
+                    .bind(job_id).bind(status).bind(finished)
                     .execute(&mut *tx).await?;
             }
-            let t = chunk.totals;
-            let done = sqlx::query("UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
-                         updated_count = updated_count + $5, skipped_count = skipped_count + $6, error_count = error_count + $7, \
-                         warning_count = warning_count + $8, blank_count = blank_count + $9, checkpoint_line = $10 \
-                         WHERE id = $1 AND location_id = $2")
-                .bind(job_id).bind(location.0).bind(t.processed).bind(t.created).bind(t.updated).bind(t.skipped)
-                .bind(t.errors).bind(t.warnings).bind(t.blank).bind(chunk.checkpoint_line as i64)
-                .execute(&mut *tx).await?.rows_affected();
-            if done == 0 {
-                return Err(StoreError::not_found(format!("job {job_id}")));
-            }
+            crate::failpoint::hit("chunk_before_commit");
             tx.commit().await?;
-            Ok(ids)
+            crate::failpoint::hit("chunk_after_commit");
+            Ok((ids, after))
         })
     }
 }

@@ -234,18 +234,6 @@ impl Store {
             }),
         }
     }
-
-    /// The job's options JSON; [`StoreError::NotFound`] when the job is not the location's.
-    async fn job_options(&self, location: LocationId, job: i64) -> Result<String> {
-        let options: Option<String> = on_pool!(self, p => {
-            sqlx::query_scalar("SELECT options FROM jobs WHERE id = $1 AND location_id = $2")
-                .bind(job)
-                .bind(location.0)
-                .fetch_optional(p)
-                .await
-        })?;
-        options.ok_or_else(|| StoreError::not_found(format!("job {job}")))
-    }
 }
 
 #[cfg(test)]

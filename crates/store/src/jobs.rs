@@ -17,6 +17,8 @@ pub struct NewJob {
     pub options: String,
     pub total: Option<i64>,
     pub created_by: Option<UserId>,
+    /// The process that runs it from the start (it holds the lease); `None` queues it.
+    pub lease_owner: Option<String>,
 }
 
 /// A job as the Bulk Actions list and `jobs show` present it.
@@ -137,23 +139,46 @@ impl Store {
     /// that created it).
     pub async fn create_job(&self, location: LocationId, job: &NewJob) -> Result<i64> {
         let now = now_ms();
+        let (status, expires) = match &job.lease_owner {
+            Some(_) => ("running", Some(now + crate::claims::LEASE_MS)),
+            None => ("queued", None),
+        };
         Ok(on_pool!(self, p => {
             sqlx::query_scalar(
-                "INSERT INTO jobs (location_id, operation, object, name, status, file_name, options, total, created_by, created_at, started_at) \
-                 VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $9) RETURNING id",
+                "INSERT INTO jobs (location_id, operation, object, name, status, file_name, options, total, created_by, created_at, \
+                 started_at, lease_owner, lease_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id",
             )
             .bind(location.0)
             .bind(job.operation)
             .bind(job.object)
             .bind(&job.name)
+            .bind(status)
             .bind(&job.file_name)
             .bind(&job.options)
             .bind(job.total)
             .bind(job.created_by.map(|u| u.0))
             .bind(now)
+            .bind(&job.lease_owner)
+            .bind(expires)
             .fetch_one(p)
             .await
         })?)
+    }
+
+    /// The job's options (JSON), as it was created with.
+    pub async fn job_options(&self, location: LocationId, id: i64) -> Result<String> {
+        let o: Option<String> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT options FROM jobs WHERE id = $1 AND location_id = $2").bind(id).bind(location.0).fetch_optional(p).await
+        })?;
+        o.ok_or_else(|| StoreError::not_found(format!("job {id}")))
+    }
+
+    /// Who holds the job's lease, if anyone.
+    pub async fn job_lease_owner(&self, location: LocationId, id: i64) -> Result<Option<String>> {
+        let o: Option<Option<String>> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT lease_owner FROM jobs WHERE id = $1 AND location_id = $2").bind(id).bind(location.0).fetch_optional(p).await
+        })?;
+        o.ok_or_else(|| StoreError::not_found(format!("job {id}")))
     }
 
     /// Ends a job with a final status (`completed`, `failed`, `cancelled`) and why.

@@ -11,9 +11,11 @@
 //!   `FOR UPDATE SKIP LOCKED`), each backend has its own statement, side by side.
 
 mod api_keys;
+mod claims;
 mod contact_edits;
 mod contacts;
 mod error;
+pub mod failpoint;
 mod fields;
 mod import;
 mod job_lines;
@@ -36,6 +38,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use claims::{AfterChunk, LEASE_MS, Lease, Requested};
 pub use contacts::{ContactPage, ContactSummary, NewContact};
 pub use error::StoreError;
 pub use fields::{CustomField, NewCustomField};
@@ -111,7 +114,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-32768");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
