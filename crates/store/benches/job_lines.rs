@@ -68,11 +68,17 @@ async fn main() {
                 object: "contact",
                 name: "bench".into(),
                 options: r#"{"headers":["a","b","c","d","e","f","g","h","i","j"]}"#.into(),
+                lease_owner: Some("test".into()),
                 ..NewJob::default()
             },
         )
         .await
         .unwrap();
+    let lease = store::Lease {
+        job_id: job,
+        location_id: loc,
+        owner: "test".into(),
+    };
     let start = Instant::now();
     let mut n = 2;
     while n < LINES + 2 {
@@ -86,7 +92,7 @@ async fn main() {
             checkpoint_line: end - 1,
             ..ChunkWrite::default()
         };
-        store.apply_import_chunk(loc, job, &write).await.unwrap();
+        store.apply_import_chunk(&lease, &write).await.unwrap();
         n = end;
     }
     println!(

@@ -61,11 +61,17 @@ async fn job(store: &Store, location: LocationId, headers: &[&str], lines: Vec<L
                 object: "contact",
                 name: "test".into(),
                 options: options.to_string(),
+                lease_owner: Some("test".into()),
                 ..NewJob::default()
             },
         )
         .await
         .unwrap();
+    let lease = store::Lease {
+        job_id: job,
+        location_id: location,
+        owner: "test".into(),
+    };
     for chunk in lines.chunks(300) {
         let write = ChunkWrite {
             lines: chunk.to_vec(),
@@ -76,10 +82,7 @@ async fn job(store: &Store, location: LocationId, headers: &[&str], lines: Vec<L
             checkpoint_line: chunk.last().unwrap().line,
             ..ChunkWrite::default()
         };
-        store
-            .apply_import_chunk(location, job, &write)
-            .await
-            .unwrap();
+        store.apply_import_chunk(&lease, &write).await.unwrap();
     }
     job
 }

@@ -49,11 +49,17 @@ async fn job_with_lines(store: &Store, location: LocationId, rows: u64) -> i64 {
                 object: "contact",
                 name: "generated".into(),
                 options: r#"{"mode":"create","headers":["Name","Formula","Tags"]}"#.into(),
+                lease_owner: Some("test".into()),
                 ..NewJob::default()
             },
         )
         .await
         .unwrap();
+    let lease = crate::Lease {
+        job_id: job,
+        location_id: location,
+        owner: "test".into(),
+    };
     for chunk in lines(rows).chunks(500) {
         let write = ChunkWrite {
             lines: chunk.iter().map(|n| line_write(*n)).collect(),
@@ -64,10 +70,7 @@ async fn job_with_lines(store: &Store, location: LocationId, rows: u64) -> i64 {
             checkpoint_line: *chunk.last().unwrap(),
             ..ChunkWrite::default()
         };
-        store
-            .apply_import_chunk(location, job, &write)
-            .await
-            .unwrap();
+        store.apply_import_chunk(&lease, &write).await.unwrap();
     }
     job
 }
