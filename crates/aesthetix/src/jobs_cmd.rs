@@ -27,6 +27,16 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Undo a completed or cancelled import: delete the contacts it created, restore those it
+    /// updated, and list the ones changed since (left alone).
+    Revert { job: i64 },
+    /// Write the error-log CSV of an import: its error and warning lines with their original
+    /// cells, to fix and import again (SPEC §9.3).
+    Errors {
+        job: i64,
+        #[arg(long)]
+        output: std::path::PathBuf,
+    },
 }
 
 fn totals(job: &Job) -> serde_json::Value {
@@ -147,6 +157,23 @@ pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {
                     t.created, t.updated, t.skipped, t.errors, t.warnings, t.blank
                 );
             }
+        }
+        JobsCommand::Revert { job } => crate::revert_cmd::run(store, job).await?,
+        JobsCommand::Errors { job, output } => {
+            let not_found = || {
+                format!(
+                    "there is no job {job}; `aesthetix jobs list --location NAME` lists a location's jobs"
+                )
+            };
+            let location = store.job_location(job).await.with_context(not_found)?;
+            let written = jobs::save_error_log(store, location, job, &output).await?;
+            println!(
+                "Wrote {} lines of job {job} to {} (errors: {}, warnings: {}).",
+                written.lines,
+                output.display(),
+                written.errors,
+                written.warnings
+            );
         }
     }
     Ok(())

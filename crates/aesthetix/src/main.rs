@@ -5,6 +5,7 @@
 mod cli;
 mod import_cmd;
 mod jobs_cmd;
+mod revert_cmd;
 
 use std::process::ExitCode;
 

@@ -833,8 +833,16 @@ async fn run(
                 let wanted: Vec<i64> = ids
                     .iter()
                     .copied()
-                    .chain(emails.iter().filter_map(|e| carried_by_email.get(e).copied()))
-                    .chain(phones.iter().filter_map(|p| carried_by_phone.get(p).copied()))
+                    .chain(
+                        emails
+                            .iter()
+                            .filter_map(|e| carried_by_email.get(e).copied()),
+                    )
+                    .chain(
+                        phones
+                            .iter()
+                            .filter_map(|p| carried_by_phone.get(p).copied()),
+                    )
                     .collect();
                 for id in wanted {
                     if seen.insert(id)

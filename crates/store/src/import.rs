@@ -12,7 +12,7 @@ use crate::contacts::email_match_key;
 use crate::{Backend, LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// Contact fields kept in their own text columns: (field key, column).
-const TEXT_COLUMNS: &[(&str, &str)] = &[
+pub(crate) const TEXT_COLUMNS: &[(&str, &str)] = &[
     ("first_name", "first_name"),
     ("last_name", "last_name"),
     ("email", "email"),
@@ -38,9 +38,9 @@ const TEXT_COLUMNS: &[(&str, &str)] = &[
     ("utm_content", "utm_content"),
 ];
 /// The per-channel DND flags, kept as booleans.
-const BOOL_COLUMNS: &[&str] = &["dnd_sms", "dnd_email", "dnd_calls", "dnd_voicemail"];
+pub(crate) const BOOL_COLUMNS: &[&str] = &["dnd_sms", "dnd_email", "dnd_calls", "dnd_voicemail"];
 /// Contact Owner: a user id.
-const OWNER: &str = "owner";
+pub(crate) const OWNER: &str = "owner";
 
 /// Whether a field key is stored in a column of its own (else it is a custom field, kept in
 /// `custom_values`).
@@ -186,7 +186,7 @@ fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-fn search_text(values: &BTreeMap<String, String>) -> String {
+pub(crate) fn search_text(values: &BTreeMap<String, String>) -> String {
     ["first_name", "last_name", "email", "phone"]
         .iter()
         .filter_map(|k| values.get(*k))
@@ -195,7 +195,7 @@ fn search_text(values: &BTreeMap<String, String>) -> String {
         .join(" ")
 }
 
-fn custom_json(values: &BTreeMap<String, String>) -> String {
+pub(crate) fn custom_json(values: &BTreeMap<String, String>) -> String {
     let custom: BTreeMap<&String, &String> =
         values.iter().filter(|(k, _)| !is_standard(k)).collect();
     serde_json::to_string(&custom).expect("strings serialise")
@@ -233,7 +233,10 @@ fn insert_many_sql(backend: Backend, rows: usize) -> String {
     let one = insert_sql();
     let (head, _) = one.split_once(" VALUES ").expect("an INSERT … VALUES");
     let cols = head.matches(',').count() + 1;
-    format!("{} RETURNING id", multi_values(backend, head, cols, rows, ""))
+    format!(
+        "{} RETURNING id",
+        multi_values(backend, head, cols, rows, "")
+    )
 }
 
 /// `PREFIX VALUES ($1, …), (…)SUFFIX` for `rows` rows of `cols` parameters. SQLite gets plain
@@ -345,7 +348,11 @@ impl Store {
         // One SELECT per identifier, joined by UNION, so each uses its own unique index (an
         // OR across the three would scan the location's contacts).
         let mut parts = Vec::new();
-        for (col, len) in [("id", ids.len()), ("email_key", email_keys.len()), ("phone", phones.len())] {
+        for (col, len) in [
+            ("id", ids.len()),
+            ("email_key", email_keys.len()),
+            ("phone", phones.len()),
+        ] {
             if len > 0 {
                 parts.push(format!(
                     "SELECT {} FROM contacts WHERE location_id = ? AND {col} IN ({})",
@@ -354,7 +361,10 @@ impl Store {
                 ));
             }
         }
-        let sql = positional(self.backend(), &format!("{} ORDER BY 1", parts.join(" UNION ")));
+        let sql = positional(
+            self.backend(),
+            &format!("{} ORDER BY 1", parts.join(" UNION ")),
+        );
         let mut contacts: Vec<StoredContact> = on_pool!(self, p => {
             use sqlx::Row;
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
@@ -409,16 +419,25 @@ impl Store {
         let found: Vec<i64> = contacts.iter().map(|c| c.id).collect();
         let list = qmarks(found.len());
         let backend = self.backend();
-        let tags_sql = positional(backend, &format!(
-            "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
+        let tags_sql = positional(
+            backend,
+            &format!(
+                "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
              WHERE ct.location_id = ? AND ct.contact_id IN ({list}) ORDER BY ct.created_at, t.id"
-        ));
-        let emails_sql = positional(backend, &format!(
-            "SELECT contact_id, email FROM contact_emails WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
-        ));
-        let phones_sql = positional(backend, &format!(
-            "SELECT contact_id, phone FROM contact_phones WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
-        ));
+            ),
+        );
+        let emails_sql = positional(
+            backend,
+            &format!(
+                "SELECT contact_id, email FROM contact_emails WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
+            ),
+        );
+        let phones_sql = positional(
+            backend,
+            &format!(
+                "SELECT contact_id, phone FROM contact_phones WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
+            ),
+        );
         let (tags, emails, phones): (Pairs, Pairs, Pairs) = on_pool!(self, p => {
             let mut out = Vec::new();
             for sql in [&tags_sql, &emails_sql, &phones_sql] {
@@ -465,6 +484,8 @@ impl Store {
         let location = lease.location_id;
         let job_id = lease.job_id;
         let update = update_sql();
+        // Every update resets email verification (SPEC §6.5): the journal keeps what it was.
+        let verification = self.email_verifications(location, chunk).await?;
         let backend = self.backend();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -549,17 +570,17 @@ impl Store {
             for (i, c) in chunk.contacts.iter().enumerate() {
                 let id = ids[i];
                 for e in &c.new_emails {
-                    sqlx::query("INSERT INTO contact_emails (contact_id, location_id, email, position) \
-                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_emails WHERE contact_id = $1)) \
+                    sqlx::query("INSERT INTO contact_emails (contact_id, location_id, email, position, job_id) \
+                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_emails WHERE contact_id = $1), $4) \
                                  ON CONFLICT (contact_id, email) DO NOTHING")
-                        .bind(id).bind(location.0).bind(e)
+                        .bind(id).bind(location.0).bind(e).bind(job_id)
                         .execute(&mut *tx).await?;
                 }
                 for ph in &c.new_phones {
-                    sqlx::query("INSERT INTO contact_phones (contact_id, location_id, phone, position) \
-                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_phones WHERE contact_id = $1)) \
+                    sqlx::query("INSERT INTO contact_phones (contact_id, location_id, phone, position, job_id) \
+                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_phones WHERE contact_id = $1), $4) \
                                  ON CONFLICT (contact_id, phone) DO NOTHING")
-                        .bind(id).bind(location.0).bind(ph)
+                        .bind(id).bind(location.0).bind(ph).bind(job_id)
                         .execute(&mut *tx).await?;
                 }
             }
@@ -572,12 +593,12 @@ impl Store {
             let provenance: Vec<usize> = (0..n).collect();
             insert_rows!(tx, backend, "INSERT INTO contact_imports (contact_id, job_id, location_id, action)", 4,
                 " ON CONFLICT (contact_id, job_id) DO NOTHING", provenance, |q, i| q.bind(ids[*i]).bind(job_id).bind(location.0).bind(action(*i)));
-            let journal: Vec<(usize, Option<String>, String)> = chunk.contacts.iter().enumerate()
-                .map(|(i, c)| (i, c.before.as_ref().map(json), json(&c.values)))
+            let journal: Vec<(usize, Option<String>, String, Option<String>)> = chunk.contacts.iter().enumerate()
+                .map(|(i, c)| (i, c.before.as_ref().map(json), json(&c.values), c.before.as_ref().and_then(|_| verification.get(&ids[i]).cloned())))
                 .collect();
-            insert_rows!(tx, backend, "INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at)", 10, "",
+            insert_rows!(tx, backend, "INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at, email_verification_before)", 11, "",
                 journal, |q, j| q.bind(location.0).bind(job_id).bind(chunk.contacts[j.0].line as i64).bind("contact").bind(ids[j.0])
-                    .bind(action(j.0)).bind(j.1.clone()).bind(j.2.clone()).bind(versions[j.0]).bind(now));
+                    .bind(action(j.0)).bind(j.1.clone()).bind(j.2.clone()).bind(versions[j.0]).bind(now).bind(j.3.clone()));
             for (workflow, written) in &chunk.enrollments {
                 let contact_ids: Vec<i64> = written.iter().map(|i| ids[*i]).collect();
                 let conn = &mut *tx;

@@ -5,11 +5,23 @@
 
 use crate::{Db, Result, Store, StoreError, now_ms};
 
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("../../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../../migrations/sqlite/0002_revert.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../migrations/postgres/0002_revert.sql"),
+    ),
+];
 
 /// An arbitrary constant naming our advisory lock.
 const PG_LOCK: i64 = 0x4145_5354_4845_5458;
