@@ -96,18 +96,18 @@ fn generate(path: &Path, rows: usize) {
         );
         let note = if rng.below(3) == 0 {
             format!(
-                "\"Consult on {dob}, asked about \"\"{tags}\"\".\nFollow up in {} weeks.\"",
+                "\"Seen {dob}, asked about \"\"{tags}\"\".\nFollow up {} wks.\"",
                 rng.below(8) + 1
             )
         } else {
             format!(
-                "Prefers {} appointments",
+                "Prefers {} appts",
                 rng.pick(&["morning", "evening", "weekend"])
             )
         };
         let _ = write!(
             out,
-            "{first},{last},{email},\"{ph}\",Glow Med Spa,\"{tags}\",{kind},{status},{source},{city},{dob},{note}\r\n"
+            "{first},{last},{email},\"{ph}\",Glow,\"{tags}\",{kind},{status},{source},{city},{dob},{note}\r\n"
         );
     }
     std::fs::write(path, out).expect("write the benchmark file");
@@ -257,6 +257,10 @@ fn main() {
     let file = work.join(format!("contacts-{rows}.csv"));
     generate(&file, rows);
     let size = std::fs::metadata(&file).unwrap().len();
+    assert!(
+        size <= 30_000_000,
+        "the generated file ({size} bytes) is over the 30 MB import limit; lower BENCH_ROWS"
+    );
     println!("file: {rows} rows, {:.1} MB", size as f64 / 1e6);
     scenario("empty location", &file, &work, runs, 0);
     if existing > 0 {
