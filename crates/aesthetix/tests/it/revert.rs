@@ -148,6 +148,7 @@ async fn revert_restores_the_location_except_the_contact_edited_since() {
                     object: "contact",
                     name: "still running".into(),
                     options: "{}".into(),
+                    lease_owner: Some("another process".into()),
                     ..store::NewJob::default()
                 },
             )
