@@ -175,6 +175,7 @@ fn scenario(name: &str, file: &Path, work: &Path, runs: usize, existing: usize) 
     let template = work.join(format!("template-{name}"));
     let _ = std::fs::remove_dir_all(&template);
     let ok = aesthetix(&template, &["location", "create", "Bench"])
+        .stdout(std::process::Stdio::null())
         .status()
         .unwrap()
         .success();
