@@ -20,6 +20,10 @@ use store::{
 };
 use tabular::{FileInfo, ReadOptions, Refusal};
 
+/// How many times a chunk is decided again when a concurrent import took one of its
+/// identifiers first.
+const CONFLICT_RETRIES: u32 = 5;
+
 /// Rows decided and written together. Large enough that a transaction's fixed cost is
 /// amortised, small enough that a crash loses little work and memory stays flat.
 pub const CHUNK_ROWS: usize = 1000;
@@ -791,166 +795,182 @@ async fn run(
                 inputs.push(input);
             }
 
-            // One batched lookup for the whole chunk.
-            let ids: Vec<i64> = inputs
-                .iter()
-                .filter_map(|i| i.contact_id.as_ref()?.parse().ok())
-                .collect();
-            let emails: Vec<String> = inputs
-                .iter()
-                .filter_map(|i| i.value("email").map(email_match_key))
-                .collect();
-            let phones: Vec<String> = inputs
-                .iter()
-                .filter_map(|i| i.value("phone").map(str::to_string))
-                .collect();
-            let found = store
-                .contacts_for_matching(location, &ids, &emails, &phones)
-                .await?;
-            let mut snapshot: Vec<Existing> = Vec::with_capacity(found.len());
-            let mut seen: HashSet<i64> = HashSet::new();
-            for c in found {
-                if let Some(carried) = carried.get(&c.id) {
-                    seen.insert(c.id);
-                    snapshot.push(carried.existing.clone());
-                    continue;
-                }
-                let t = touched.get(&c.id).copied();
-                seen.insert(c.id);
-                snapshot.push(Existing {
-                    id: c.id,
-                    values: c.values,
-                    tags: c.tags,
-                    additional_emails: c.additional_emails,
-                    additional_phones: c.additional_phones,
-                    touched_line: t.map(|t| t.line),
-                    created_by_import: t.is_some_and(|t| t.created),
-                });
-            }
-            if dry {
-                // A dry run's earlier chunks wrote nothing: what they decided stands in for it.
-                // Looked up through indexes of what was carried, never by walking it all.
-                let wanted: Vec<i64> = ids
+            let blank_totals = chunk_totals;
+            let mut attempt = 0u32;
+            let (plan, write, write_index, enroll_of, ids, chunk_totals) = loop {
+                attempt += 1;
+                let mut chunk_totals = blank_totals;
+                // One batched lookup for the whole chunk.
+                let ids: Vec<i64> = inputs
                     .iter()
-                    .copied()
-                    .chain(
-                        emails
-                            .iter()
-                            .filter_map(|e| carried_by_email.get(e).copied()),
-                    )
-                    .chain(
-                        phones
-                            .iter()
-                            .filter_map(|p| carried_by_phone.get(p).copied()),
-                    )
+                    .filter_map(|i| i.contact_id.as_ref()?.parse().ok())
                     .collect();
-                for id in wanted {
-                    if seen.insert(id)
-                        && let Some(c) = carried.get(&id)
-                    {
-                        snapshot.push(c.existing.clone());
-                    }
-                }
-            }
-
-            let plan = plan_chunk(inputs, snapshot, &prepared.options);
-
-            let mut write = ChunkWrite {
-                checkpoint_line,
-                ..ChunkWrite::default()
-            };
-            let mut write_index: HashMap<usize, usize> = HashMap::new();
-            for (i, c) in plan.contacts.iter().enumerate() {
-                if !c.touched {
-                    continue;
-                }
-                write_index.insert(i, write.contacts.len());
-                write.contacts.push(ContactWrite {
-                    id: c.id,
-                    values: c.values.clone(),
-                    before: c.before.clone(),
-                    new_tags: c.new_tags.clone(),
-                    new_emails: c.new_emails.clone(),
-                    new_phones: c.new_phones.clone(),
-                    notes: c.notes.iter().map(|(_, n)| n.clone()).collect(),
-                    line: c.first_line,
-                });
-            }
-            for l in &plan.lines {
-                chunk_totals.processed += 1;
-                match l.action {
-                    Action::Created => chunk_totals.created += 1,
-                    Action::Updated => chunk_totals.updated += 1,
-                    Action::Skipped => chunk_totals.skipped += 1,
-                    Action::None => chunk_totals.errors += 1,
-                }
-                if l.status == LineStatus::Warning {
-                    chunk_totals.warnings += 1;
-                }
-                let record = l.contact.map(|i| match plan.contacts[i].id {
-                    Some(id) => RecordRef::Id(id),
-                    None => RecordRef::Written(write_index[&i]),
-                });
-                let keep = l.status != LineStatus::Success;
-                write.lines.push(LineWrite {
-                    line: l.line,
-                    status: l.status.token(),
-                    action: l.action.token(),
-                    record,
-                    primary: l.primary.clone(),
-                    messages: keep.then(|| {
-                        serde_json::to_string(
-                            &l.messages
-                                .iter()
-                                .map(ReportMessage::from)
-                                .collect::<Vec<_>>(),
-                        )
-                        .expect("messages serialise")
-                    }),
-                    cells: if keep {
-                        cells.get(&l.line).and_then(|c| line_write_cells(c))
-                    } else {
-                        None
-                    },
-                });
-            }
-            write.totals = chunk_totals;
-            let mut enroll_by_workflow: HashMap<i64, Vec<usize>> = HashMap::new();
-            let mut enroll_of: HashMap<usize, Vec<i64>> = HashMap::new();
-            for (plan_i, write_i) in &write_index {
-                let c = &plan.contacts[*plan_i];
-                let workflows = prepared.enroll.workflows_for(c.id.is_none(), &c.new_tags);
-                for w in &workflows {
-                    enroll_by_workflow.entry(*w).or_default().push(*write_i);
-                }
-                enroll_of.insert(*write_i, workflows);
-            }
-            let mut enrollments: Vec<(i64, Vec<usize>)> = enroll_by_workflow.into_iter().collect();
-            for (_, written) in enrollments.iter_mut() {
-                written.sort_unstable();
-            }
-            enrollments.sort();
-            write.enrollments = enrollments;
-
-            let ids: Vec<i64> = match job_id {
-                Some(_) => {
-                    let lease = lease.as_ref().expect("a written run holds a lease");
-                    let (ids, after) = store.apply_import_chunk(lease, &write).await?;
-                    if after != AfterChunk::Running {
-                        stopped = Some(after);
-                    }
-                    ids
-                }
-                None => write
-                    .contacts
+                let emails: Vec<String> = inputs
                     .iter()
-                    .map(|c| {
-                        c.id.unwrap_or_else(|| {
-                            next_dry_id -= 1;
-                            next_dry_id + 1
+                    .filter_map(|i| i.value("email").map(email_match_key))
+                    .collect();
+                let phones: Vec<String> = inputs
+                    .iter()
+                    .filter_map(|i| i.value("phone").map(str::to_string))
+                    .collect();
+                let found = store
+                    .contacts_for_matching(location, &ids, &emails, &phones)
+                    .await?;
+                let mut snapshot: Vec<Existing> = Vec::with_capacity(found.len());
+                let mut seen: HashSet<i64> = HashSet::new();
+                for c in found {
+                    if let Some(carried) = carried.get(&c.id) {
+                        seen.insert(c.id);
+                        snapshot.push(carried.existing.clone());
+                        continue;
+                    }
+                    let t = touched.get(&c.id).copied();
+                    seen.insert(c.id);
+                    snapshot.push(Existing {
+                        id: c.id,
+                        values: c.values,
+                        tags: c.tags,
+                        additional_emails: c.additional_emails,
+                        additional_phones: c.additional_phones,
+                        touched_line: t.map(|t| t.line),
+                        created_by_import: t.is_some_and(|t| t.created),
+                    });
+                }
+                if dry {
+                    // A dry run's earlier chunks wrote nothing: what they decided stands in for it.
+                    // Looked up through indexes of what was carried, never by walking it all.
+                    let wanted: Vec<i64> = ids
+                        .iter()
+                        .copied()
+                        .chain(
+                            emails
+                                .iter()
+                                .filter_map(|e| carried_by_email.get(e).copied()),
+                        )
+                        .chain(
+                            phones
+                                .iter()
+                                .filter_map(|p| carried_by_phone.get(p).copied()),
+                        )
+                        .collect();
+                    for id in wanted {
+                        if seen.insert(id)
+                            && let Some(c) = carried.get(&id)
+                        {
+                            snapshot.push(c.existing.clone());
+                        }
+                    }
+                }
+
+                let plan = plan_chunk(inputs.clone(), snapshot, &prepared.options);
+
+                let mut write = ChunkWrite {
+                    checkpoint_line,
+                    ..ChunkWrite::default()
+                };
+                let mut write_index: HashMap<usize, usize> = HashMap::new();
+                for (i, c) in plan.contacts.iter().enumerate() {
+                    if !c.touched {
+                        continue;
+                    }
+                    write_index.insert(i, write.contacts.len());
+                    write.contacts.push(ContactWrite {
+                        id: c.id,
+                        values: c.values.clone(),
+                        before: c.before.clone(),
+                        new_tags: c.new_tags.clone(),
+                        new_emails: c.new_emails.clone(),
+                        new_phones: c.new_phones.clone(),
+                        notes: c.notes.iter().map(|(_, n)| n.clone()).collect(),
+                        line: c.first_line,
+                    });
+                }
+                for l in &plan.lines {
+                    chunk_totals.processed += 1;
+                    match l.action {
+                        Action::Created => chunk_totals.created += 1,
+                        Action::Updated => chunk_totals.updated += 1,
+                        Action::Skipped => chunk_totals.skipped += 1,
+                        Action::None => chunk_totals.errors += 1,
+                    }
+                    if l.status == LineStatus::Warning {
+                        chunk_totals.warnings += 1;
+                    }
+                    let record = l.contact.map(|i| match plan.contacts[i].id {
+                        Some(id) => RecordRef::Id(id),
+                        None => RecordRef::Written(write_index[&i]),
+                    });
+                    let keep = l.status != LineStatus::Success;
+                    write.lines.push(LineWrite {
+                        line: l.line,
+                        status: l.status.token(),
+                        action: l.action.token(),
+                        record,
+                        primary: l.primary.clone(),
+                        messages: keep.then(|| {
+                            serde_json::to_string(
+                                &l.messages
+                                    .iter()
+                                    .map(ReportMessage::from)
+                                    .collect::<Vec<_>>(),
+                            )
+                            .expect("messages serialise")
+                        }),
+                        cells: if keep {
+                            cells.get(&l.line).and_then(|c| line_write_cells(c))
+                        } else {
+                            None
+                        },
+                    });
+                }
+                write.totals = chunk_totals;
+                let mut enroll_by_workflow: HashMap<i64, Vec<usize>> = HashMap::new();
+                let mut enroll_of: HashMap<usize, Vec<i64>> = HashMap::new();
+                for (plan_i, write_i) in &write_index {
+                    let c = &plan.contacts[*plan_i];
+                    let workflows = prepared.enroll.workflows_for(c.id.is_none(), &c.new_tags);
+                    for w in &workflows {
+                        enroll_by_workflow.entry(*w).or_default().push(*write_i);
+                    }
+                    enroll_of.insert(*write_i, workflows);
+                }
+                let mut enrollments: Vec<(i64, Vec<usize>)> =
+                    enroll_by_workflow.into_iter().collect();
+                for (_, written) in enrollments.iter_mut() {
+                    written.sort_unstable();
+                }
+                enrollments.sort();
+                write.enrollments = enrollments;
+
+                let ids: Vec<i64> = match job_id {
+                    Some(_) => {
+                        let lease = lease.as_ref().expect("a written run holds a lease");
+                        let (ids, after) = match store.apply_import_chunk(lease, &write).await {
+                            Ok(done) => done,
+                            // Another import took one of this chunk's emails or phones between the
+                            // lookup and the write (the unique index refused it, and the chunk was
+                            // rolled back): look up again and decide again, so the rows merge into
+                            // that contact instead of duplicating it.
+                            Err(e) if e.is_conflict() && attempt < CONFLICT_RETRIES => continue,
+                            Err(e) => return Err(e.into()),
+                        };
+                        if after != AfterChunk::Running {
+                            stopped = Some(after);
+                        }
+                        ids
+                    }
+                    None => write
+                        .contacts
+                        .iter()
+                        .map(|c| {
+                            c.id.unwrap_or_else(|| {
+                                next_dry_id -= 1;
+                                next_dry_id + 1
+                            })
                         })
-                    })
-                    .collect(),
+                        .collect(),
+                };
+                break (plan, write, write_index, enroll_of, ids, chunk_totals);
             };
             for (plan_i, write_i) in &write_index {
                 let c = &plan.contacts[*plan_i];

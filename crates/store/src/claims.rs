@@ -39,9 +39,7 @@ pub enum AfterChunk {
 
 /// Why a runner must stop writing.
 pub fn lease_lost(job: i64) -> StoreError {
-    StoreError::Conflict(format!(
-        "job {job} is run by another process now (its lease was lost); this process stopped"
-    ))
+    StoreError::LeaseLost(job)
 }
 
 impl Store {

@@ -16,6 +16,8 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("job {0} is run by another process now (its lease was lost); this process stopped")]
+    LeaseLost(i64),
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
 }

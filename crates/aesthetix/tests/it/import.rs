@@ -580,3 +580,69 @@ async fn workbooks_import_their_one_chosen_sheet_with_dates_read_as_dates() {
         );
     }
 }
+
+#[tokio::test]
+async fn two_imports_at_once_never_duplicate_a_contact() {
+    for d in each_backend().await {
+        d.ok(&["location", "create", "Glow"], "");
+        // The same 2,000 people in both files, in opposite orders, so the two imports race for
+        // the same emails and phones chunk after chunk.
+        let rows: Vec<String> = (0..2000)
+            .map(|i| format!("P{i},p{i}@example.com,(201) 555-{:04}", i % 10_000))
+            .collect();
+        let forward = write(
+            &d,
+            "a.csv",
+            format!("First Name,Email,Phone\n{}\n", rows.join("\n")).as_bytes(),
+        );
+        let mut reversed = rows.clone();
+        reversed.reverse();
+        let backward = write(
+            &d,
+            "b.csv",
+            format!("First Name,Email,Phone\n{}\n", reversed.join("\n")).as_bytes(),
+        );
+        let spawn = |file: &PathBuf| {
+            d.command(&[
+                "import",
+                "contacts",
+                file.to_str().unwrap(),
+                "--location",
+                "Glow",
+                "--mode",
+                "upsert",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        };
+        let (a, b) = (spawn(&forward), spawn(&backward));
+        for child in [a, b] {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert_eq!(
+            sql_count(&d, "contacts").await,
+            2000,
+            "every person once, whoever wrote first"
+        );
+        let list: Value =
+            serde_json::from_str(&d.ok(&["jobs", "list", "--location", "Glow", "--json"], ""))
+                .unwrap();
+        for job in list.as_array().unwrap() {
+            assert_eq!(job["status"], "completed");
+            assert_eq!(job["totals"]["errors"], 0);
+            let t = &job["totals"];
+            assert_eq!(
+                t["created"].as_i64().unwrap() + t["updated"].as_i64().unwrap(),
+                2000
+            );
+        }
+    }
+}
