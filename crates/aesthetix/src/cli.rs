@@ -43,6 +43,9 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
     },
+    /// Run background jobs only: claim queued or interrupted imports and run them (for
+    /// deployments with several processes sharing PostgreSQL).
+    Worker,
     /// Manage locations.
     Location {
         #[command(subcommand)]
@@ -190,6 +193,15 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
     let result = match args.command {
         Command::Serve { bind } => serve(store.clone(), &args.data_dir, &bind).await,
+        Command::Worker => {
+            let _workflow_runtime = automation::spawn_workflow_runtime(store.clone());
+            println!("Aesthetix worker is running (press Ctrl+C to stop)");
+            tokio::select! {
+                () = jobs::work(store.clone(), jobs::process_owner()) => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            Ok(())
+        }
         Command::Location {
             command:
                 LocationCommand::Create {
@@ -298,6 +310,8 @@ async fn serve(store: Store, data_dir: &Path, bind: &str) -> anyhow::Result<()> 
     let addr = listener.local_addr()?;
     println!("Aesthetix is running at http://{addr}/ (press Ctrl+C to stop)");
     let _workflow_runtime = automation::spawn_workflow_runtime(store.clone());
+    // Jobs interrupted by a crash or a deploy resume by themselves (SPEC §9.5).
+    let _jobs = tokio::spawn(jobs::work(store.clone(), jobs::process_owner()));
     let state = web::AppState {
         store,
         data_dir: data_dir.to_path_buf(),

@@ -318,19 +318,14 @@ pub fn store_upload(data_dir: &Path, file: &Path) -> anyhow::Result<PathBuf> {
 
 /// Runs `jobs resume JOB` in the foreground, like an import (SPEC §13.1).
 pub async fn resume(store: &Store, job: i64) -> anyhow::Result<ExitCode> {
-    let location = store
+    store
         .job_location(job)
         .await
         .with_context(|| format!("there is no job {job}"))?;
-    let tz = store.location(location).await?.settings.timezone;
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::get(&tz).unwrap_or(jiff::tz::TimeZone::UTC))
-        .date();
     let bar = progress_bar();
     let outcome = jobs::resume_import(
         store,
         job,
-        today,
         |_| {},
         |done, total| {
             bar.set_length(total);

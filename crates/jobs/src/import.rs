@@ -552,7 +552,6 @@ pub struct Resumed {
 pub async fn resume_import(
     store: &Store,
     job_id: i64,
-    today: jiff::civil::Date,
     sink: impl FnMut(ReportLine),
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
@@ -576,6 +575,25 @@ pub async fn resume_import(
             store::LEASE_MS / 1000
         ))
     })?;
+    run_claimed(store, lease, sink, progress).await
+}
+
+/// Runs the rest of a job this process holds the lease of (from `jobs resume`, or a worker
+/// that claimed it), from its checkpoint to the end.
+pub async fn run_claimed(
+    store: &Store,
+    lease: Lease,
+    sink: impl FnMut(ReportLine),
+    progress: impl FnMut(u64, u64),
+) -> Result<Report, ImportError> {
+    let (location_id, job_id) = (lease.location_id, lease.job_id);
+    let job = store.job(location_id, job_id).await?;
+    let location = store.location(location_id).await?;
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(
+            jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
+        )
+        .date();
     let options: serde_json::Value =
         serde_json::from_str(&store.job_options(location_id, job_id).await?).map_err(|e| {
             ImportError::Invalid(format!(
@@ -588,7 +606,6 @@ pub async fn resume_import(
                 "job {job_id} cannot be resumed: its options are unreadable ({e})"
             ))
         })?;
-    let location = store.location(location_id).await?;
     let request = ImportRequest {
         location: Some(location),
         file: stored.file,
@@ -1085,6 +1102,45 @@ async fn run(
         encoding: prepared.info.encoding,
         totals: job.totals.into(),
     })
+}
+
+/// A worker's loop (SPEC §9.5, §9.7): claims import jobs that are queued, or whose runner
+/// died (a lapsed lease, or a dead process of this host), and runs each from its checkpoint.
+/// Runs until the process stops; a job that fails is recorded on the job, not here.
+pub async fn work(store: Store, owner: String) {
+    loop {
+        let claimed = match store.claim_next_job(&owner).await {
+            Ok(Some(lease)) => Some(lease),
+            Ok(None) => claim_from_dead_process(&store, &owner).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "worker: could not look for jobs");
+                None
+            }
+        };
+        match claimed {
+            Some(lease) => {
+                let job = lease.job_id;
+                tracing::info!(job, "worker: running job");
+                if let Err(e) = run_claimed(&store, lease, |_| {}, |_, _| {}).await {
+                    tracing::warn!(job, error = %e, "worker: job stopped");
+                }
+            }
+            None => tokio::time::sleep(std::time::Duration::from_secs(2)).await,
+        }
+    }
+}
+
+/// A running job whose lease holder is a dead process of this host, claimed at once.
+async fn claim_from_dead_process(store: &Store, owner: &str) -> Option<Lease> {
+    let running = store.running_jobs().await.ok()?;
+    for (job, location, holder) in running {
+        if let Some(holder) = holder.filter(|h| owner_is_dead(h))
+            && let Ok(Some(lease)) = store.claim_job(location, job, owner, Some(&holder)).await
+        {
+            return Some(lease);
+        }
+    }
+    None
 }
 
 /// The location's match order, for callers that describe it.

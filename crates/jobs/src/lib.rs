@@ -10,5 +10,6 @@ pub mod import;
 pub use error_log::{ErrorLogError, ErrorLogSummary, save_error_log, write_error_log};
 pub use import::{
     EnrollPlan, ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage,
-    TriggeredWorkflow, prepare, process_owner, resume_import, run_import, triggered_workflows,
+    TriggeredWorkflow, prepare, process_owner, resume_import, run_claimed, run_import,
+    triggered_workflows, work,
 };

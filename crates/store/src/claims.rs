@@ -119,6 +119,20 @@ impl Store {
         }))
     }
 
+    /// Every running import job with its location and lease holder: for a worker looking for
+    /// jobs whose runner died (the operator's view, across locations).
+    pub async fn running_jobs(&self) -> Result<Vec<(i64, LocationId, Option<String>)>> {
+        let rows: Vec<(i64, i64, Option<String>)> = on_pool!(self, p => {
+            sqlx::query_as("SELECT id, location_id, lease_owner FROM jobs WHERE status = 'running' AND operation = 'import' ORDER BY id")
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, loc, owner)| (id, LocationId(loc), owner))
+            .collect())
+    }
+
     /// Ends the job this lease runs with a final status, releasing the lease. Fails when the
     /// lease was lost.
     pub async fn finish_leased_job(

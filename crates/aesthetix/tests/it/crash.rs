@@ -194,3 +194,65 @@ async fn a_killed_import_resumes_to_exactly_the_uninterrupted_result() {
         assert_eq!(integrity, "ok");
     }
 }
+
+#[tokio::test]
+async fn a_worker_resumes_an_import_whose_process_died() {
+    for (reference, crashed) in each_backend().await.into_iter().zip(each_backend().await) {
+        for d in [&reference, &crashed] {
+            d.ok(&["location", "create", "Glow"], "");
+        }
+        let file = messy_file(&reference);
+        let clean_job = run_with_interruptions(&reference, &file, &[]);
+        let expected = canonical(&reference, clean_job).await;
+
+        // The import dies after its first chunk; nobody runs `jobs resume`.
+        let file = messy_file(&crashed);
+        let status = crashed
+            .command(&[
+                "import",
+                "contacts",
+                &file,
+                "--location",
+                "Glow",
+                "--mode",
+                "upsert",
+            ])
+            .env("AESTHETIX_FAILPOINT", "chunk_after_commit:1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!status.success());
+        let job = job_id(&crashed).expect("the job was created");
+
+        // A worker process finds it and finishes it from its checkpoint.
+        let mut worker = crashed
+            .command(&["worker"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut done = false;
+        for _ in 0..120 {
+            let shown: Value = serde_json::from_str(
+                &crashed.ok(&["jobs", "show", &job.to_string(), "--json"], ""),
+            )
+            .unwrap();
+            if shown["status"] == "completed" {
+                done = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let _ = worker.kill();
+        let _ = worker.wait();
+        assert!(done, "the worker completed the job");
+        let got = canonical(&crashed, job).await;
+        assert_eq!(got.2, expected.2);
+        assert_eq!(got.1, expected.1);
+        assert!(
+            got.0 == expected.0,
+            "the contacts differ from an uninterrupted run"
+        );
+    }
+}
