@@ -68,9 +68,8 @@ pub fn generate_password() -> String {
 }
 
 /// The session token in a request's cookies, if any.
-pub(crate) fn session_token(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+pub(crate) fn session_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -95,7 +94,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = session_token(parts).ok_or(AppError::LoginRequired)?;
+        let token = session_token(&parts.headers).ok_or(AppError::LoginRequired)?;
         match state.store.session(&token_hash(&token)).await? {
             Some(session) => Ok(CurrentUser(session)),
             None => Err(AppError::LoginRequired),

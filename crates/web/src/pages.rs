@@ -123,14 +123,7 @@ async fn login(
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3MzdXF8Jd8P0pmFC0WvCvGTLhTmyA0SxXNu5ZI4B9Ew";
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    let token = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(n, _)| *n == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string());
+    let token = auth::session_token(&headers);
     if let Some(token) = token {
         state
             .store
