@@ -36,14 +36,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// The navigation bar's context.
-struct Nav {
-    active: &'static str,
-    admin: bool,
-    user_name: String,
-    location_name: String,
+pub(crate) struct Nav {
+    pub(crate) active: &'static str,
+    pub(crate) admin: bool,
+    pub(crate) user_name: String,
+    pub(crate) location_name: String,
 }
 
-async fn nav(
+pub(crate) async fn nav(
     state: &AppState,
     session: &SessionInfo,
     active: &'static str,
@@ -220,7 +220,7 @@ async fn contacts(
 }
 
 /// Percent-encodes a query-string value.
-fn url_encode(s: &str) -> String {
+pub(crate) fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
