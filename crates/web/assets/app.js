@@ -114,13 +114,15 @@
         var select = $("[data-field-select]", row);
         row.classList.toggle("unmatched", !select.value);
         if (!select.value) unmatched.push($("[data-header]", row).textContent);
+        var hint = $("[data-auto-hint]", row);
+        if (hint) hint.hidden = select.value !== row.getAttribute("data-auto");
       });
       var blocked = unmatched.length > 0 && !skip.checked;
       next.disabled = blocked;
       if (unmatched.length) {
         note.textContent = (unmatched.length === 1 ? "This column is" : "These columns are") +
           " not matched to a field: " + unmatched.join(", ") +
-          (skip.checked ? ". They will be left out." : ". Choose a field for each, or check “Don't import data in unmatched columns”.");
+          (skip.checked ? (unmatched.length === 1 ? ". It will be left out." : ". They will be left out.") : ". Choose a field for each, or check “Don't import data in unmatched columns”.");
         note.hidden = false;
       } else {
         note.hidden = true;

@@ -327,6 +327,13 @@ async fn render_detail(
     } else {
         (LineCounts::default(), Vec::new(), Vec::new())
     };
+    let labels = crate::imports::field_labels(state, loc).await?;
+    let mut lines = lines;
+    for m in lines.iter_mut().flat_map(|l| l.messages.iter_mut()) {
+        if let Some(label) = m.field.as_ref().and_then(|f| labels.get(f)) {
+            m.field = Some(label.clone());
+        }
+    }
     let next_after = (lines.len() == PAGE as usize)
         .then(|| lines.last().map(|l| l.line))
         .flatten();

@@ -487,7 +487,39 @@ struct ReviewPage {
     mode: &'static str,
     validation: Option<Validation>,
     problems: Vec<Problem>,
+    /// The workflows it would start: name, contacts, why.
+    triggered: Vec<(String, u64, String)>,
     error: Option<String>,
+}
+
+/// The labels of the location's fields by key: how a message names its field to the admin.
+pub(crate) async fn field_labels(
+    state: &AppState,
+    location: store::LocationId,
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let mut labels: std::collections::HashMap<String, String> =
+        domain::field::STANDARD_CONTACT_FIELDS
+            .iter()
+            .map(|f| (f.key.to_string(), f.label.to_string()))
+            .collect();
+    for f in state
+        .store
+        .custom_fields(location, &domain::ObjectKind::Contact)
+        .await?
+    {
+        labels.insert(f.key, f.label);
+    }
+    Ok(labels)
+}
+
+/// Why a workflow would start, in words (`TriggeredWorkflow::reason` is a token).
+fn reason_words(reason: &str) -> String {
+    match reason.split_once(':') {
+        Some(("tag-added", tag)) => format!("the import adds the tag “{tag}”"),
+        _ if reason == "contact-created" => "it starts for every new contact".into(),
+        _ if reason == "chosen for this import" => "you chose it for this import".into(),
+        _ => reason.to_string(),
+    }
 }
 
 fn mode_words(mode: &str) -> &'static str {
@@ -527,10 +559,24 @@ async fn render_review(
         file_name: d.file.original_name,
         name: settings.details.name.clone().unwrap_or(default_name),
         mode: mode_words(&settings.details.mode),
-        problems: validation
-            .as_ref()
-            .map(|v| v.first_problems.clone())
-            .unwrap_or_default(),
+        problems: {
+            let labels = field_labels(state, loc).await?;
+            let mut problems = validation
+                .as_ref()
+                .map(|v| v.first_problems.clone())
+                .unwrap_or_default();
+            for m in problems.iter_mut().flat_map(|p| p.messages.iter_mut()) {
+                if let Some(label) = m.field.as_ref().and_then(|f| labels.get(f)) {
+                    m.field = Some(label.clone());
+                }
+            }
+            problems
+        },
+        triggered: validation
+            .iter()
+            .flat_map(|v| &v.triggered)
+            .map(|t| (t.name.clone(), t.contacts, reason_words(&t.reason)))
+            .collect(),
         validation,
         error,
     };

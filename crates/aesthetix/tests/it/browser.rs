@@ -435,14 +435,18 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
         b.type_into("#name", "Sample contacts").await;
         b.click("input[name=smart_list]").await;
         b.screenshot("3-details").await;
-        b.click("form[action$='/details'] button[type=submit]").await;
+        b.click("form[action$='/details'] button[type=submit]")
+            .await;
         b.wait_for_url("/review").await;
 
         // The dry run, and the workflow the VIP tag would start.
         assert_eq!(b.text("[data-total=created]").await, "2");
         assert_eq!(b.text("[data-total=failed]").await, "0");
         let warning = b.text("#workflow-warning").await;
-        assert!(warning.contains("VIP welcome — 1 contact"), "{warning}");
+        assert!(
+            warning.contains("VIP welcome — 1 contact (the import adds the tag “VIP”)"),
+            "{warning}"
+        );
         b.screenshot("4-validate").await;
         // Without the acknowledgement the form does not go.
         b.click("#submit-import").await;
