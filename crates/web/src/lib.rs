@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+mod download;
 mod error;
 mod pages;
 
