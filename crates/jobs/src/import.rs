@@ -137,7 +137,7 @@ impl EnrollPlan {
 }
 
 /// An active workflow an import would enroll contacts into, and how many (SPEC §6.6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TriggeredWorkflow {
     pub workflow_id: i64,
     pub name: String,
@@ -408,6 +408,38 @@ fn line_write_cells(cells: &[String]) -> Option<String> {
     Some(serde_json::to_string(cells).expect("strings serialise"))
 }
 
+/// The name an import gets when the user gives none (SPEC §6.1): `Contacts import YYYY-MM-DD
+/// HH:MM`, in the location's time zone.
+pub fn default_import_name(time_zone: &jiff::tz::TimeZone) -> String {
+    let now = jiff::Timestamp::now().to_zoned_datetime(time_zone.clone());
+    format!("Contacts import {}", now.strftime("%Y-%m-%d %H:%M"))
+}
+
+/// The Bulk Action a prepared import runs as: its name, the file's name, and options holding
+/// the whole request, so any process can run it (`lease_owner: None` queues it for a worker).
+pub fn new_import_job(prepared: &Prepared, lease_owner: Option<String>) -> NewJob {
+    let name = prepared
+        .request
+        .name
+        .clone()
+        .unwrap_or_else(|| default_import_name(&prepared.row_context.read.time_zone));
+    let options = serde_json::json!({
+        "headers": prepared.headers(),
+        "encoding": prepared.info.encoding,
+        "request": StoredRequest::from(&prepared.request),
+    });
+    NewJob {
+        operation: "import",
+        object: "contact",
+        name,
+        file_name: Some(prepared.request.file_name.clone()),
+        options: options.to_string(),
+        total: Some(prepared.info.records as i64),
+        created_by: prepared.request.created_by,
+        lease_owner,
+    }
+}
+
 /// Runs a prepared import to the end: a Bulk Action job (none for a dry run), every row
 /// decided and written chunk by chunk. Each line's result goes to `sink` in file order;
 /// `progress(processed_lines, total_lines)` after each chunk.
@@ -421,29 +453,10 @@ pub async fn run_import(
         return run(store, prepared, None, sink, progress, |_, _| {}).await;
     }
     let owner = process_owner();
-    let name = prepared.request.name.clone().unwrap_or_else(|| {
-        let now =
-            jiff::Timestamp::now().to_zoned_datetime(prepared.row_context.read.time_zone.clone());
-        format!("Contacts import {}", now.strftime("%Y-%m-%d %H:%M"))
-    });
-    let options = serde_json::json!({
-        "headers": prepared.headers(),
-        "encoding": prepared.info.encoding,
-        "request": StoredRequest::from(&prepared.request),
-    });
     let job_id = store
         .create_job(
             prepared.location.id,
-            &NewJob {
-                operation: "import",
-                object: "contact",
-                name,
-                file_name: Some(prepared.request.file_name.clone()),
-                options: options.to_string(),
-                total: Some(prepared.info.records as i64),
-                created_by: prepared.request.created_by,
-                lease_owner: Some(owner.clone()),
-            },
+            &new_import_job(prepared, Some(owner.clone())),
         )
         .await?;
     let lease = Lease {
@@ -675,12 +688,23 @@ pub async fn triggered_workflows(
     if prepared.enroll.is_empty() {
         return Ok(Vec::new());
     }
+    Ok(dry_run(store, prepared, |_| {}).await?.1)
+}
+
+/// A dry run of the whole file (SPEC §6.1 "validate first"): what a real run would do, each
+/// line to `sink`, and the workflows it would trigger with their counts (SPEC §6.6). Nothing
+/// is written, whatever `prepared.request.dry_run` says.
+pub async fn dry_run(
+    store: &Store,
+    prepared: &Prepared,
+    sink: impl FnMut(ReportLine),
+) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
     let mut per_workflow: HashMap<i64, HashSet<i64>> = HashMap::new();
-    run(
+    let report = run(
         store,
         prepared,
         None,
-        |_| {},
+        sink,
         |_, _| {},
         |contact, workflows| {
             for w in workflows {
@@ -689,6 +713,15 @@ pub async fn triggered_workflows(
         },
     )
     .await?;
+    let triggered = count_triggered(store, prepared, per_workflow).await?;
+    Ok((report, triggered))
+}
+
+async fn count_triggered(
+    store: &Store,
+    prepared: &Prepared,
+    mut per_workflow: HashMap<i64, HashSet<i64>>,
+) -> Result<Vec<TriggeredWorkflow>, ImportError> {
     let mut all: Vec<(&Workflow, String)> = Vec::new();
     for (w, _) in &prepared.enroll.on_tag {
         all.push((w, w.trigger.to_string()));

@@ -7,10 +7,11 @@
 pub mod error_log;
 pub mod import;
 pub mod summary;
+pub mod wizard;
 
 pub use error_log::{ErrorLogError, ErrorLogSummary, save_error_log, write_error_log};
 pub use import::{
     EnrollPlan, ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage,
-    TriggeredWorkflow, prepare, process_owner, resume_import, run_claimed, run_import,
-    triggered_workflows, work,
+    TriggeredWorkflow, default_import_name, dry_run, new_import_job, prepare, process_owner,
+    resume_import, run_claimed, run_import, triggered_workflows, work,
 };

@@ -11,6 +11,10 @@ const SQLITE: &[(i64, &str)] = &[
         2,
         include_str!("../../../migrations/sqlite/0002_revert.sql"),
     ),
+    (
+        5,
+        include_str!("../../../migrations/sqlite/0005_import_drafts.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -20,6 +24,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         2,
         include_str!("../../../migrations/postgres/0002_revert.sql"),
+    ),
+    (
+        5,
+        include_str!("../../../migrations/postgres/0005_import_drafts.sql"),
     ),
 ];
 
