@@ -29,6 +29,7 @@ use store::{ApiKeyInfo, LocationId, Store, StoreError};
 use crate::AppState;
 
 mod bulk_actions;
+mod imports;
 mod openapi;
 
 /// A freshly made key: the key itself (shown once), its prefix and its hash.
@@ -130,6 +131,9 @@ pub enum ApiError {
         status: StatusCode,
         code: &'static str,
         message: String,
+        /// What a client needs to act on it (the columns unmatched, the workflows an import
+        /// would trigger…), sent as `error.details`.
+        details: Option<serde_json::Value>,
     },
     #[error("internal error: {0}")]
     Internal(String),
@@ -141,6 +145,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
     }
 }
@@ -157,6 +162,10 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let details = match &self {
+            ApiError::Status { details, .. } => details.clone(),
+            _ => None,
+        };
         let (status, code, message) = match &self {
             ApiError::Unauthorized { code, message } => {
                 (StatusCode::UNAUTHORIZED, *code, message.to_string())
@@ -167,6 +176,7 @@ impl IntoResponse for ApiError {
                 status,
                 code,
                 message,
+                ..
             } => (*status, *code, message.clone()),
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "API request failed");
@@ -177,11 +187,11 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        let mut response = (
-            status,
-            Json(json!({"error": {"code": code, "message": message}})),
-        )
-            .into_response();
+        let mut error = json!({"code": code, "message": message});
+        if let Some(details) = details {
+            error["details"] = details;
+        }
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -248,6 +258,7 @@ pub(crate) fn routes() -> Router<AppState> {
             .route("/smart-lists", get(smart_lists))
             .route("/contacts", get(contacts))
             .merge(bulk_actions::routes())
+            .merge(imports::routes())
             .route("/openapi.json", get(openapi::document))
             .fallback(not_found),
     )

@@ -4,7 +4,7 @@
 //! another location's jobs.
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{Deployment, each_backend, http, spawn_app};
 
@@ -263,5 +263,345 @@ async fn bulk_actions_are_listed_paged_operated_and_reverted_through_the_api() {
         )
         .await;
         assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    }
+}
+
+async fn send(
+    base: &str,
+    method: Method,
+    path: &str,
+    key: &str,
+    build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> (StatusCode, Value) {
+    let req = http()
+        .request(method, format!("{base}/api/v1{path}"))
+        .header(reqwest::header::AUTHORIZATION, format!("Bearer {key}"));
+    let resp = build(req).send().await.unwrap();
+    let status = resp.status();
+    let body = resp.text().await.unwrap();
+    let v =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {body}"));
+    (status, v)
+}
+
+/// Polls a job until it is no longer queued or running.
+async fn finished(base: &str, key: &str, job: i64) -> Value {
+    for _ in 0..600 {
+        let (_, v) = json(base, Method::GET, &format!("/bulk-actions/{job}"), key).await;
+        if v["status"] != "queued" && v["status"] != "running" {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("job {job} did not finish within 60 s");
+}
+
+fn vip_workflow(d: &Deployment) {
+    d.ok(
+        &[
+            "workflow",
+            "create",
+            "--location",
+            "Glow",
+            "--name",
+            "VIP welcome",
+            "--trigger",
+            "tag-added:VIP",
+            "--action",
+            "send-sms:Welcome to Glow!",
+            "--status",
+            "active",
+        ],
+        "",
+    );
+}
+
+const PATIENTS: &str = "First Name,Email,Mobile,Favourite Colour\n\
+                        Ann,ann@example.com,2015550123,blue\n\
+                        Bob,bob@example.com,,green\n\
+                        Cat,not-an-email,+12015550124,red\n";
+
+#[tokio::test]
+async fn an_integrator_imports_step_by_step_through_the_api() {
+    for d in each_backend().await {
+        d.ok(&["location", "create", "Glow"], "");
+        vip_workflow(&d);
+        let key = create_key(&d, "Glow");
+        let other_key = {
+            d.ok(&["location", "create", "Other"], "");
+            create_key(&d, "Other")
+        };
+        let app = spawn_app(&d);
+        let base = &app.base;
+
+        // 1. Upload: the draft proposes a mapping with samples; one column matches nothing.
+        let (status, draft) = send(
+            base,
+            Method::POST,
+            "/imports/drafts?file_name=patients.csv",
+            &key,
+            |r| r.body(PATIENTS),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{draft}");
+        let id = draft["id"].as_i64().unwrap();
+        assert_eq!(draft["file_name"], "patients.csv");
+        assert_eq!(draft["records"], 3);
+        let chosen: Vec<Value> = draft["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["chosen"].clone())
+            .collect();
+        assert_eq!(
+            chosen,
+            vec![
+                json!("first_name"),
+                json!("email"),
+                json!("phone"),
+                Value::Null
+            ]
+        );
+        assert_eq!(
+            draft["columns"][3]["samples"],
+            json!(["blue", "green", "red"])
+        );
+        assert_eq!(draft["unmatched"], json!(["Favourite Colour"]));
+        assert!(draft["fields"].as_array().unwrap().len() > 10);
+
+        // Another location's key does not see the draft.
+        let (status, v) = json(
+            base,
+            Method::GET,
+            &format!("/imports/drafts/{id}"),
+            &other_key,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+
+        // 2. Mapping: unmatched columns block the import until they are skipped.
+        let columns = json!(["first_name", "email", "phone", null]);
+        let (status, v) = send(
+            base,
+            Method::PUT,
+            &format!("/imports/drafts/{id}/mapping"),
+            &key,
+            |r| r.json(&json!({ "columns": columns })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["code"], "mapping.unmatched");
+        assert_eq!(
+            v["error"]["details"]["columns"],
+            json!(["Favourite Colour"])
+        );
+        let (status, v) = send(base, Method::PUT, &format!("/imports/drafts/{id}/mapping"), &key, |r| {
+            r.json(&json!({ "columns": ["first_name", "email", "phone", "email"], "skip_unmapped": true }))
+        })
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a field mapped twice: {v}"
+        );
+        let (status, v) = send(
+            base,
+            Method::PUT,
+            &format!("/imports/drafts/{id}/mapping"),
+            &key,
+            |r| r.json(&json!({ "columns": columns, "skip_unmapped": true })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["skip_unmapped"], true);
+
+        // 3. Details: a tag that an active workflow listens for.
+        let (status, v) = send(
+            base,
+            Method::PUT,
+            &format!("/imports/drafts/{id}/details"),
+            &key,
+            |r| r.json(&json!({ "name": "Spring patients", "tags": ["VIP"], "mode": "create" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["details"]["tags"], json!(["VIP"]));
+        let (status, v) = send(
+            base,
+            Method::PUT,
+            &format!("/imports/drafts/{id}/details"),
+            &key,
+            |r| r.json(&json!({ "mode": "merge" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["code"], "details.mode");
+
+        // 4. Validate: the dry run's counts, the problem line, the workflow it would trigger.
+        let (status, v) = json(
+            base,
+            Method::POST,
+            &format!("/imports/drafts/{id}/validate"),
+            &key,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["created"], 3, "{v}");
+        assert_eq!(v["warnings"], 1, "{v}");
+        assert_eq!(v["first_problems"][0]["line"], 4, "{v}");
+        assert_eq!(v["needs_acknowledgement"], true, "{v}");
+        assert_eq!(v["triggered"][0]["name"], "VIP welcome", "{v}");
+        assert_eq!(v["triggered"][0]["contacts"], 3, "{v}");
+        let store = d.store().await;
+        let glow = store.location_by_name("Glow").await.unwrap();
+        assert_eq!(
+            store
+                .contacts_page(glow.id, None, 0, 10)
+                .await
+                .unwrap()
+                .total,
+            0,
+            "a dry run writes nothing"
+        );
+
+        // 5. Submit: refused without the acknowledgement, naming the workflow and its count.
+        let (status, v) = json(
+            base,
+            Method::POST,
+            &format!("/imports/drafts/{id}/submit"),
+            &key,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["error"]["code"], "workflows.acknowledgement_required");
+        assert_eq!(v["error"]["details"]["workflows"][0]["contacts"], 3, "{v}");
+        let submit_path = format!("/imports/drafts/{id}/submit");
+        let submit = |idem: &'static str| {
+            send(base, Method::POST, &submit_path, &key, move |r| {
+                r.header("Idempotency-Key", idem)
+                    .json(&json!({ "acknowledge_workflows": true }))
+            })
+        };
+        let (status, first) = submit("spring-2026").await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+        let job = first["job_id"].as_i64().unwrap();
+        assert_eq!(first["bulk_action"]["name"], "Spring patients");
+        let (status, again) = submit("spring-2026").await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["job_id"], job, "the same key gives the same job");
+        assert_eq!(again["created"], false);
+
+        // The worker loop of `serve` runs it.
+        let done = finished(base, &key, job).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        assert_eq!(done["totals"]["created"], 3, "{done}");
+        assert_eq!(done["totals"]["warnings"], 1, "{done}");
+        assert_eq!(
+            store
+                .contacts_page(glow.id, None, 0, 10)
+                .await
+                .unwrap()
+                .total,
+            3
+        );
+        let (_, jobs) = json(base, Method::GET, "/bulk-actions", &key).await;
+        assert_eq!(
+            jobs["bulk_actions"].as_array().unwrap().len(),
+            1,
+            "one job for two submits"
+        );
+
+        // A submitted draft no longer changes.
+        let (status, v) = send(
+            base,
+            Method::PUT,
+            &format!("/imports/drafts/{id}/details"),
+            &key,
+            |r| r.json(&json!({ "mode": "upsert" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["error"]["code"], "import.submitted");
+    }
+}
+
+#[tokio::test]
+async fn one_request_imports_refusals_and_the_size_limit() {
+    for d in each_backend().await {
+        d.ok(&["location", "create", "Glow"], "");
+        let key = create_key(&d, "Glow");
+        let app = spawn_app(&d);
+        let base = &app.base;
+
+        // Unmatched columns: refused, naming them, nothing submitted.
+        let (status, v) = send(base, Method::POST, "/imports?file_name=p.csv", &key, |r| {
+            r.body(PATIENTS)
+        })
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["code"], "mapping.unmatched");
+
+        // Upload, map and submit in one request; the same Idempotency-Key returns the same job
+        // without the body being needed again.
+        let path = "/imports?file_name=p.csv&skip_unmapped=true&mode=upsert&tag=Spring";
+        let (status, first) = send(base, Method::POST, path, &key, |r| {
+            r.header("Idempotency-Key", "k-1").body(PATIENTS)
+        })
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+        let job = first["job_id"].as_i64().unwrap();
+        let (status, again) = send(base, Method::POST, path, &key, |r| {
+            r.header("Idempotency-Key", "k-1")
+        })
+        .await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["job_id"], job);
+        let done = finished(base, &key, job).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        assert_eq!(done["totals"]["created"], 3, "{done}");
+
+        // A file §4 refuses: 422 with its code.
+        let (status, v) = send(
+            base,
+            Method::POST,
+            "/imports/drafts?file_name=h.csv",
+            &key,
+            |r| r.body("First Name,Email\n"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["code"], "file.no_rows", "{v}");
+        let (status, v) = send(base, Method::POST, "/imports/drafts", &key, |r| r.body("")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["code"], "file.empty", "{v}");
+
+        // 31 MB declared: 413 before a byte of the body is sent.
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = base.trim_start_matches("http://");
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(
+            format!(
+                "POST /api/v1/imports/drafts?file_name=big.csv HTTP/1.1\r\nHost: {addr}\r\n\
+                 Authorization: Bearer {key}\r\nContent-Type: text/csv\r\n\
+                 Content-Length: 31000000\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), tcp.read(&mut buf))
+            .await
+            .expect("answered without the body")
+            .unwrap();
+        let head = String::from_utf8_lossy(&buf[..n]);
+        assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+        assert!(head.contains("file.too_large"), "{head}");
+        let files = std::fs::read_dir(d.data_dir().join("files"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+            .count();
+        assert_eq!(files, 0, "nothing of a refused upload is left");
     }
 }
