@@ -605,3 +605,142 @@ async fn one_request_imports_refusals_and_the_size_limit() {
         assert_eq!(files, 0, "nothing of a refused upload is left");
     }
 }
+
+#[tokio::test]
+async fn file_values_that_match_no_option_are_listed_and_mapped_to_options() {
+    for d in each_backend().await {
+        d.ok(&["location", "create", "Glow"], "");
+        d.ok(
+            &[
+                "field",
+                "create",
+                "--location",
+                "Glow",
+                "--object",
+                "contact",
+                "--label",
+                "Treatment Interest",
+                "--type",
+                "single_option",
+                "--option",
+                "Botox",
+                "--option",
+                "Filler",
+            ],
+            "",
+        );
+        let key = create_key(&d, "Glow");
+        let app = spawn_app(&d);
+        let base = &app.base;
+        let csv = "Email,Treatment Interest,Type\n\
+                   a@example.com,Botox,Lead\n\
+                   b@example.com,botox consult,Patient\n\
+                   c@example.com,Botox Consult ,Client\n\
+                   d@example.com,Peel,lead\n\
+                   e@example.com,,\n";
+        let (status, draft) = send(
+            base,
+            Method::POST,
+            "/imports/drafts?file_name=t.csv",
+            &key,
+            |r| r.body(csv),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{draft}");
+        let id = draft["id"].as_i64().unwrap();
+        let path = format!("/imports/drafts/{id}/option-values");
+        let (status, v) = json(base, Method::GET, &path, &key).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let fields = v["fields"].as_array().unwrap();
+        assert_eq!(
+            fields.len(),
+            2,
+            "Treatment Interest and Type of Contact: {v}"
+        );
+        let ti = fields
+            .iter()
+            .find(|f| f["field_key"] == "treatment_interest")
+            .unwrap();
+        assert_eq!(ti["column"], "Treatment Interest");
+        assert_eq!(ti["options"], json!(["Botox", "Filler"]));
+        assert_eq!(
+            ti["values"],
+            json!([
+                {"value": "botox consult", "rows": 2, "mapped_to": null},
+                {"value": "Peel", "rows": 1, "mapped_to": null},
+            ]),
+            "{v}"
+        );
+        let ty = fields
+            .iter()
+            .find(|f| f["field_key"] == "contact_type")
+            .unwrap();
+        assert_eq!(
+            ty["values"],
+            json!([{"value": "Client", "rows": 1, "mapped_to": null}])
+        );
+
+        // Map one value; an option the field does not have is refused.
+        let (status, v) = send(base, Method::PUT, &path, &key, |r| {
+            r.json(&json!({"values": [{"field_key": "treatment_interest", "value": "Peel", "option": "Laser"}]}))
+        })
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["code"], "option_values.option");
+        let (status, v) = send(base, Method::PUT, &path, &key, |r| {
+            r.json(&json!({"values": [{"field_key": "treatment_interest", "value": "BOTOX CONSULT", "option": "botox"}]}))
+        })
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let ti = v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field_key"] == "treatment_interest")
+            .unwrap()
+            .clone();
+        assert_eq!(ti["values"][0]["mapped_to"], "Botox", "{v}");
+
+        // The import reads the mapped values as the option; the unmapped one still warns.
+        let (status, sub) = json(
+            base,
+            Method::POST,
+            &format!("/imports/drafts/{id}/submit"),
+            &key,
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{sub}");
+        let job = sub["job_id"].as_i64().unwrap();
+        let done = finished(base, &key, job).await;
+        assert_eq!(done["totals"]["created"], 5, "{done}");
+        let (_, warn) = json(
+            base,
+            Method::GET,
+            &format!("/bulk-actions/{job}/lines?tab=warning"),
+            &key,
+        )
+        .await;
+        let warned: Vec<u64> = warn["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            warned,
+            vec![4, 5],
+            "Client (line 4) and Peel (line 5): {warn}"
+        );
+        let store = d.store().await;
+        let glow = store.location_by_name("Glow").await.unwrap();
+        let dump = store.contacts_dump(glow.id).await.unwrap();
+        let interest = |email: &str| {
+            dump.iter()
+                .find(|c| c.contact.values.get("email").map(String::as_str) == Some(email))
+                .and_then(|c| c.contact.values.get("treatment_interest").cloned())
+        };
+        assert_eq!(interest("b@example.com").as_deref(), Some("Botox"));
+        assert_eq!(interest("c@example.com").as_deref(), Some("Botox"));
+        assert_eq!(interest("d@example.com"), None);
+    }
+}

@@ -4,7 +4,8 @@
 //!
 //! Step by step, over a draft:
 //! `POST /imports/drafts?file_name=NAME` (the file as the raw body) → `GET /imports/drafts/{draft}`
-//! (columns, samples, proposed mapping, fields) → `PUT …/mapping` → `PUT …/details` →
+//! (columns, samples, proposed mapping, fields) → `PUT …/mapping` → (`GET`/`PUT
+//! …/option-values`, file values mapped to options) → `PUT …/details` →
 //! `POST …/validate` (the dry run) → `POST …/submit` (the Bulk Action).
 //! Or in one request: `POST /imports?file_name=NAME&mode=…` uploads, maps automatically and
 //! submits.
@@ -40,6 +41,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/imports/drafts/{draft}", get(draft))
         .route("/imports/drafts/{draft}/mapping", put(set_mapping))
         .route("/imports/drafts/{draft}/details", put(set_details))
+        .route(
+            "/imports/drafts/{draft}/option-values",
+            get(option_values).put(set_option_values),
+        )
         .route("/imports/drafts/{draft}/validate", post(validate))
         .route("/imports/drafts/{draft}/submit", post(submit))
 }
@@ -279,6 +284,45 @@ async fn set_mapping(
         return Err(with_raw_unmatched(&state, key.location_id, draft, e).await);
     }
     Ok(Json(draft_json(&state, key.location_id, draft).await?))
+}
+
+/// `GET /api/v1/imports/drafts/{draft}/option-values`: for each column mapped to an option
+/// field, the distinct file values that match no option, with their row counts and the
+/// option each is mapped to (SPEC §6.1).
+async fn option_values(
+    key: ApiKey,
+    State(state): State<AppState>,
+    Path(draft): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let fields =
+        wizard::option_values(&state.store, &state.data_dir, key.location_id, draft).await?;
+    Ok(Json(json!({ "fields": fields })))
+}
+
+#[derive(Debug, Deserialize)]
+struct OptionValuesBody {
+    values: Vec<wizard::ValueChoice>,
+}
+
+/// `PUT /api/v1/imports/drafts/{draft}/option-values` `{"values": [{"field_key", "value",
+/// "option"}]}`: maps each file value to an option (`option: null` leaves it unmapped) →
+/// the fields and values as `GET` shows them.
+async fn set_option_values(
+    key: ApiKey,
+    State(state): State<AppState>,
+    Path(draft): Path<i64>,
+    body: Result<Json<OptionValuesBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body = json_body(body)?;
+    wizard::set_option_values(
+        &state.store,
+        &state.data_dir,
+        key.location_id,
+        draft,
+        body.values,
+    )
+    .await?;
+    option_values(key, State(state), Path(draft)).await
 }
 
 /// `PUT /api/v1/imports/drafts/{draft}/details` with the details step's choices (name,
