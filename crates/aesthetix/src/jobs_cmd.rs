@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use serde_json::json;
-use store::{Job, Store};
+use jobs::summary::job_json;
+use store::Store;
 
 #[derive(Subcommand, Debug)]
 pub enum JobsCommand {
@@ -37,34 +37,6 @@ pub enum JobsCommand {
         #[arg(long)]
         output: std::path::PathBuf,
     },
-}
-
-fn totals(job: &Job) -> serde_json::Value {
-    let t = job.totals;
-    json!({
-        "rows": t.created + t.updated + t.skipped + t.errors + t.blank,
-        "created": t.created,
-        "updated": t.updated,
-        "skipped": t.skipped,
-        "errors": t.errors,
-        "warnings": t.warnings,
-        "blank": t.blank,
-    })
-}
-
-fn job_json(job: &Job) -> serde_json::Value {
-    json!({
-        "id": job.id,
-        "name": job.name,
-        "operation": job.operation,
-        "object": job.object,
-        "status": job.status,
-        "status_reason": job.status_reason,
-        "file_name": job.file_name,
-        "processed": job.totals.processed,
-        "total": job.total,
-        "totals": totals(job),
-    })
 }
 
 pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {

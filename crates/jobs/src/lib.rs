@@ -6,6 +6,7 @@
 
 pub mod error_log;
 pub mod import;
+pub mod summary;
 pub mod wizard;
 
 pub use error_log::{ErrorLogError, ErrorLogSummary, save_error_log, write_error_log};

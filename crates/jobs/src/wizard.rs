@@ -1237,5 +1237,11 @@ pub async fn submit(
     })
 }
 
+mod option_values;
+pub use option_values::{
+    MAX_VALUES_PER_FIELD, OptionField, UnmatchedValue, ValueChoice, option_values,
+    set_option_values,
+};
+
 #[cfg(test)]
 mod tests;

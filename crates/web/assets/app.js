@@ -170,8 +170,9 @@
             if (j.status === "queued" || j.status === "running") live = true;
             else if (reload && was !== j.status) window.location.reload();
           });
+          // The list is updated in place (a reload could swallow a click); a job's own page
+          // reloads when its job ends, to show the rows it wrote.
           if (live) window.setTimeout(tick, 2000);
-          else if (!reload) window.setTimeout(function () { window.location.reload(); }, 300);
         })
         .catch(function () { window.setTimeout(tick, 5000); });
     }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use askama::Template;
 use axum::Json;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -20,7 +20,6 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 use store::{Job, JobExtras, LineCounts, LineRecord, LineTab, LocationId, SessionInfo};
-use tokio::io::AsyncReadExt;
 
 use crate::auth::AdminUser;
 use crate::pages::{Nav, nav};
@@ -464,30 +463,6 @@ impl Drop for TempFile {
     }
 }
 
-/// RFC 6266 `Content-Disposition` for a download: an ASCII `filename` made of safe characters
-/// only, and the real name as `filename*` (RFC 8187, UTF-8, percent-encoded), so no name can
-/// break the header.
-pub(crate) fn attachment(fallback: &str, name: &str) -> String {
-    let ascii: String = fallback
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect();
-    let mut encoded = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'!' | b'#' | b'$' | b'&' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
-            )
-        {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
 /// The error log's name: the file's own name with ` errors` before its extension, as CSV.
 fn error_log_name(file_name: Option<&str>, job: i64) -> String {
     match file_name {
@@ -538,26 +513,18 @@ async fn error_log(
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| AppError::Internal(format!("reading the error log: {e}")))?;
-    let stream = futures_util::stream::unfold(
-        (file, temp, vec![0u8; 64 * 1024]),
-        |(mut file, temp, mut buf)| async move {
-            match file.read(&mut buf).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    let chunk = Bytes::copy_from_slice(&buf[..n]);
-                    Some((Ok::<_, std::io::Error>(chunk), (file, temp, buf)))
-                }
-                Err(e) => Some((Err(e), (file, temp, buf))),
-            }
-        },
-    );
+    // The file is removed once the body has been sent (or the client went away).
+    let stream = futures_util::StreamExt::map(crate::download::file_stream(file), move |chunk| {
+        let _keep = &temp;
+        chunk
+    });
     let name = error_log_name(j.file_name.as_deref(), id);
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 CONTENT_DISPOSITION,
-                attachment(&format!("import-{id}-errors.csv"), &name),
+                crate::download::content_disposition(&name),
             ),
             (CACHE_CONTROL, "no-store".to_string()),
         ],
@@ -571,28 +538,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn downloads_name_files_the_rfc_6266_way() {
-        let cases: &[(&str, &str)] = &[
-            (
-                "leads errors.csv",
-                "attachment; filename=\"import-7-errors.csv\"; filename*=UTF-8''leads%20errors.csv",
-            ),
-            (
-                "a\"\r\nSet-Cookie: x=1 errors.csv",
-                "attachment; filename=\"import-7-errors.csv\"; filename*=UTF-8''a%22%0D%0ASet-Cookie%3A%20x%3D1%20errors.csv",
-            ),
-            (
-                "Zoë\u{202E}.csv",
-                "attachment; filename=\"import-7-errors.csv\"; filename*=UTF-8''Zo%C3%AB%E2%80%AE.csv",
-            ),
-        ];
-        for (name, want) in cases {
-            assert_eq!(attachment("import-7-errors.csv", name), *want, "{name:?}");
-        }
-        assert_eq!(
-            attachment("../\"x\r\n.csv", "x"),
-            "attachment; filename=\"..x.csv\"; filename*=UTF-8''x"
-        );
+    fn error_logs_are_named_after_the_file() {
         assert_eq!(error_log_name(Some("leads.csv"), 3), "leads errors.csv");
         assert_eq!(error_log_name(Some(".csv"), 3), ".csv errors.csv");
         assert_eq!(error_log_name(None, 3), "import-3-errors.csv");

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod auth;
 mod bulk;
+mod download;
 mod error;
 mod imports;
 pub mod limits;
@@ -35,19 +36,19 @@ pub struct AppState {
 
 /// The whole application: pages, the JSON API, and the upload route.
 ///
-/// Every body but an upload's is read whole within a deadline before its handler runs
-/// ([`limits::body_deadline`]); uploads stream to the file store at a minimum pace
-/// ([`limits::receive_upload`]). Every response carries a strict Content-Security-Policy:
+/// Every page's body but an upload's is read whole within a deadline before its handler runs
+/// ([`limits::body_deadline`]); the wizard's upload streams to the file store at a minimum
+/// pace ([`limits::receive_upload`]). The JSON API reads its own bodies (see [`api`]). Every response carries a strict Content-Security-Policy:
 /// scripts only from this server, no inline script, so an imported value that slipped past
 /// escaping still could not run.
 pub fn router(state: AppState) -> Router {
-    let bounded = pages::routes()
+    let pages = pages::routes()
         .merge(imports::routes())
         .merge(bulk::routes())
-        .merge(api::routes())
         .route_layer(axum::middleware::from_fn(limits::body_deadline));
-    bounded
+    pages
         .merge(imports::upload_routes())
+        .merge(api::routes())
         .route("/assets/app.js", axum::routing::get(app_js))
         .layer(axum::middleware::map_response(security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
