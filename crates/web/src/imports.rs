@@ -16,8 +16,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use jobs::wizard::{
-    self, ColumnView, Details, FieldChoice, MappingView, Problem, SubmitOptions, Upload,
-    Validation, WizardError,
+    self, ColumnView, Details, FieldChoice, MappingView, OptionField, Problem, SubmitOptions,
+    UnmatchedValue, Upload, Validation, ValueChoice, WizardError,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -34,6 +34,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/imports/new", get(new_import))
         .route("/imports/{draft}/map", get(map_page).post(save_map))
         .route("/imports/{draft}/sheet", post(choose_sheet))
+        .route(
+            "/imports/{draft}/values",
+            get(values_page).post(save_values),
+        )
         .route(
             "/imports/{draft}/details",
             get(details_page).post(save_details),
@@ -330,7 +334,18 @@ async fn save_map(
     )
     .await;
     match saved {
-        Ok(()) => Ok(Redirect::to(&format!("/imports/{draft}/details")).into_response()),
+        Ok(()) => {
+            // Option fields with file values that match no option get a step of their own.
+            let fields =
+                wizard::option_values(&state.store, &state.data_dir, session.location_id, draft)
+                    .await?;
+            let next = if fields.iter().any(|f| !f.values.is_empty()) {
+                "values"
+            } else {
+                "details"
+            };
+            Ok(Redirect::to(&format!("/imports/{draft}/{next}")).into_response())
+        }
         Err(e @ (WizardError::Unmatched(_) | WizardError::Invalid { .. })) => {
             let mut view =
                 wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await?;
@@ -344,6 +359,125 @@ async fn save_map(
             render_map(&state, &session, draft, view, Some(e.to_string())).await
         }
         Err(e) => render_refused(&state, &session, draft, e).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Option values (SPEC §6.1): file values of option fields that match no option.
+
+#[derive(Template)]
+#[template(path = "import_values.html")]
+struct ValuesPage {
+    nav: Nav,
+    steps: [&'static str; 4],
+    step: usize,
+    draft: i64,
+    /// Each field with its listed values, numbered across the form.
+    fields: Vec<(OptionField, Vec<(usize, UnmatchedValue)>)>,
+    error: Option<String>,
+}
+
+async fn render_values(
+    state: &AppState,
+    session: &SessionInfo,
+    draft: i64,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let mut n = 0;
+    let fields = wizard::option_values(&state.store, &state.data_dir, session.location_id, draft)
+        .await?
+        .into_iter()
+        .filter(|f| !f.values.is_empty())
+        .map(|f| {
+            let values = f
+                .values
+                .iter()
+                .map(|v| {
+                    n += 1;
+                    (n - 1, v.clone())
+                })
+                .collect();
+            (f, values)
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ValuesPage {
+        nav: nav(state, session, "import").await?,
+        steps: STEPS,
+        step: 1,
+        draft,
+        fields,
+        error,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn values_page(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    if let Some(job) = state
+        .store
+        .import_draft(session.location_id, draft)
+        .await?
+        .job_id
+    {
+        return Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response());
+    }
+    match render_values(&state, &session, draft, None).await {
+        Err(AppError::BadRequest(_)) => {
+            Ok(Redirect::to(&format!("/imports/{draft}/map")).into_response())
+        }
+        other => other,
+    }
+}
+
+/// The values form: per listed value `f_N` (field key), `v_N` (the file value) and `o_N`
+/// (an option, or empty to leave the value as it is).
+async fn save_values(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let mut choices = Vec::new();
+    for i in 0.. {
+        let (Some(field_key), Some(value)) = (get(&format!("f_{i}")), get(&format!("v_{i}")))
+        else {
+            break;
+        };
+        let option = get(&format!("o_{i}")).filter(|o| !o.trim().is_empty());
+        choices.push(ValueChoice {
+            field_key,
+            value,
+            option,
+        });
+    }
+    match wizard::set_option_values(
+        &state.store,
+        &state.data_dir,
+        session.location_id,
+        draft,
+        choices,
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/imports/{draft}/details")).into_response()),
+        Err(WizardError::Submitted(job)) => {
+            Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response())
+        }
+        Err(e @ WizardError::Invalid { .. }) => {
+            render_values(&state, &session, draft, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -662,3 +662,124 @@ async fn hostile_uploads_are_refused_and_the_server_keeps_answering() {
         healthy(&app).await;
     }
 }
+
+#[tokio::test]
+async fn option_values_that_match_no_option_get_a_step_of_their_own() {
+    for d in each_backend().await {
+        let app = spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = login(&base, &email, &password).await;
+        let csv = "First Name,Type\nAnn,Botox Consult\nBo,patient\nCy,<b>VIP</b>\n";
+        let (status, body) = upload(&base, &admin, "types.csv", csv.as_bytes().to_vec()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let draft = body["draft"].as_i64().unwrap();
+        let resp = post_form(
+            &base,
+            &format!("/imports/{draft}/map"),
+            &admin,
+            &[
+                ("columns", "2"),
+                ("col_0", "first_name"),
+                ("col_1", "contact_type"),
+            ],
+        )
+        .await;
+        assert_eq!(location_of(&resp), format!("/imports/{draft}/values"));
+        let html = get(&base, &format!("/imports/{draft}/values"), &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("<strong>Botox Consult</strong>"), "{html}");
+        assert!(
+            html.contains("&#60;b&#62;VIP&#60;/b&#62;") && !html.contains("<b>VIP"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("<strong>patient</strong>"),
+            "a value matching an option is not listed"
+        );
+        let resp = post_form(
+            &base,
+            &format!("/imports/{draft}/values"),
+            &admin,
+            &[
+                ("f_0", "contact_type"),
+                ("v_0", "Botox Consult"),
+                ("o_0", "Wizard"),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("is not an option of Type of Contact")
+        );
+        let resp = post_form(
+            &base,
+            &format!("/imports/{draft}/values"),
+            &admin,
+            &[
+                ("f_0", "contact_type"),
+                ("v_0", "Botox Consult"),
+                ("o_0", "Patient"),
+                ("f_1", "contact_type"),
+                ("v_1", "<b>VIP</b>"),
+                ("o_1", ""),
+            ],
+        )
+        .await;
+        assert_eq!(location_of(&resp), format!("/imports/{draft}/details"));
+        let resp = post_form(
+            &base,
+            &format!("/imports/{draft}/details"),
+            &admin,
+            &[("mode", "create")],
+        )
+        .await;
+        assert_eq!(location_of(&resp), format!("/imports/{draft}/review"));
+        let html = get(&base, &format!("/imports/{draft}/review"), &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(r#"<strong data-total="warnings">1</strong>"#),
+            "only Cy's value: {html}"
+        );
+        let resp = post_form(&base, &format!("/imports/{draft}/submit"), &admin, &[]).await;
+        let job: i64 = location_of(&resp)
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            wait_finished(&base, &admin, job).await["status"],
+            "completed"
+        );
+        let store = d.store().await;
+        let loc = store.location_by_name("My Practice").await.unwrap();
+        let types: Vec<(String, Option<String>)> = store
+            .contacts_dump(loc.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                (
+                    c.contact.values["first_name"].clone(),
+                    c.contact.values.get("contact_type").cloned(),
+                )
+            })
+            .collect();
+        assert!(
+            types.contains(&("Ann".into(), Some("Patient".into()))),
+            "{types:?}"
+        );
+        assert!(types.contains(&("Cy".into(), None)), "{types:?}");
+        store.close().await;
+    }
+}
