@@ -141,6 +141,20 @@
     });
   }
 
+  // ---- Forms that take a while (the check reads the whole file): say so, and send once.
+  function setupBusy() {
+    $all("form[data-busy]").forEach(function (f) {
+      f.addEventListener("submit", function (e) {
+        if (e.defaultPrevented) return;
+        var button = $("button[type=submit]", f);
+        if (button) {
+          button.textContent = f.getAttribute("data-busy");
+          window.setTimeout(function () { button.disabled = true; }, 0);
+        }
+      });
+    });
+  }
+
   // ---- Live progress on Bulk Actions (polling every 2 seconds while a job is live).
   function setupProgress() {
     var el = $("[data-poll]");
@@ -183,6 +197,7 @@
     setupUpload();
     setupMapping();
     setupConfirm();
+    setupBusy();
     setupProgress();
   });
 })();
