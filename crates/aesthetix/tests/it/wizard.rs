@@ -591,8 +591,13 @@ const HEADER_ROW: &str =
 
 #[tokio::test]
 async fn hostile_uploads_are_refused_and_the_server_keeps_answering() {
-    let d = each_backend().await.into_iter().next().expect("SQLite");
-    let app = spawn_app(&d);
+    for d in each_backend().await {
+        hostile_uploads(&d).await;
+    }
+}
+
+async fn hostile_uploads(d: &Deployment) {
+    let app = spawn_app(d);
     let base = app.base.clone();
     let (email, password) = app.first_login.clone().unwrap();
     let admin = login(&base, &email, &password).await;
@@ -604,7 +609,7 @@ async fn hostile_uploads_are_refused_and_the_server_keeps_answering() {
     // 31 MB streamed without a length: refused once it passes 30,000,000 bytes.
     let answer = chunked_upload(&base, &admin, 31_000_000);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert_eq!(files_in(&d), 0, "nothing of a refused upload is kept");
+    assert_eq!(files_in(d), 0, "nothing of a refused upload is kept");
     healthy(&app).await;
 
     // A body trickled at one byte a second is cut off: an upload, and a form.
@@ -629,8 +634,38 @@ async fn hostile_uploads_are_refused_and_the_server_keeps_answering() {
         );
         assert!(took < Duration::from_secs(40), "{what}: {took:?}");
     }
-    assert_eq!(files_in(&d), 0);
+    assert_eq!(files_in(d), 0);
     healthy(&app).await;
+
+    // File names are display data: never a path, shown cleaned and escaped.
+    let long = format!("{}.csv", "n".repeat(300));
+    for (given, shown) in [
+        ("../../x.csv", "x.csv".to_string()),
+        ("..\\..\\win.csv", "win.csv".to_string()),
+        (long.as_str(), "n".repeat(200)),
+        ("invoice\u{202E}vsc.exe", "invoicevsc.exe".to_string()),
+    ] {
+        let (status, body) = upload(&base, &admin, given, b"First Name\nAnn\n".to_vec()).await;
+        assert_eq!(status, StatusCode::CREATED, "{given}: {body}");
+        let draft = body["draft"].as_i64().unwrap();
+        let html = get(&base, &format!("/imports/{draft}/map"), &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!("<strong>{shown}</strong>")),
+            "{given}: {html}"
+        );
+        assert!(!html.contains('\u{202E}'));
+    }
+    assert!(!d.dir.path().join("x.csv").exists() && !d.data_dir().join("x.csv").exists());
+    let names: Vec<String> = std::fs::read_dir(d.data_dir().join("files"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 4);
+    assert!(names.iter().all(|n| n.starts_with("upload-")), "{names:?}");
 
     // Hostile workbooks: a decompression bomb, a sparse cell at XFD1048576, a DTD. Each is
     // stored (it is only bytes), refused when read, and the server still answers.
