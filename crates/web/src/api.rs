@@ -251,17 +251,47 @@ impl FromRequestParts<AppState> for ApiKey {
     }
 }
 
+/// The API's routes. Every body but an upload's is read whole within a deadline before its
+/// handler runs ([`body_deadline`]); uploads stream to the file store at a minimum pace
+/// ([`crate::limits::receive_upload`]).
 pub(crate) fn routes() -> Router<AppState> {
+    let json = Router::new()
+        .route("/smart-lists", get(smart_lists))
+        .route("/contacts", get(contacts))
+        .merge(bulk_actions::routes())
+        .merge(imports::routes())
+        .route_layer(axum::middleware::from_fn(body_deadline));
     Router::new().nest(
         "/api/v1",
-        Router::new()
-            .route("/smart-lists", get(smart_lists))
-            .route("/contacts", get(contacts))
-            .merge(bulk_actions::routes())
-            .merge(imports::routes())
+        json.merge(imports::upload_routes())
             .route("/openapi.json", get(openapi::document))
             .fallback(not_found),
     )
+}
+
+/// [`crate::limits::body_deadline`] for the API: the same limits, answered as JSON errors.
+async fn body_deadline(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use crate::limits::{BODY_DEADLINE, MAX_FORM_BYTES};
+    let (parts, body) = req.into_parts();
+    let read = tokio::time::timeout(BODY_DEADLINE, axum::body::to_bytes(body, MAX_FORM_BYTES));
+    match read.await {
+        Ok(Ok(bytes)) => {
+            next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Ok(Err(_)) => ApiError::status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request.too_large",
+            format!("This request's body is larger than {MAX_FORM_BYTES} bytes, or it was interrupted. Send files to the upload routes."),
+        )
+        .into_response(),
+        Err(_) => ApiError::status(
+            StatusCode::REQUEST_TIMEOUT,
+            "request.too_slow",
+            format!("The request's body did not arrive within {} s and was stopped. Try again.", BODY_DEADLINE.as_secs()),
+        )
+        .into_response(),
+    }
 }
 
 async fn not_found(_key: ApiKey) -> ApiError {

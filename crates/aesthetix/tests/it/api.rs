@@ -744,3 +744,56 @@ async fn file_values_that_match_no_option_are_listed_and_mapped_to_options() {
         assert_eq!(interest("d@example.com"), None);
     }
 }
+
+/// An upload trickled at a byte a second is cut off (408) instead of holding a connection and
+/// a file open; no partial file is left behind.
+#[tokio::test]
+async fn an_api_upload_trickled_a_byte_a_second_is_stopped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let d = each_backend().await.into_iter().next().unwrap();
+    d.ok(&["location", "create", "Glow"], "");
+    let key = create_key(&d, "Glow");
+    let app = spawn_app(&d);
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tcp.write_all(
+        format!(
+            "POST /api/v1/imports/drafts?file_name=slow.csv HTTP/1.1\r\nHost: {addr}\r\n\
+             Authorization: Bearer {key}\r\nContent-Length: 1000\r\n\r\nEmail\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        // One byte a second until the server answers.
+        let _ = tcp.write_all(b"a").await;
+        match tokio::time::timeout(std::time::Duration::from_secs(1), tcp.read(&mut buf)).await {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => {
+                answer.extend_from_slice(&buf[..n]);
+                break;
+            }
+            Ok(Err(_)) => break,
+            Err(_) => {}
+        }
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the server waited over a minute"
+        );
+    }
+    let head = String::from_utf8_lossy(&answer);
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    assert!(head.contains("upload.too_slow"), "{head}");
+    let partial = std::fs::read_dir(d.data_dir().join("files"))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(partial, 0);
+}

@@ -24,7 +24,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use futures_util::StreamExt;
 use jobs::summary::job_json;
 use jobs::wizard::{self, Details, SubmitOptions, WizardError};
 use serde::Deserialize;
@@ -34,10 +33,16 @@ use store::LocationId;
 use super::{ApiError, ApiKey};
 use crate::AppState;
 
-pub(super) fn routes() -> Router<AppState> {
+/// The routes whose body is a file: streamed, never read whole.
+pub(super) fn upload_routes() -> Router<AppState> {
     Router::new()
         .route("/imports", post(import_in_one_request))
         .route("/imports/drafts", post(upload))
+}
+
+/// The routes whose body (if any) is a small JSON document.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
         .route("/imports/drafts/{draft}", get(draft))
         .route("/imports/drafts/{draft}/mapping", put(set_mapping))
         .route("/imports/drafts/{draft}/details", put(set_details))
@@ -121,17 +126,9 @@ async fn store_upload(
         wizard::MAX_UPLOAD_BYTES,
     )
     .await?;
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::status(
-                StatusCode::BAD_REQUEST,
-                "upload.interrupted",
-                format!("The upload did not arrive whole ({e}). Send the file again."),
-            )
-        })?;
-        up.write(&chunk).await?;
-    }
+    crate::limits::receive_upload(body, &mut up)
+        .await
+        .map_err(|e| ApiError::status(e.status(), e.code(), e.to_string()))?;
     if up.received() == 0 {
         return Err(ApiError::status(
             StatusCode::UNPROCESSABLE_ENTITY,
