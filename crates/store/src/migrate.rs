@@ -11,6 +11,10 @@ const SQLITE: &[(i64, &str)] = &[
         2,
         include_str!("../../../migrations/sqlite/0002_revert.sql"),
     ),
+    (
+        4,
+        include_str!("../../../migrations/sqlite/0004_export.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -20,6 +24,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         2,
         include_str!("../../../migrations/postgres/0002_revert.sql"),
+    ),
+    (
+        4,
+        include_str!("../../../migrations/postgres/0004_export.sql"),
     ),
 ];
 
