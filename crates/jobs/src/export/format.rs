@@ -244,7 +244,7 @@ pub fn write_field<W: Write>(out: &mut W, value: &str) -> io::Result<()> {
         out.write_all(b"\"")?;
         let mut rest = value;
         while let Some(i) = rest.find('"') {
-            out.write_all(rest[..=i].as_bytes())?;
+            out.write_all(&rest.as_bytes()[..=i])?;
             out.write_all(b"\"")?;
             rest = &rest[i + 1..];
         }

@@ -17,12 +17,11 @@ async fn location(db: &TestDb, name: &str) -> Location {
         .unwrap()
 }
 
-/// Writes contacts as the import does, one chunk: (values, tags, additional emails, notes).
-async fn write(
-    store: &Store,
-    location: LocationId,
-    contacts: Vec<(BTreeMap<String, String>, Vec<&str>, Vec<&str>, Vec<&str>)>,
-) -> Vec<i64> {
+/// A contact to write: values, tags, additional emails, notes.
+type Seed<'a> = (BTreeMap<String, String>, Vec<&'a str>, Vec<&'a str>, Vec<&'a str>);
+
+/// Writes contacts as the import does, in one chunk.
+async fn write(store: &Store, location: LocationId, contacts: Vec<Seed<'_>>) -> Vec<i64> {
     let job = store
         .create_job(
             location,

@@ -24,22 +24,22 @@ fn person(i: usize, seed: u64, owner: UserId) -> Written {
     let mut values = BTreeMap::new();
     values.insert("first_name".into(), format!("Pat{i}"));
     values.insert("email".into(), format!("pat{i}.{seed}@example.com"));
-    if i % 3 != 0 {
+    if !i.is_multiple_of(3) {
         values.insert("phone".into(), format!("+1201{seed:03}{i:04}"));
     }
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         values.insert("created_at".into(), "2023-05-06".into());
     }
     for (k, c) in ["dnd_sms", "dnd_email", "dnd_calls", "dnd_voicemail"]
         .iter()
         .enumerate()
     {
-        values.insert(c.to_string(), (i % (k + 2) == 0).to_string());
+        values.insert(c.to_string(), i.is_multiple_of(k + 2).to_string());
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         values.insert("owner".into(), owner.0.to_string());
     }
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         values.insert("treatment_of_interest".into(), format!("=Botox {i}; laser"));
         values.insert("patient_lifetime_value".into(), "1234.50".into());
     }
@@ -50,12 +50,12 @@ fn person(i: usize, seed: u64, owner: UserId) -> Written {
             1 => vec!["VIP".into()],
             _ => vec!["Zeta".into(), "VIP".into(), "Alpha".into()],
         },
-        emails: if i % 7 == 0 {
+        emails: if i.is_multiple_of(7) {
             vec![format!("b{i}@example.com"), format!("a{i}@example.com")]
         } else {
             vec![]
         },
-        phones: if i % 11 == 0 {
+        phones: if i.is_multiple_of(11) {
             vec![format!("+1917{seed:03}{i:04}")]
         } else {
             vec![]
@@ -558,8 +558,7 @@ async fn each_scheduled_run_starts_once_however_many_processes_try() {
         );
         let started: Vec<i64> = [a, b, c, d]
             .into_iter()
-            .map(|r| r.unwrap())
-            .flatten()
+            .filter_map(|r| r.unwrap())
             .collect();
         assert_eq!(started.len(), 1, "{:?}", db.backend());
         let queued = s.job(glow.id, started[0]).await.unwrap();
