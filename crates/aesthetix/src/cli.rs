@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Export contacts to CSV, now or on a schedule.
+    Export {
+        #[command(subcommand)]
+        command: crate::export_cmd::ExportCommand,
+    },
     /// Saved filters over a location's contacts.
     SmartList {
         #[command(subcommand)]
@@ -249,6 +254,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             store.close().await;
             return code;
         }
+        Command::Export {
+            command: crate::export_cmd::ExportCommand::Contacts(export),
+        } => {
+            let code = crate::export_cmd::export_contacts(&store, &args.data_dir, export).await;
+            store.close().await;
+            return code;
+        }
+        Command::Export {
+            command: crate::export_cmd::ExportCommand::Schedule { command },
+        } => crate::export_cmd::schedule(&store, command).await,
         Command::Jobs {
             command: crate::jobs_cmd::JobsCommand::Resume { job },
         } => {
