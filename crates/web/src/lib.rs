@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+mod downloads;
 mod error;
 mod pages;
 
@@ -33,6 +34,7 @@ pub struct AppState {
 /// The whole application: pages, and the routes later issues add.
 pub fn router(state: AppState) -> Router {
     pages::routes()
+        .merge(downloads::routes())
         .merge(api::routes())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
