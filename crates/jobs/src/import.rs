@@ -1137,34 +1137,8 @@ async fn run(
     })
 }
 
-/// A worker's loop (SPEC §9.5, §9.7): claims import jobs that are queued, or whose runner
-/// died (a lapsed lease, or a dead process of this host), and runs each from its checkpoint.
-/// Runs until the process stops; a job that fails is recorded on the job, not here.
-pub async fn work(store: Store, owner: String) {
-    loop {
-        let claimed = match store.claim_next_job(&owner).await {
-            Ok(Some(lease)) => Some(lease),
-            Ok(None) => claim_from_dead_process(&store, &owner).await,
-            Err(e) => {
-                tracing::warn!(error = %e, "worker: could not look for jobs");
-                None
-            }
-        };
-        match claimed {
-            Some(lease) => {
-                let job = lease.job_id;
-                tracing::info!(job, "worker: running job");
-                if let Err(e) = run_claimed(&store, lease, |_| {}, |_, _| {}).await {
-                    tracing::warn!(job, error = %e, "worker: job stopped");
-                }
-            }
-            None => tokio::time::sleep(std::time::Duration::from_secs(2)).await,
-        }
-    }
-}
-
 /// A running job whose lease holder is a dead process of this host, claimed at once.
-async fn claim_from_dead_process(store: &Store, owner: &str) -> Option<Lease> {
+pub(crate) async fn claim_from_dead_process(store: &Store, owner: &str) -> Option<Lease> {
     let running = store.running_jobs().await.ok()?;
     for (job, location, holder) in running {
         if let Some(holder) = holder.filter(|h| owner_is_dead(h))

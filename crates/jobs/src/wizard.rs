@@ -42,6 +42,7 @@
 //!     &wizard::SubmitOptions { acknowledge_workflows: true, idempotency_key: None }).await?;
 //! ```
 
+use crate::files_dir;
 use std::path::{Path, PathBuf};
 
 use domain::ObjectKind;
@@ -62,11 +63,6 @@ pub const SAMPLES_PER_COLUMN: usize = 3;
 
 /// How many problem lines a validation keeps to show.
 pub const FIRST_PROBLEMS: usize = 20;
-
-/// The file store's folder under the data directory.
-pub fn files_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("files")
-}
 
 /// Why a wizard step did not happen. Every message is for the person using the wizard: what
 /// is wrong and how to fix it; [`WizardError::code`] is stable for the API.
@@ -677,7 +673,7 @@ pub async fn mapping(
         .collect();
     Ok(MappingView {
         draft_id,
-        file_name: draft.file.original_name,
+        file_name: draft.file.download_name,
         size_bytes: draft.file.size_bytes,
         encoding: info.encoding,
         sheet: info.sheet.clone(),
@@ -1035,7 +1031,7 @@ async fn request(
     Ok(ImportRequest {
         location: Some(store.location(location).await?),
         file: path,
-        file_name: draft.file.original_name.clone(),
+        file_name: draft.file.download_name.clone(),
         name: d.name.clone(),
         sheet: settings.sheet.clone(),
         max_file_bytes: Some(MAX_UPLOAD_BYTES),

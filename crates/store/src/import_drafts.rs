@@ -9,22 +9,9 @@
 
 use std::collections::HashMap;
 
+use crate::files::StoredFile;
 use crate::jobs::NewJob;
 use crate::{LocationId, Result, Store, StoreError, UserId, now_ms, on_pool};
-
-/// A file in the file store (an upload, an export, an error log).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredFile {
-    pub id: i64,
-    /// `upload`, `export` or `error_log`.
-    pub kind: String,
-    /// The name the user knows the file by: shown (escaped), never used as a path.
-    pub original_name: String,
-    /// The generated name under `data-dir/files/`.
-    pub stored_name: String,
-    pub size_bytes: i64,
-    pub created_at: i64,
-}
 
 /// An upload on its way to becoming an import job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,35 +37,8 @@ pub struct JobExtras {
     pub reverted_at: Option<i64>,
 }
 
-type FileRow = (i64, String, String, String, i64, i64);
-
-/// A draft and its file, as one row: draft columns, then the file's.
-type DraftRow = (
-    i64,
-    Option<i64>,
-    String,
-    Option<i64>,
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-);
-
-fn file_from(r: FileRow) -> StoredFile {
-    let (id, kind, original_name, stored_name, size_bytes, created_at) = r;
-    StoredFile {
-        id,
-        kind,
-        original_name,
-        stored_name,
-        size_bytes,
-        created_at,
-    }
-}
+/// A draft's own columns.
+type DraftRow = (i64, Option<i64>, String, Option<i64>, i64, i64, i64);
 
 impl Store {
     /// Records a file of the location kept in the file store under `stored_name`.
@@ -107,27 +67,23 @@ impl Store {
         })?;
         Ok(StoredFile {
             id,
+            location_id: location,
+            job_id: None,
             kind: kind.to_string(),
-            original_name: original_name.to_string(),
             stored_name: stored_name.to_string(),
+            download_name: original_name.to_string(),
             size_bytes,
             created_at: now,
+            expires_at: None,
+            deleted_at: None,
         })
     }
 
     /// A file of the location; another location's file is not found.
     pub async fn stored_file(&self, location: LocationId, id: i64) -> Result<StoredFile> {
-        let row: Option<FileRow> = on_pool!(self, p => {
-            sqlx::query_as(
-                "SELECT id, kind, original_name, stored_name, size_bytes, created_at FROM files \
-                 WHERE id = $1 AND location_id = $2 AND deleted_at IS NULL",
-            )
-            .bind(id)
-            .bind(location.0)
-            .fetch_optional(p)
-            .await
-        })?;
-        row.map(file_from)
+        self.file_by_id(location, id)
+            .await?
+            .filter(|f| f.deleted_at.is_none())
             .ok_or_else(|| StoreError::not_found(format!("file {id}")))
     }
 
@@ -161,24 +117,25 @@ impl Store {
     pub async fn import_draft(&self, location: LocationId, id: i64) -> Result<ImportDraft> {
         let row: Option<DraftRow> = on_pool!(self, p => {
             sqlx::query_as(
-                "SELECT d.id, d.created_by, d.settings, d.job_id, d.created_at, d.updated_at, \
-                 f.id, f.kind, f.original_name, f.stored_name, f.size_bytes, f.created_at \
-                 FROM import_drafts d JOIN files f ON f.id = d.file_id AND f.location_id = d.location_id \
-                 WHERE d.id = $1 AND d.location_id = $2",
+                "SELECT id, created_by, settings, job_id, created_at, updated_at, file_id \
+                 FROM import_drafts WHERE id = $1 AND location_id = $2",
             )
             .bind(id)
             .bind(location.0)
             .fetch_optional(p)
             .await
         })?;
-        let (id, created_by, settings, job_id, created_at, updated_at, f0, f1, f2, f3, f4, f5) =
+        let (id, created_by, settings, job_id, created_at, updated_at, file_id) =
             row.ok_or_else(|| StoreError::not_found(format!("import draft {id}")))?;
-        let file = (f0, f1, f2, f3, f4, f5);
+        let file = self
+            .file_by_id(location, file_id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(format!("file {file_id}")))?;
         Ok(ImportDraft {
             id,
             location_id: location,
             created_by: created_by.map(UserId),
-            file: file_from(file),
+            file,
             settings,
             job_id,
             created_at,

@@ -493,7 +493,7 @@ async fn error_log(
             "Only an import has an error log.".into(),
         ));
     }
-    let dir = jobs::wizard::files_dir(&state.data_dir);
+    let dir = jobs::files_dir(&state.data_dir);
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| AppError::Internal(format!("creating the file store: {e}")))?;

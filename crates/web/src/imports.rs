@@ -690,7 +690,7 @@ async fn render_review(
         steps: STEPS,
         step: 3,
         draft,
-        file_name: d.file.original_name,
+        file_name: d.file.download_name,
         name: settings.details.name.clone().unwrap_or(default_name),
         mode: mode_words(&settings.details.mode),
         problems: {

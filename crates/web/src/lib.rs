@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 mod bulk;
 mod download;
+mod downloads;
 mod error;
 mod imports;
 pub mod limits;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     let pages = pages::routes()
         .merge(imports::routes())
         .merge(bulk::routes())
+        .merge(downloads::routes())
         .route_layer(axum::middleware::from_fn(limits::body_deadline));
     pages
         .merge(imports::upload_routes())

@@ -60,7 +60,7 @@ async fn drafts_are_the_locations_own_and_submit_once() {
             .await
             .unwrap();
         let d = store.import_draft(glow.id, draft).await.unwrap();
-        assert_eq!(d.file.original_name, "../../x.csv");
+        assert_eq!(d.file.download_name, "../../x.csv");
         assert_eq!(d.settings, r#"{"a":1}"#);
         assert_eq!(d.job_id, None);
         assert!(
