@@ -29,6 +29,7 @@ use store::{ApiKeyInfo, LocationId, Store, StoreError};
 use crate::AppState;
 
 mod bulk_actions;
+mod exports;
 mod imports;
 mod openapi;
 
@@ -260,6 +261,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/contacts", get(contacts))
         .merge(bulk_actions::routes())
         .merge(imports::routes())
+        .merge(exports::routes())
         .route_layer(axum::middleware::from_fn(body_deadline));
     Router::new().nest(
         "/api/v1",

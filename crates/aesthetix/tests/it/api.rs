@@ -797,3 +797,100 @@ async fn an_api_upload_trickled_a_byte_a_second_is_stopped() {
         .unwrap_or(0);
     assert_eq!(partial, 0);
 }
+
+#[tokio::test]
+async fn an_integrator_exports_a_smart_list_and_downloads_it() {
+    for d in each_backend().await {
+        d.ok(&["location", "create", "Glow"], "");
+        d.ok(&["location", "create", "Other"], "");
+        import(
+            &d,
+            "Glow",
+            "First Name,Email,Tags\nAnn,ann@example.com,VIP\nBob,bob@example.com,\nCat,=cmd@example.com,VIP\n",
+        );
+        d.ok(
+            &[
+                "smart-list",
+                "create",
+                "--location",
+                "Glow",
+                "--name",
+                "VIPs",
+                "--filter",
+                "tag=VIP",
+            ],
+            "",
+        );
+        let key = create_key(&d, "Glow");
+        let other_key = create_key(&d, "Other");
+        let app = spawn_app(&d);
+        let base = &app.base;
+
+        for (body, why) in [
+            (json!({"smart_list": "Nope"}), "an unknown Smart List"),
+            (
+                json!({"filters": ["colour=red"]}),
+                "a filter that does not read",
+            ),
+            (json!({"smart_list": "VIPs", "ids": [1]}), "two selections"),
+            (json!({"columns": ["no_such_field"]}), "an unknown column"),
+        ] {
+            let (status, v) = send(base, Method::POST, "/exports", &key, |r| r.json(&body)).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {v}");
+            assert_eq!(v["error"]["code"], "export.invalid", "{why}: {v}");
+        }
+        let (_, list) = json(base, Method::GET, "/bulk-actions", &key).await;
+        assert_eq!(
+            list["bulk_actions"].as_array().unwrap().len(),
+            1,
+            "nothing queued: {list}"
+        );
+
+        let (status, started) = send(base, Method::POST, "/exports", &key, |r| {
+            r.json(&json!({"smart_list": "VIPs", "columns": ["first_name", "email"]}))
+        })
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+        assert_eq!(started["bulk_action"]["operation"], "export");
+        let job = started["job_id"].as_i64().unwrap();
+        let done = finished(base, &key, job).await;
+        assert_eq!(done["status"], "completed", "{done}");
+
+        let (status, headers, csv) = call(
+            base,
+            Method::GET,
+            &format!("/bulk-actions/{job}/download"),
+            &key,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{csv}");
+        assert!(
+            headers[reqwest::header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .contains("filename*=UTF-8''"),
+        );
+        // SPEC §10: a BOM, CRLF, labels in the chosen order, the formula neutralised.
+        assert_eq!(
+            csv, "\u{feff}First Name,Email\r\nAnn,ann@example.com\r\nCat,'=cmd@example.com\r\n",
+            "{csv:?}"
+        );
+
+        let (status, v) = json(
+            base,
+            Method::GET,
+            &format!("/bulk-actions/{job}/download"),
+            &other_key,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+        let (status, _, _) = call(
+            base,
+            Method::GET,
+            &format!("/bulk-actions/{job}/download"),
+            "ax_nope",
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
