@@ -6,6 +6,7 @@
 
 pub mod error_log;
 pub mod import;
+pub mod status;
 
 pub use error_log::{ErrorLogError, ErrorLogSummary, save_error_log, write_error_log};
 pub use import::{
@@ -13,3 +14,4 @@ pub use import::{
     TriggeredWorkflow, prepare, process_owner, resume_import, run_claimed, run_import,
     triggered_workflows, work,
 };
+pub use status::{StatusView, status_view};
