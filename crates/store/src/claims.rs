@@ -374,3 +374,6 @@ impl Store {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -360,3 +360,6 @@ fn report_line(l: &LineRecord) -> Result<ReportLine, ImportError> {
         messages,
     })
 }
+
+#[cfg(test)]
+mod tests;
