@@ -33,8 +33,12 @@ pub fn status_view(job: &Job, now_ms: i64) -> StatusView {
     let mut reasons: Vec<String> = Vec::new();
     if job.status == "running" {
         match job.requested.as_deref() {
-            Some("pause") => reasons.push("pause requested: it stops at its next checkpoint".into()),
-            Some("cancel") => reasons.push("cancel requested: it stops at its next checkpoint".into()),
+            Some("pause") => {
+                reasons.push("pause requested: it stops at its next checkpoint".into())
+            }
+            Some("cancel") => {
+                reasons.push("cancel requested: it stops at its next checkpoint".into())
+            }
             _ => {}
         }
         if let Some(r) = &job.status_reason {

@@ -50,7 +50,11 @@ impl StoreError {
             return false;
         };
         match e.as_database_error() {
-            Some(db) if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() => {
+            Some(db)
+                if db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some() =>
+            {
                 db.code().as_deref() == Some("53100")
             }
             Some(db) => sqlite_primary_code(db) == Some(SQLITE_FULL),
@@ -83,7 +87,10 @@ impl StoreError {
             sqlx::Error::Tls(_) => "the secure connection to it failed".to_string(),
             sqlx::Error::PoolTimedOut => "no connection to it could be opened in time".to_string(),
             sqlx::Error::Database(db) => {
-                if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                if db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some()
+                {
                     let code = db.code().unwrap_or_default();
                     match code.as_ref() {
                         "57P01" => "its server is shutting down".to_string(),
@@ -92,7 +99,9 @@ impl StoreError {
                         "53300" => "its server has too many connections".to_string(),
                         "40001" => "a concurrent change got in the way".to_string(),
                         "40P01" => "another transaction held a lock this one needed".to_string(),
-                        c if c.starts_with("08") => format!("the connection to it failed ({})", db.message()),
+                        c if c.starts_with("08") => {
+                            format!("the connection to it failed ({})", db.message())
+                        }
                         _ => return None,
                     }
                 } else {

@@ -161,7 +161,10 @@ pub(super) async fn drive(
             // The database failed for good: the job keeps its checkpoint and is resumed by the
             // next process once its lease lapses (SPEC §9.6); it is not marked failed.
             let _ = store
-                .set_job_reason(&lease, Some(&format!("interrupted: {}", database_words(&e))))
+                .set_job_reason(
+                    &lease,
+                    Some(&format!("interrupted: {}", database_words(&e))),
+                )
                 .await;
             return Err(e.into());
         }
@@ -300,7 +303,13 @@ async fn replay_lines(
     let mut from = after;
     loop {
         let page = store
-            .job_lines_page(lease.location_id, lease.job_id, LineTab::All, Some(from), PAGE)
+            .job_lines_page(
+                lease.location_id,
+                lease.job_id,
+                LineTab::All,
+                Some(from),
+                PAGE,
+            )
             .await?;
         for l in &page {
             if l.line > upto {

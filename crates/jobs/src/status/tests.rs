@@ -42,7 +42,12 @@ fn status_views() {
     check(job("running"), 0, "running", None);
     let mut reverted = job("completed");
     reverted.reverted_at = Some(5);
-    check(reverted, 10, "reverted", Some("completed and was then reverted"));
+    check(
+        reverted,
+        10,
+        "reverted",
+        Some("completed and was then reverted"),
+    );
     let mut paused = job("paused");
     paused.status_reason = Some("disk full: no room".into());
     check(paused, 0, "paused", Some("disk full: no room"));
@@ -54,7 +59,12 @@ fn status_views() {
         Some("Waiting for the database: connection refused — retrying in 4 s".into());
     waiting.lease_expires_at = Some(100_000);
     check(waiting.clone(), 50_000, "running", Some("retrying in 4 s"));
-    check(waiting, 112_000, "running", Some("has not checked in for 12 s"));
+    check(
+        waiting,
+        112_000,
+        "running",
+        Some("has not checked in for 12 s"),
+    );
     let mut pausing = job("running");
     pausing.requested = Some("pause".into());
     check(pausing, 0, "running", Some("pause requested"));

@@ -211,7 +211,10 @@ async fn the_errors_a_job_waits_on_or_pauses_for_are_told_apart() {
                 let url = format!("sqlite://{}", path.display());
                 // Another process holds the write lock past this one's busy timeout.
                 let mut holder = sqlx::SqliteConnection::connect(&url).await.unwrap();
-                sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut holder).await.unwrap();
+                sqlx::raw_sql("BEGIN IMMEDIATE")
+                    .execute(&mut holder)
+                    .await
+                    .unwrap();
                 let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
                 let busy = sqlx::raw_sql("PRAGMA busy_timeout = 0; CREATE TABLE t (x)")
                     .execute(&mut other)
@@ -223,7 +226,10 @@ async fn the_errors_a_job_waits_on_or_pauses_for_are_told_apart() {
                     Some("the database file is locked by another process")
                 );
                 assert!(!busy.is_disk_full());
-                sqlx::raw_sql("ROLLBACK").execute(&mut holder).await.unwrap();
+                sqlx::raw_sql("ROLLBACK")
+                    .execute(&mut holder)
+                    .await
+                    .unwrap();
 
                 // A file that may not grow: SQLITE_FULL.
                 let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
