@@ -419,11 +419,16 @@ impl Store {
         let found: Vec<i64> = contacts.iter().map(|c| c.id).collect();
         let list = qmarks(found.len());
         let backend = self.backend();
+        // `+ct.location_id`: without statistics SQLite would answer this through the
+        // (location_id, tag_id) index — every tag link of the location, once per chunk, which
+        // made an import quadratic — instead of the primary key's contact_id. The unary plus
+        // keeps the location filter and takes that index out of the running (PostgreSQL reads
+        // it as the same number).
         let tags_sql = positional(
             backend,
             &format!(
                 "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
-             WHERE ct.location_id = ? AND ct.contact_id IN ({list}) ORDER BY ct.created_at, t.id"
+             WHERE +ct.location_id = ? AND ct.contact_id IN ({list}) ORDER BY ct.created_at, t.id"
             ),
         );
         let emails_sql = positional(
