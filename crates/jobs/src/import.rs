@@ -32,15 +32,19 @@ const CONFLICT_RETRIES: u32 = 5;
 /// amortised, small enough that a crash loses little work and memory stays flat.
 pub const CHUNK_ROWS: usize = 1000;
 
-/// Rows per chunk: [`CHUNK_ROWS`], or `AESTHETIX_CHUNK_ROWS` when set — for the benchmark,
-/// which weighs checkpoint overhead against one big transaction, and for tests that want many
-/// checkpoints out of a small file.
+/// The most rows a chunk may have: a chunk's lookup binds up to two parameters a row (its
+/// emails and phones) in one statement, and SQLite allows 32,766.
+pub const MAX_CHUNK_ROWS: usize = 10_000;
+
+/// Rows per chunk: [`CHUNK_ROWS`], or `AESTHETIX_CHUNK_ROWS` when set (at most
+/// [`MAX_CHUNK_ROWS`]) — for the benchmark, which prices a checkpoint by comparing chunk sizes,
+/// and for tests that want many checkpoints out of a small file.
 pub fn chunk_rows() -> usize {
     std::env::var("AESTHETIX_CHUNK_ROWS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(CHUNK_ROWS)
+        .map_or(CHUNK_ROWS, |n| n.min(MAX_CHUNK_ROWS))
 }
 
 /// Everything an import is asked to do (SPEC §6.1, §13.1).
