@@ -387,7 +387,13 @@ fn progress_bar() -> ProgressBar {
 /// An import error as one sentence for a person.
 fn plain(e: ImportError) -> anyhow::Error {
     match e {
-        ImportError::Store(s) => anyhow::anyhow!("the database failed: {s}"),
+        ImportError::Store(s) if s.is_disk_full() => {
+            anyhow::anyhow!("the disk is full ({s}); free some space for the database")
+        }
+        ImportError::Store(s) => match s.unavailable() {
+            Some(why) => anyhow::anyhow!("the database is unavailable: {why}"),
+            None => anyhow::anyhow!("the database failed: {s}"),
+        },
         other => anyhow::anyhow!("{other}"),
     }
 }

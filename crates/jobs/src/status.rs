@@ -22,7 +22,7 @@ pub fn status_view(job: &Job, now_ms: i64) -> StatusView {
             label: "reverted".into(),
             reason: Some(format!(
                 "the import {} and was then reverted: the contacts it created are deleted and \
-                 the fields it changed are restored",
+                 the fields it changed restored, less those of contacts changed since",
                 match job.status.as_str() {
                     "cancelled" => "was cancelled",
                     _ => "completed",
