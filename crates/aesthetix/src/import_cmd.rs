@@ -294,8 +294,13 @@ pub async fn import_contacts(
     }
     if report.status != "completed" {
         eprintln!(
-            "The job stopped before the end: it is {}. `aesthetix jobs resume {}` continues it from its last checkpoint.",
+            "The job stopped before the end: it is {}{}. `aesthetix jobs resume {}` continues it from its last checkpoint.",
             report.status,
+            report
+                .reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default(),
             report.job_id.unwrap_or_default()
         );
         return Ok(ExitCode::from(3));
@@ -349,7 +354,15 @@ pub async fn resume(store: &Store, job: i64) -> anyhow::Result<ExitCode> {
         report.status, t.rows, t.created, t.updated, t.skipped, t.errors, t.warnings, t.blank
     );
     if report.status != "completed" {
-        eprintln!("The job stopped before the end: it is {}.", report.status);
+        eprintln!(
+            "The job stopped before the end: it is {}{}.",
+            report.status,
+            report
+                .reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
@@ -374,7 +387,13 @@ fn progress_bar() -> ProgressBar {
 /// An import error as one sentence for a person.
 fn plain(e: ImportError) -> anyhow::Error {
     match e {
-        ImportError::Store(s) => anyhow::anyhow!("the database failed: {s}"),
+        ImportError::Store(s) if s.is_disk_full() => {
+            anyhow::anyhow!("the disk is full ({s}); free some space for the database")
+        }
+        ImportError::Store(s) => match s.unavailable() {
+            Some(why) => anyhow::anyhow!("the database is unavailable: {why}"),
+            None => anyhow::anyhow!("the database failed: {s}"),
+        },
         other => anyhow::anyhow!("{other}"),
     }
 }

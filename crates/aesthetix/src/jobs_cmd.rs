@@ -67,6 +67,7 @@ pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {
         JobsCommand::List { location, json } => {
             let location = crate::cli::location_by_name(store, &location).await?;
             let jobs = store.jobs(location.id).await?;
+            let now = store::now_ms();
             if json {
                 let all: Vec<_> = jobs.iter().map(job_json).collect();
                 println!("{}", serde_json::to_string_pretty(&all)?);
@@ -88,10 +89,14 @@ pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {
                         .as_deref()
                         .map(|f| format!(" ({f})"))
                         .unwrap_or_default();
+                    let view = jobs::status_view(j, now);
                     println!(
                         "{:>6}  {:<9} {:<8} {:<10} {:>15}  {}{}",
-                        j.id, j.operation, j.object, j.status, progress, j.name, file
+                        j.id, j.operation, j.object, view.label, progress, j.name, file
                     );
+                    if let Some(reason) = view.reason {
+                        println!("{:>6}  {reason}", "");
+                    }
                 }
             }
         }
@@ -103,19 +108,35 @@ pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {
             };
             let location = store.job_location(job).await.with_context(not_found)?;
             let j = store.job(location, job).await.with_context(not_found)?;
+            let now = store::now_ms();
             if json {
                 println!("{}", serde_json::to_string_pretty(&job_json(&j))?);
             } else {
                 let t = j.totals;
+                let view = jobs::status_view(&j, now);
                 println!("Job {} — {} {} \"{}\"", j.id, j.operation, j.object, j.name);
                 println!(
                     "Status: {}{}",
-                    j.status,
-                    j.status_reason
+                    view.label,
+                    view.reason
                         .as_deref()
-                        .map(|r| format!(" ({r})"))
+                        .map(|r| format!(" — {r}"))
                         .unwrap_or_default()
                 );
+                if let Some(at) = j.reverted_at {
+                    let tz = store
+                        .location(location)
+                        .await
+                        .ok()
+                        .and_then(|l| jiff::tz::TimeZone::get(&l.settings.timezone).ok())
+                        .unwrap_or(jiff::tz::TimeZone::UTC);
+                    if let Ok(ts) = jiff::Timestamp::from_millisecond(at) {
+                        println!(
+                            "Reverted: {}",
+                            ts.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M %Z")
+                        );
+                    }
+                }
                 if let Some(f) = &j.file_name {
                     println!("File: {f}");
                 }

@@ -26,7 +26,8 @@
 //!
 //! The log is streamed page by page from the store, so memory stays flat however many lines
 //! the job has; [`save_error_log`] writes a temporary file beside the destination and renames
-//! it into place, so the destination never holds a truncated log.
+//! it into place, so the destination never holds a truncated log; the temporary file a killed
+//! write left behind is removed by the next write of the same log.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -160,6 +161,9 @@ pub async fn write_error_log<W: Write>(
                 _ => summary.warnings += 1,
             }
         }
+        // The crash tests kill the process here, with part of the log written.
+        out.flush()?;
+        store::failpoint::hit("error_log_page");
         if page.len() < PAGE as usize {
             break;
         }
@@ -189,11 +193,9 @@ pub async fn save_error_log(
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let temp = dir.join(format!(
-        ".{}.{}.partial",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let prefix = format!(".{}.", name.to_string_lossy());
+    remove_stale_partials(&dir, &prefix);
+    let temp = dir.join(format!("{prefix}{}.partial", std::process::id()));
     let file = File::create(&temp).map_err(file_error)?;
     let written = async {
         let summary = write_error_log(store, location, job, &file)
@@ -203,6 +205,7 @@ pub async fn save_error_log(
                 e => e,
             })?;
         file.sync_all().map_err(file_error)?;
+        store::failpoint::hit("error_log_before_rename");
         std::fs::rename(&temp, path).map_err(file_error)?;
         Ok(summary)
     }
@@ -219,6 +222,28 @@ pub async fn save_error_log(
         Err(e) => {
             let _ = std::fs::remove_file(&temp);
             Err(e)
+        }
+    }
+}
+
+/// Removes the temporary files (`.NAME.PID.partial`) that earlier writes of the same log left
+/// when their process was killed: those whose process no longer runs.
+fn remove_stale_partials(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|n| n.strip_suffix(".partial"))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

@@ -1,6 +1,10 @@
 //! Importing contacts: prepare (read the file's header, refuse a bad file, map the columns)
 //! then run (stream the rows in chunks: read → look up → decide → write one transaction).
+//! `drive` keeps a job going through a database that goes away or a disk that fills up.
 
+mod drive;
+
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -27,6 +31,21 @@ const CONFLICT_RETRIES: u32 = 5;
 /// Rows decided and written together. Large enough that a transaction's fixed cost is
 /// amortised, small enough that a crash loses little work and memory stays flat.
 pub const CHUNK_ROWS: usize = 1000;
+
+/// The most rows a chunk may have: a chunk's lookup binds up to two parameters a row (its
+/// emails and phones) in one statement, and SQLite allows 32,766.
+pub const MAX_CHUNK_ROWS: usize = 10_000;
+
+/// Rows per chunk: [`CHUNK_ROWS`], or `AESTHETIX_CHUNK_ROWS` when set (at most
+/// [`MAX_CHUNK_ROWS`]) — for the benchmark, which prices a checkpoint by comparing chunk sizes,
+/// and for tests that want many checkpoints out of a small file.
+pub fn chunk_rows() -> usize {
+    std::env::var("AESTHETIX_CHUNK_ROWS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .map_or(CHUNK_ROWS, |n| n.min(MAX_CHUNK_ROWS))
+}
 
 /// Everything an import is asked to do (SPEC §6.1, §13.1).
 #[derive(Debug, Clone, Default)]
@@ -158,7 +177,7 @@ impl Prepared {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportMessage {
     pub level: Level,
-    pub code: &'static str,
+    pub code: Cow<'static, str>,
     pub field: Option<String>,
     pub message: String,
     pub resolution: String,
@@ -168,7 +187,7 @@ impl From<&Message> for ReportMessage {
     fn from(m: &Message) -> Self {
         ReportMessage {
             level: m.level,
-            code: m.code,
+            code: Cow::Borrowed(m.code),
             field: m.field.as_ref().map(|f| f.to_string()),
             message: m.message.clone(),
             resolution: m.resolution.clone(),
@@ -220,6 +239,9 @@ pub struct Report {
     pub status: &'static str,
     pub encoding: &'static str,
     pub totals: ReportTotals,
+    /// Why a job stopped before its end (e.g. "disk full: …"), for the front end to say.
+    #[serde(skip)]
+    pub reason: Option<String>,
 }
 
 /// Reads the file's header, refuses a bad file and maps the columns. Nothing is written.
@@ -450,7 +472,15 @@ pub async fn run_import(
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
     if prepared.request.dry_run {
-        return run(store, prepared, None, sink, progress, |_, _| {}).await;
+        let (mut sink, mut progress) = (sink, progress);
+        let end = run(store, prepared, None, &mut sink, &mut progress, |_, _| {}).await?;
+        return Ok(Report {
+            job_id: None,
+            status: "completed",
+            encoding: prepared.info.encoding,
+            totals: end.totals.into(),
+            reason: None,
+        });
     }
     let owner = process_owner();
     let job_id = store
@@ -464,17 +494,16 @@ pub async fn run_import(
         location_id: prepared.location.id,
         owner,
     };
-    run(
+    drive::drive(
         store,
         prepared,
-        Some(Resume {
+        Resume {
             lease,
             after_line: 0,
             touched: HashMap::new(),
-        }),
+        },
         sink,
         progress,
-        |_, _| {},
     )
     .await
 }
@@ -584,8 +613,8 @@ pub async fn resume_import(
         .filter(|o| owner_is_dead(o));
     let lease = store.claim_job(location_id, job_id, &owner, dead.as_deref()).await?.ok_or_else(|| {
         ImportError::Invalid(format!(
-            "job {job_id} is being run by another process; it can be resumed once that process stops (its lease lapses {} s after its last checkpoint)",
-            store::LEASE_MS / 1000
+            "job {job_id} is being run by another process; it can be resumed once that process stops (its lease lapses {} s after its last heartbeat)",
+            store.lease_ms() / 1000
         ))
     })?;
     run_claimed(store, lease, sink, progress).await
@@ -600,7 +629,22 @@ pub async fn run_claimed(
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
     let (location_id, job_id) = (lease.location_id, lease.job_id);
+    // A pause or cancel asked of the job before its last runner stopped is settled first.
+    let settled = store.settle_request(&lease).await?;
     let job = store.job(location_id, job_id).await?;
+    if settled != AfterChunk::Running {
+        return Ok(Report {
+            job_id: Some(job_id),
+            status: if settled == AfterChunk::Paused {
+                "paused"
+            } else {
+                "cancelled"
+            },
+            encoding: "",
+            totals: job.totals.into(),
+            reason: None,
+        });
+    }
     let location = store.location(location_id).await?;
     let today = jiff::Timestamp::now()
         .to_zoned_datetime(
@@ -663,17 +707,16 @@ pub async fn run_claimed(
         })
         .collect();
     let after_line = job.checkpoint_line as u64;
-    run(
+    drive::drive(
         store,
         &prepared,
-        Some(Resume {
+        Resume {
             lease,
             after_line,
             touched,
-        }),
+        },
         sink,
         progress,
-        |_, _| {},
     )
     .await
 }
@@ -700,12 +743,13 @@ pub async fn dry_run(
     sink: impl FnMut(ReportLine),
 ) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
     let mut per_workflow: HashMap<i64, HashSet<i64>> = HashMap::new();
-    let report = run(
+    let mut sink = sink;
+    let end = run(
         store,
         prepared,
         None,
-        sink,
-        |_, _| {},
+        &mut sink,
+        &mut |_, _| {},
         |contact, workflows| {
             for w in workflows {
                 per_workflow.entry(*w).or_default().insert(contact);
@@ -713,6 +757,13 @@ pub async fn dry_run(
         },
     )
     .await?;
+    let report = Report {
+        job_id: None,
+        status: "completed",
+        encoding: prepared.info.encoding,
+        totals: end.totals.into(),
+        reason: None,
+    };
     let triggered = count_triggered(store, prepared, per_workflow).await?;
     Ok((report, triggered))
 }
@@ -757,17 +808,27 @@ async fn count_triggered(
     Ok(out)
 }
 
-/// The import loop. `dry` decides whether anything is written; `enrolled(contact, workflows)`
-/// hears, per contact written, the workflows it enrolls in (ids are negative for a dry run's
-/// new contacts).
+/// How one pass of the import loop ended without an error.
+struct RunEnd {
+    /// `Some` when a pause or cancel stopped the job at a checkpoint.
+    stopped: Option<AfterChunk>,
+    /// What this pass did (a dry run's report; a job's totals are the job row's).
+    totals: Totals,
+}
+
+/// The import loop: from the line after the job's checkpoint (the start for a dry run) to the
+/// end of the file or a pause or cancel. `None` for `job` is a dry run, which writes nothing;
+/// `enrolled(contact, workflows)` hears, per contact written, the workflows it enrolls in (ids
+/// are negative for a dry run's new contacts). Finishing the job is the caller's
+/// ([`drive::drive`]).
 async fn run(
     store: &Store,
     prepared: &Prepared,
     job: Option<Resume>,
-    mut sink: impl FnMut(ReportLine),
-    mut progress: impl FnMut(u64, u64),
+    sink: &mut impl FnMut(ReportLine),
+    progress: &mut impl FnMut(u64, u64),
     mut enrolled: impl FnMut(i64, &[i64]),
-) -> Result<Report, ImportError> {
+) -> Result<RunEnd, ImportError> {
     let location = prepared.location.id;
     let dry = job.is_none();
     let job_id = job.as_ref().map(|j| j.lease.job_id);
@@ -776,6 +837,7 @@ async fn run(
         Some(j) => (Some(j.lease), j.touched),
         None => (None, HashMap::new()),
     };
+    let chunk_rows = chunk_rows();
     let mut stopped: Option<AfterChunk> = None;
 
     let total_lines = prepared.info.records + prepared.info.blank_rows;
@@ -792,8 +854,8 @@ async fn run(
             }
         };
         loop {
-            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-            for _ in 0..CHUNK_ROWS {
+            let mut chunk = Vec::with_capacity(chunk_rows);
+            for _ in 0..chunk_rows {
                 match rows.next() {
                     Some(Ok(row)) => chunk.push(row),
                     Some(Err(e)) => {
@@ -803,7 +865,7 @@ async fn run(
                     None => break,
                 }
             }
-            let last = chunk.len() < CHUNK_ROWS;
+            let last = chunk.len() < chunk_rows;
             if (!chunk.is_empty() && tx.blocking_send(Ok(chunk)).is_err()) || last {
                 return;
             }
@@ -1096,45 +1158,7 @@ async fn run(
     drop(rx);
     let _ = reader.await;
 
-    let Some(lease) = lease else {
-        // A dry run: nothing was written, nothing to finish.
-        return result.map(|()| Report {
-            job_id: None,
-            status: "completed",
-            encoding: prepared.info.encoding,
-            totals: totals.into(),
-        });
-    };
-    let status = match (&result, stopped) {
-        (Ok(()), None) => {
-            store.finish_leased_job(&lease, "completed", None).await?;
-            "completed"
-        }
-        (Ok(()), Some(AfterChunk::Paused)) => "paused",
-        (Ok(()), Some(_)) => "cancelled",
-        (Err(ImportError::Store(e)), _) => {
-            // The database failed: the job keeps its checkpoint and is resumed by the next
-            // process once its lease lapses (SPEC §9.6); nothing is marked failed from here.
-            let _ = store
-                .set_job_reason(&lease, Some(&format!("interrupted: {e}")))
-                .await;
-            return Err(result.unwrap_err());
-        }
-        (Err(e), _) => {
-            let _ = store
-                .finish_leased_job(&lease, "failed", Some(&e.to_string()))
-                .await;
-            return Err(result.unwrap_err());
-        }
-    };
-    // The job's totals cover every run of it, the resumed ones included.
-    let job = store.job(location, lease.job_id).await?;
-    Ok(Report {
-        job_id,
-        status,
-        encoding: prepared.info.encoding,
-        totals: job.totals.into(),
-    })
+    result.map(|()| RunEnd { stopped, totals })
 }
 
 /// A running job whose lease holder is a dead process of this host, claimed at once.

@@ -7,6 +7,7 @@
 pub mod error_log;
 pub mod export;
 pub mod import;
+pub mod status;
 pub mod summary;
 pub mod wizard;
 mod worker;
@@ -18,6 +19,7 @@ pub use import::{
     TriggeredWorkflow, default_import_name, dry_run, new_import_job, prepare, process_owner,
     resume_import, run_claimed, run_import, triggered_workflows,
 };
+pub use status::{StatusView, status_view};
 pub use worker::work;
 
 /// The file store: uploads, exports and error logs under generated names.

@@ -19,15 +19,20 @@ pub fn totals_json(job: &Job) -> Value {
     })
 }
 
-/// One job, as listed.
+/// One job, as listed. `status` is the stored one of SPEC §13.1 (a reverted import stays
+/// `completed` or `cancelled`, with `reverted` and `reverted_at`); `status_reason` says why
+/// it waits, stopped or failed, in words ([`crate::status_view`]).
 pub fn job_json(job: &Job) -> Value {
+    let view = crate::status_view(job, store::now_ms());
     json!({
         "id": job.id,
         "name": job.name,
         "operation": job.operation,
         "object": job.object,
         "status": job.status,
-        "status_reason": job.status_reason,
+        "status_reason": view.reason,
+        "reverted": job.reverted_at.is_some(),
+        "reverted_at": job.reverted_at,
         "file_name": job.file_name,
         "processed": job.totals.processed,
         "total": job.total,

@@ -1,14 +1,15 @@
 //! The claim protocol of SPEC §9.7, one on both backends: a job is run by the process that
-//! holds its lease (`lease_owner`, `lease_expires_at`), renewed with every chunk it commits;
-//! another process takes a job over only once the lease has lapsed. Every chunk's commit is
+//! holds its lease (`lease_owner`, `lease_expires_at`), renewed by a heartbeat and with every
+//! chunk it commits; another process takes a job over only once the lease has lapsed. Every chunk's commit is
 //! fenced on the lease, so a process that lost its lease can never write a line twice.
 //! Pause and cancel are requests the runner settles at its next checkpoint, in the same
 //! transaction, or transitions made at once when nobody runs the job.
 
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
-/// How long a lease lasts without a heartbeat.
-pub const LEASE_MS: i64 = 30_000;
+/// How long a lease lasts without a heartbeat, unless `AESTHETIX_LEASE_MS` says otherwise
+/// (see [`Store::lease_ms`]).
+pub const DEFAULT_LEASE_MS: i64 = 30_000;
 
 /// A lease on a job: who holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,7 @@ impl Store {
         dead_owner: Option<&str>,
     ) -> Result<Option<Lease>> {
         let now = now_ms();
+        let lease_ms = self.lease_ms;
         let claimed: Option<i64> = on_pool!(self, p => {
             sqlx::query_scalar(
                 "UPDATE jobs SET status = 'running', lease_owner = $3, lease_expires_at = $4, \
@@ -67,7 +69,7 @@ impl Store {
             .bind(job_id)
             .bind(location.0)
             .bind(owner)
-            .bind(now + LEASE_MS)
+            .bind(now + lease_ms)
             .bind(now)
             .bind(dead_owner)
             .fetch_optional(p)
@@ -94,7 +96,7 @@ impl Store {
                      WHERE id = (SELECT id FROM jobs WHERE {CLAIMABLE} ORDER BY id LIMIT 1) RETURNING id, location_id"
                 )))
                 .bind(owner)
-                .bind(now + LEASE_MS)
+                .bind(now + self.lease_ms)
                 .bind(now)
                 .fetch_optional(p)
                 .await?
@@ -106,7 +108,7 @@ impl Store {
                      RETURNING id, location_id"
                 )))
                 .bind(owner)
-                .bind(now + LEASE_MS)
+                .bind(now + self.lease_ms)
                 .bind(now)
                 .fetch_optional(p)
                 .await?
@@ -162,6 +164,74 @@ impl Store {
         Ok(())
     }
 
+    /// Renews this process's lease on a job: the heartbeat of SPEC §9.7, which keeps a live
+    /// job's lease while a chunk, a slow read or a wait takes longer than the lease. `false`
+    /// when the lease is no longer this process's (it lapsed and another took the job over, or
+    /// the job was paused or cancelled while nobody held it).
+    pub async fn renew_lease(&self, lease: &Lease) -> Result<bool> {
+        let renewed = on_pool!(self, p => {
+            sqlx::query("UPDATE jobs SET lease_expires_at = $4 WHERE id = $1 AND location_id = $2 AND lease_owner = $3 AND status = 'running'")
+                .bind(lease.job_id)
+                .bind(lease.location_id.0)
+                .bind(&lease.owner)
+                .bind(now_ms() + self.lease_ms)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(renewed > 0)
+    }
+
+    /// Pauses the job this lease runs, with why (SPEC §9.6: "disk full"), releasing the lease;
+    /// `jobs resume` continues it from its checkpoint. Fails when the lease was lost.
+    pub async fn pause_leased_job(&self, lease: &Lease, reason: &str) -> Result<()> {
+        let done = on_pool!(self, p => {
+            sqlx::query(
+                "UPDATE jobs SET status = 'paused', status_reason = $4, requested = NULL, lease_owner = NULL, \
+                 lease_expires_at = NULL WHERE id = $1 AND location_id = $2 AND lease_owner = $3 AND status = 'running'",
+            )
+            .bind(lease.job_id)
+            .bind(lease.location_id.0)
+            .bind(&lease.owner)
+            .bind(reason)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if done == 0 {
+            return Err(lease_lost(lease.job_id));
+        }
+        Ok(())
+    }
+
+    /// Settles a pause or cancel that was requested of a job whose runner stopped before its
+    /// next checkpoint (SPEC §9.4: a request is never lost): called right after claiming it,
+    /// before anything runs. `Running` when nothing was requested and the job is this
+    /// process's to run.
+    pub async fn settle_request(&self, lease: &Lease) -> Result<AfterChunk> {
+        let now = now_ms();
+        let settled: Option<String> = on_pool!(self, p => {
+            sqlx::query_scalar(
+                "UPDATE jobs SET status = CASE requested WHEN 'pause' THEN 'paused' ELSE 'cancelled' END, \
+                 finished_at = CASE requested WHEN 'pause' THEN NULL ELSE $4 END, requested = NULL, \
+                 lease_owner = NULL, lease_expires_at = NULL \
+                 WHERE id = $1 AND location_id = $2 AND lease_owner = $3 AND status = 'running' AND requested IS NOT NULL \
+                 RETURNING status",
+            )
+            .bind(lease.job_id)
+            .bind(lease.location_id.0)
+            .bind(&lease.owner)
+            .bind(now)
+            .fetch_optional(p)
+            .await
+        })?;
+        Ok(match settled.as_deref() {
+            Some("paused") => AfterChunk::Paused,
+            Some(_) => AfterChunk::Cancelled,
+            None => AfterChunk::Running,
+        })
+    }
+
     /// Records why a leased job is waiting (e.g. the database went away), keeping the lease.
     pub async fn set_job_reason(&self, lease: &Lease, reason: Option<&str>) -> Result<()> {
         on_pool!(self, p => {
@@ -170,7 +240,7 @@ impl Store {
                 .bind(lease.location_id.0)
                 .bind(&lease.owner)
                 .bind(reason)
-                .bind(now_ms() + LEASE_MS)
+                .bind(now_ms() + self.lease_ms)
                 .execute(p)
                 .await
                 .map(|r| r.rows_affected())
@@ -245,10 +315,22 @@ impl Store {
     }
 
     /// Puts a paused job back in the queue (SPEC §9.4): it continues from its checkpoint.
-    /// A queued or running job is left as it is; a finished one cannot be resumed.
+    /// A queued or running job is left as it is — less a pause requested of it and not yet
+    /// settled, which resuming withdraws; a finished one cannot be resumed.
     pub async fn resume_job(&self, location: LocationId, job_id: i64) -> Result<()> {
         let job = self.job(location, job_id).await?;
         match job.status.as_str() {
+            "running" if job.requested.as_deref() == Some("pause") => {
+                on_pool!(self, p => {
+                    sqlx::query("UPDATE jobs SET requested = NULL WHERE id = $1 AND location_id = $2 AND status = 'running' AND requested = 'pause'")
+                        .bind(job_id)
+                        .bind(location.0)
+                        .execute(p)
+                        .await
+                        .map(|r| r.rows_affected())
+                })?;
+                Ok(())
+            }
             "paused" => {
                 on_pool!(self, p => {
                     sqlx::query("UPDATE jobs SET status = 'queued', status_reason = NULL WHERE id = $1 AND location_id = $2 AND status = 'paused'")
@@ -292,3 +374,6 @@ impl Store {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests;

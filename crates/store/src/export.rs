@@ -436,7 +436,7 @@ impl Store {
             .bind(&lease.owner)
             .bind(processed)
             .bind(total)
-            .bind(now + crate::claims::LEASE_MS)
+            .bind(now + self.lease_ms())
             .fetch_optional(&mut *tx)
             .await?;
             let Some(requested) = requested else {

@@ -419,11 +419,16 @@ impl Store {
         let found: Vec<i64> = contacts.iter().map(|c| c.id).collect();
         let list = qmarks(found.len());
         let backend = self.backend();
+        // `+ct.location_id`: without statistics SQLite would answer this through the
+        // (location_id, tag_id) index — every tag link of the location, once per chunk, which
+        // made an import quadratic — instead of the primary key's contact_id. The unary plus
+        // keeps the location filter and takes that index out of the running (PostgreSQL reads
+        // it as the same number).
         let tags_sql = positional(
             backend,
             &format!(
                 "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
-             WHERE ct.location_id = ? AND ct.contact_id IN ({list}) ORDER BY ct.created_at, t.id"
+             WHERE +ct.location_id = ? AND ct.contact_id IN ({list}) ORDER BY ct.created_at, t.id"
             ),
         );
         let emails_sql = positional(
@@ -487,22 +492,25 @@ impl Store {
         // Every update resets email verification (SPEC §6.5): the journal keeps what it was.
         let verification = self.email_verifications(location, chunk).await?;
         let backend = self.backend();
+        // SQLite takes the write lock at BEGIN: a read first and a write later would fail
+        // outright (SQLITE_BUSY_SNAPSHOT) whenever another connection — this job's heartbeat —
+        // wrote in between.
+        let begin = match backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        let lease_ms = self.lease_ms;
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(begin).await?;
             let t = chunk.totals;
-            // The checkpoint first: it takes the job's row lock and proves the lease.
-            let requested: Option<Option<String>> = sqlx::query_scalar("UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
-                         updated_count = updated_count + $5, skipped_count = skipped_count + $6, error_count = error_count + $7, \
-                         warning_count = warning_count + $8, blank_count = blank_count + $9, checkpoint_line = $10, \
-                         lease_expires_at = $12, status_reason = NULL \
-                         WHERE id = $1 AND location_id = $2 AND status = 'running' AND lease_owner = $11 RETURNING requested")
-                .bind(job_id).bind(location.0).bind(t.processed).bind(t.created).bind(t.updated).bind(t.skipped)
-                .bind(t.errors).bind(t.warnings).bind(t.blank).bind(chunk.checkpoint_line as i64)
-                .bind(&lease.owner).bind(now + crate::claims::LEASE_MS)
+            // The lease first, without locking the job's row (the heartbeat must never wait
+            // behind a chunk): a process that lost its lease writes nothing.
+            let held: Option<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE id = $1 AND location_id = $2 AND status = 'running' AND lease_owner = $3")
+                .bind(job_id).bind(location.0).bind(&lease.owner)
                 .fetch_optional(&mut *tx).await?;
-            let Some(requested) = requested else {
+            if held.is_none() {
                 return Err(crate::claims::lease_lost(job_id));
-            };
+            }
             let n = chunk.contacts.len();
             let mut ids = vec![0i64; n];
             let mut versions = vec![1i64; n];
@@ -613,6 +621,21 @@ impl Store {
             insert_rows!(tx, backend, "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells)", 8, "",
                 lines, |q, l| q.bind(job_id).bind(l.0.line as i64).bind(l.0.status).bind(l.0.action).bind(l.1)
                     .bind(l.0.primary.clone()).bind(l.0.messages.clone()).bind(l.0.cells.clone()));
+            // The checkpoint last, fenced on the lease again: it holds the job's row lock only
+            // for the commit. Had the lease lapsed and another process claimed the job
+            // meanwhile, it matches nothing and the whole chunk rolls back.
+            let requested: Option<Option<String>> = sqlx::query_scalar("UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
+                         updated_count = updated_count + $5, skipped_count = skipped_count + $6, error_count = error_count + $7, \
+                         warning_count = warning_count + $8, blank_count = blank_count + $9, checkpoint_line = $10, \
+                         lease_expires_at = $12, status_reason = NULL \
+                         WHERE id = $1 AND location_id = $2 AND status = 'running' AND lease_owner = $11 RETURNING requested")
+                .bind(job_id).bind(location.0).bind(t.processed).bind(t.created).bind(t.updated).bind(t.skipped)
+                .bind(t.errors).bind(t.warnings).bind(t.blank).bind(chunk.checkpoint_line as i64)
+                .bind(&lease.owner).bind(now_ms() + lease_ms)
+                .fetch_optional(&mut *tx).await?;
+            let Some(requested) = requested else {
+                return Err(crate::claims::lease_lost(job_id));
+            };
             let after = match requested.as_deref() {
                 Some("pause") => AfterChunk::Paused,
                 Some("cancel") => AfterChunk::Cancelled,
@@ -623,10 +646,15 @@ impl Store {
                 sqlx::query("UPDATE jobs SET status = $2, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $3 WHERE id = $1")
                     .bind(job_id).bind(status).bind(finished)
                     .execute(&mut *tx).await?;
+                // A pause or cancel settling: the process may die on either side of the commit.
+                crate::failpoint::hit("settle_before_commit");
             }
             crate::failpoint::hit("chunk_before_commit");
             tx.commit().await?;
             crate::failpoint::hit("chunk_after_commit");
+            if after != AfterChunk::Running {
+                crate::failpoint::hit("settle_after_commit");
+            }
             Ok((ids, after))
         })
     }

@@ -37,6 +37,13 @@ pub struct Job {
     pub checkpoint_line: i64,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// A pause or cancel asked of the running job and not yet settled (`pause`, `cancel`).
+    pub requested: Option<String>,
+    /// When the runner's lease lapses unless renewed (ms since the epoch); `None` when nobody
+    /// holds it.
+    pub lease_expires_at: Option<i64>,
+    /// When the import was reverted, if it was (SPEC §9.4).
+    pub reverted_at: Option<i64>,
 }
 
 type JobRow = (
@@ -54,11 +61,12 @@ type JobRow = (
     i64,
     i64,
     Option<i64>,
+    (Option<String>, Option<i64>, Option<i64>),
 );
 
 const SELECT: &str = "SELECT id, location_id, operation, object, name, status, status_reason, file_name, total, \
      processed, created_count, updated_count, skipped_count, error_count, warning_count, blank_count, \
-     checkpoint_line, created_at, finished_at FROM jobs";
+     checkpoint_line, created_at, finished_at, requested, lease_expires_at, reverted_at FROM jobs";
 
 fn from_row(r: JobRow) -> Job {
     let (
@@ -76,6 +84,7 @@ fn from_row(r: JobRow) -> Job {
         checkpoint_line,
         created_at,
         finished_at,
+        (requested, lease_expires_at, reverted_at),
     ) = r;
     let (created, updated, skipped, errors, warnings, blank) = counts;
     Job {
@@ -100,6 +109,9 @@ fn from_row(r: JobRow) -> Job {
         checkpoint_line,
         created_at,
         finished_at,
+        requested,
+        lease_expires_at,
+        reverted_at,
     }
 }
 
@@ -130,6 +142,7 @@ macro_rules! job_from {
             r.try_get(16)?,
             r.try_get(17)?,
             r.try_get(18)?,
+            (r.try_get(19)?, r.try_get(20)?, r.try_get(21)?),
         ))
     }};
 }
@@ -140,7 +153,7 @@ impl Store {
     pub async fn create_job(&self, location: LocationId, job: &NewJob) -> Result<i64> {
         let now = now_ms();
         let (status, expires) = match &job.lease_owner {
-            Some(_) => ("running", Some(now + crate::claims::LEASE_MS)),
+            Some(_) => ("running", Some(now + self.lease_ms)),
             None => ("queued", None),
         };
         Ok(on_pool!(self, p => {

@@ -43,7 +43,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use claims::{AfterChunk, LEASE_MS, Lease, Requested};
+pub use claims::{AfterChunk, DEFAULT_LEASE_MS, Lease, Requested};
 pub use contacts::{ContactPage, ContactSummary, NewContact};
 pub use error::StoreError;
 pub use export::{BATCH_ROWS, ExportBatch, ExportField, ExportReader, ExportScope};
@@ -99,6 +99,20 @@ enum Db {
 #[derive(Clone)]
 pub struct Store {
     db: Db,
+    /// How long a job's lease lasts without a heartbeat (SPEC §9.7), in milliseconds.
+    lease_ms: i64,
+}
+
+/// A whole number from the environment, for the knobs and test hooks read at open.
+fn env_number(name: &str) -> Option<i64> {
+    let v = std::env::var(name).ok()?;
+    match v.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Some(n),
+        _ => {
+            tracing::warn!("{name}={v:?} is not a positive whole number; ignored");
+            None
+        }
+    }
 }
 
 /// Runs the same code against whichever pool the store holds. The body is compiled once per
@@ -116,23 +130,40 @@ pub(crate) use on_pool;
 impl Store {
     /// Opens (creating when missing) the SQLite database at `path`, in WAL mode with
     /// `synchronous=FULL` (SPEC §1: a committed chunk survives a power cut), and migrates it.
+    ///
+    /// Read from the environment besides `AESTHETIX_LEASE_MS` (see [`Store::lease_ms`]):
+    /// - `AESTHETIX_SQLITE_SYNCHRONOUS=normal` — for the import benchmark only, which measures
+    ///   what `FULL` costs; anything but `normal` keeps `FULL`.
+    /// - `AESTHETIX_TEST_SQLITE_MAX_PAGES=N` — test hook: `PRAGMA max_page_count` on every
+    ///   connection, so a test meets a full disk (`SQLITE_FULL`) without filling one.
+    /// - `AESTHETIX_TEST_SQLITE_BUSY_MS=N` — test hook: the busy timeout (30 s otherwise), so a
+    ///   test meets `SQLITE_BUSY` without waiting 30 s.
     pub async fn open_sqlite(path: &Path) -> Result<Store> {
-        let options = SqliteConnectOptions::new()
+        let synchronous = match std::env::var("AESTHETIX_SQLITE_SYNCHRONOUS").as_deref() {
+            Ok(v) if v.eq_ignore_ascii_case("normal") => SqliteSynchronous::Normal,
+            _ => SqliteSynchronous::Full,
+        };
+        let busy = env_number("AESTHETIX_TEST_SQLITE_BUSY_MS").unwrap_or(30_000);
+        let mut options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(synchronous)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30))
+            .busy_timeout(Duration::from_millis(busy as u64))
             .pragma("cache_size", "-32768")
             // Multi-row statements of every batch size would otherwise stay prepared.
             .statement_cache_capacity(24);
+        if let Some(pages) = env_number("AESTHETIX_TEST_SQLITE_MAX_PAGES") {
+            options = options.pragma("max_page_count", pages.to_string());
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await?;
         let store = Store {
             db: Db::Sqlite(pool),
+            lease_ms: lease_ms_from_env(),
         };
         store.migrate().await?;
         Ok(store)
@@ -148,9 +179,23 @@ impl Store {
             .await?;
         let store = Store {
             db: Db::Postgres(pool),
+            lease_ms: lease_ms_from_env(),
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// How long a job's lease lasts without a heartbeat, in milliseconds: 30 s, or
+    /// `AESTHETIX_LEASE_MS` when set (tests use a short lease to see a lapsed one quickly).
+    /// A runner renews its lease every third of this (see `jobs`), and with every chunk.
+    pub fn lease_ms(&self) -> i64 {
+        self.lease_ms
+    }
+
+    /// The same store with another lease length (tests).
+    pub fn with_lease_ms(mut self, ms: i64) -> Store {
+        self.lease_ms = ms.max(1);
+        self
     }
 
     pub fn backend(&self) -> Backend {
@@ -165,11 +210,45 @@ impl Store {
         on_pool!(self, p => p.close().await)
     }
 
+    /// Whether the database answers a connection opened now — not one from the pool, whose
+    /// acquire waits up to 30 s while the server refuses connections. What a job waiting for
+    /// the database polls between retries (SPEC §9.6); the error says why it does not answer.
+    pub async fn probe(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
+            Db::Postgres(p) => {
+                use sqlx::Connection;
+                let options = p.connect_options();
+                let timed_out = || {
+                    sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "no answer within 10 s",
+                    ))
+                };
+                let mut conn = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    sqlx::PgConnection::connect_with(&options),
+                )
+                .await
+                .map_err(|_| timed_out())??;
+                sqlx::query("SELECT 1").execute(&mut conn).await?;
+                let _ = conn.close().await;
+            }
+        }
+        Ok(())
+    }
+
     /// A cheap query that proves the database answers (`/healthz`).
     pub async fn ping(&self) -> Result<()> {
         on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
+}
+
+fn lease_ms_from_env() -> i64 {
+    env_number("AESTHETIX_LEASE_MS").unwrap_or(DEFAULT_LEASE_MS)
 }
 
 /// Milliseconds since the Unix epoch, the time unit of every stored timestamp.

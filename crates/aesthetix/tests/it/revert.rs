@@ -135,6 +135,40 @@ async fn revert_restores_the_location_except_the_contact_edited_since() {
             Some("Botox")
         );
 
+        // The Bulk Actions list and the job itself say it was reverted; the JSON keeps the
+        // SPEC's status and adds when.
+        let list: serde_json::Value =
+            serde_json::from_str(&d.ok(&["jobs", "list", "--location", "Glow", "--json"], ""))
+                .unwrap();
+        let listed = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == job)
+            .unwrap();
+        assert_eq!(listed["status"], "completed");
+        assert_eq!(listed["reverted"], true);
+        assert!(listed["reverted_at"].as_i64().is_some());
+        assert!(
+            listed["status_reason"]
+                .as_str()
+                .unwrap()
+                .contains("was then reverted"),
+            "{listed}"
+        );
+        let text = d.ok(&["jobs", "list", "--location", "Glow"], "");
+        let row = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{job} ")))
+            .unwrap();
+        assert!(row.contains(" reverted "), "{text}");
+        let shown = d.ok(&["jobs", "show", &job.to_string()], "");
+        assert!(
+            shown.contains("Status: reverted — the import completed and was then reverted"),
+            "{shown}"
+        );
+        assert!(shown.contains("\nReverted: "), "{shown}");
+
         // Twice is refused; so is a job still running.
         let again = d.run(&["jobs", "revert", &job.to_string()], "");
         assert_eq!(again.status.code(), Some(1));

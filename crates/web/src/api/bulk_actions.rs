@@ -50,9 +50,7 @@ async fn job_detail(store: &Store, location: LocationId, job: i64) -> Result<Val
         }
     })?;
     let counts = store.job_line_counts(location, job).await?;
-    let reverted_at = store.job_reverted_at(location, job).await?;
     let mut v = job_json(&j);
-    v["reverted_at"] = json!(reverted_at);
     v["lines"] = json!({
         "all": counts.all,
         "success": counts.success,
