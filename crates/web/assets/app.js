@@ -181,6 +181,9 @@
             var bar = $("[data-field=\"bar\"]", root);
             if (bar) bar.style.width = j.percent + "%";
             ["created", "updated", "skipped", "errors", "warnings"].forEach(function (k) { set(root, k, j[k]); });
+            // A finished export's row offers its file (rendered hidden while it ran).
+            var dl = $("[data-field=\"download\"]", root);
+            if (dl && j.status === "completed") dl.hidden = false;
             if (j.status === "queued" || j.status === "running") live = true;
             else if (reload && was !== j.status) window.location.reload();
           });
@@ -193,7 +196,21 @@
     window.setTimeout(tick, 1000);
   }
 
+  // ---- "Check all" / "Uncheck all" buttons and a "select all" box over a list's checkboxes.
+  function setupCheckAll() {
+    $all("[data-check-all]").forEach(function (b) {
+      var name = b.getAttribute("data-check-all");
+      var on = b.getAttribute("data-value") !== "false";
+      var event = b.type === "checkbox" ? "change" : "click";
+      b.addEventListener(event, function () {
+        var value = b.type === "checkbox" ? b.checked : on;
+        $all("input[type=checkbox][name=\"" + name + "\"]").forEach(function (c) { c.checked = value; });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupCheckAll();
     setupUpload();
     setupMapping();
     setupConfirm();
