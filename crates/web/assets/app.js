@@ -209,8 +209,20 @@
     });
   }
 
+  // ---- The export form: typing in a choice's fields picks that choice.
+  function setupSelects() {
+    $all("[data-selects]").forEach(function (block) {
+      var radio = $("input[name=selection][value=\"" + block.getAttribute("data-selects") + "\"]");
+      if (!radio) return;
+      ["focusin", "change"].forEach(function (t) {
+        block.addEventListener(t, function () { radio.checked = true; });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setupCheckAll();
+    setupSelects();
     setupUpload();
     setupMapping();
     setupConfirm();

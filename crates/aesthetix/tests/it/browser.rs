@@ -510,6 +510,14 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
         // Actions, announced in the header, downloaded from the notice, then dismissed.
         b.click("header a[href='/exports/new']").await;
         b.wait_for_url("/exports/new").await;
+        // Choosing a Smart List picks that choice; the admin goes back to all contacts.
+        b.click("#smart_list option:nth-child(2)").await;
+        assert_eq!(
+            b.property("input[name=selection][value=smart_list]", "checked")
+                .await,
+            true
+        );
+        b.click("input[name=selection][value=all]").await;
         b.click("#export-form [data-check-all=column][data-value=false]")
             .await;
         b.click("input[name=column][value=first_name]").await;
@@ -519,7 +527,20 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
                 .await,
             true
         );
+        b.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "window.scrollTo(0, 0)", "args": []})),
+        )
+        .await;
         b.screenshot("7-export").await;
+        b.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "document.getElementById('columns').scrollIntoView()", "args": []})),
+        )
+        .await;
+        b.screenshot("7b-export-columns").await;
         b.click("#start-export").await;
         b.wait_for_url("/bulk-actions?exported=").await;
         b.wait_until("the export's download link", || async {
