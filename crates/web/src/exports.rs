@@ -506,7 +506,7 @@ fn back(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .and_then(|r| r.parse::<Uri>().ok())
         .and_then(|u| u.path_and_query().map(|p| p.as_str().to_string()))
-        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\"))
         .unwrap_or_else(|| "/bulk-actions".to_string())
 }
 
@@ -586,6 +586,22 @@ mod tests {
         assert!(selection(&e("filters")).is_err());
         assert!(selection(&e("ids")).is_err());
         assert!(selection(&e("")).is_err());
+    }
+
+    #[test]
+    fn a_dismissed_notice_goes_back_to_a_page_of_this_site_only() {
+        let from = |referer: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(axum::http::header::REFERER, referer.parse().unwrap());
+            back(&h)
+        };
+        assert_eq!(
+            from("http://crm.example/contacts?page=2"),
+            "/contacts?page=2"
+        );
+        assert_eq!(from("http://crm.example//evil.example/x"), "/bulk-actions");
+        assert_eq!(from("http://crm.example/\\evil.example"), "/bulk-actions");
+        assert_eq!(back(&HeaderMap::new()), "/bulk-actions");
     }
 
     #[test]
