@@ -181,6 +181,9 @@
             var bar = $("[data-field=\"bar\"]", root);
             if (bar) bar.style.width = j.percent + "%";
             ["created", "updated", "skipped", "errors", "warnings"].forEach(function (k) { set(root, k, j[k]); });
+            // A finished export's row offers its file (rendered hidden while it ran).
+            var dl = $("[data-field=\"download\"]", root);
+            if (dl && j.status === "completed") dl.hidden = false;
             if (j.status === "queued" || j.status === "running") live = true;
             else if (reload && was !== j.status) window.location.reload();
           });
@@ -193,7 +196,33 @@
     window.setTimeout(tick, 1000);
   }
 
+  // ---- "Check all" / "Uncheck all" buttons and a "select all" box over a list's checkboxes.
+  function setupCheckAll() {
+    $all("[data-check-all]").forEach(function (b) {
+      var name = b.getAttribute("data-check-all");
+      var on = b.getAttribute("data-value") !== "false";
+      var event = b.type === "checkbox" ? "change" : "click";
+      b.addEventListener(event, function () {
+        var value = b.type === "checkbox" ? b.checked : on;
+        $all("input[type=checkbox][name=\"" + name + "\"]").forEach(function (c) { c.checked = value; });
+      });
+    });
+  }
+
+  // ---- The export form: typing in a choice's fields picks that choice.
+  function setupSelects() {
+    $all("[data-selects]").forEach(function (block) {
+      var radio = $("input[name=selection][value=\"" + block.getAttribute("data-selects") + "\"]");
+      if (!radio) return;
+      ["focusin", "change"].forEach(function (t) {
+        block.addEventListener(t, function () { radio.checked = true; });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupCheckAll();
+    setupSelects();
     setupUpload();
     setupMapping();
     setupConfirm();

@@ -87,6 +87,42 @@ struct JobRow {
     live: bool,
     /// The job just submitted, marked in the list.
     highlight: bool,
+    /// An export's file: offered, pending or expired ([`with_download`]).
+    download: Download,
+}
+
+/// Whether an export's file can be downloaded (SPEC §10: 30 days after it was made).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Download {
+    /// Not an export, or one that ended without a file (failed, cancelled).
+    None,
+    /// A live export: the link is rendered hidden and shown by the polling when it completes.
+    Pending,
+    Ready,
+    /// Past its 30 days (or its file is gone): the download is disabled.
+    Expired,
+}
+
+/// Looks up the file of a completed export (by the session's location).
+async fn with_download(
+    state: &AppState,
+    location: LocationId,
+    mut row: JobRow,
+) -> Result<JobRow, AppError> {
+    if row.operation != "Export" {
+        return Ok(row);
+    }
+    row.download = if row.live || row.status == "paused" {
+        Download::Pending
+    } else if row.status == "completed" {
+        match state.store.job_file(location, row.id).await? {
+            Some(f) if f.is_available(store::now_ms()) => Download::Ready,
+            _ => Download::Expired,
+        }
+    } else {
+        Download::None
+    };
+    Ok(row)
 }
 
 impl JobRow {
@@ -136,7 +172,18 @@ impl JobRow {
                 .map(|r| local_time(r, tz)),
             live: matches!(job.status.as_str(), "queued" | "running"),
             highlight: false,
+            download: Download::None,
         }
+    }
+
+    fn download_ready(&self) -> bool {
+        self.download == Download::Ready
+    }
+    fn download_pending(&self) -> bool {
+        self.download == Download::Pending
+    }
+    fn download_expired(&self) -> bool {
+        self.download == Download::Expired
     }
 
     fn can_pause(&self) -> bool {
@@ -164,12 +211,14 @@ struct ListPage {
     nav: Nav,
     rows: Vec<JobRow>,
     submitted: Option<i64>,
+    exported: Option<i64>,
     live: bool,
 }
 
 #[derive(Deserialize)]
 struct ListQuery {
     submitted: Option<i64>,
+    exported: Option<i64>,
 }
 
 async fn list(
@@ -181,17 +230,19 @@ async fn list(
     let tz = location_tz(&state, loc).await?;
     let jobs = state.store.jobs(loc).await?;
     let extras = state.store.job_extras(loc).await?;
-    let rows: Vec<JobRow> = jobs
-        .iter()
-        .map(|j| JobRow {
-            highlight: q.submitted == Some(j.id),
+    let mut rows: Vec<JobRow> = Vec::with_capacity(jobs.len());
+    for j in &jobs {
+        let row = JobRow {
+            highlight: q.submitted == Some(j.id) || q.exported == Some(j.id),
             ..JobRow::new(j, extras.get(&j.id), &tz)
-        })
-        .collect();
+        };
+        rows.push(with_download(&state, loc, row).await?);
+    }
     let page = ListPage {
         nav: nav(&state, &session, "bulk").await?,
         live: rows.iter().any(|r| r.live),
         submitted: q.submitted.filter(|id| rows.iter().any(|r| r.id == *id)),
+        exported: q.exported.filter(|id| rows.iter().any(|r| r.id == *id)),
         rows,
     };
     Ok(Html(page.render()?))
@@ -313,7 +364,7 @@ async fn render_detail(
     let job = state.store.job(loc, id).await?;
     let tz = location_tz(state, loc).await?;
     let extras = state.store.job_extras(loc).await?;
-    let row = JobRow::new(&job, extras.get(&id), &tz);
+    let row = with_download(state, loc, JobRow::new(&job, extras.get(&id), &tz)).await?;
     let (tab, tab_name) = tab_of(q.tab.as_deref().unwrap_or("all"));
     let (counts, lines, headers) = if job.operation == "import" {
         let counts = state.store.job_line_counts(loc, id).await?;

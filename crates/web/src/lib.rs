@@ -14,6 +14,7 @@ mod bulk;
 mod download;
 mod downloads;
 mod error;
+mod exports;
 mod imports;
 pub mod limits;
 mod pages;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::routes())
         .merge(bulk::routes())
         .merge(downloads::routes())
+        .merge(exports::routes())
         .route_layer(axum::middleware::from_fn(limits::body_deadline));
     pages
         .merge(imports::upload_routes())

@@ -41,6 +41,8 @@ pub(crate) struct Nav {
     pub(crate) admin: bool,
     pub(crate) user_name: String,
     pub(crate) location_name: String,
+    /// Unread "your export is ready" notices (admins only).
+    pub(crate) notices: Vec<crate::exports::Notice>,
 }
 
 pub(crate) async fn nav(
@@ -49,9 +51,16 @@ pub(crate) async fn nav(
     active: &'static str,
 ) -> Result<Nav, AppError> {
     let location = state.store.location(session.location_id).await?;
+    let admin = session.role == domain::Role::Admin;
+    let notices = if admin {
+        crate::exports::notices(state, session.location_id, session.user.id).await?
+    } else {
+        Vec::new()
+    };
     Ok(Nav {
         active,
-        admin: session.role == domain::Role::Admin,
+        admin,
+        notices,
         user_name: session.user.name.clone(),
         location_name: location.name,
     })
@@ -143,6 +152,7 @@ struct ContactsQuery {
 }
 
 struct ContactRow {
+    id: i64,
     name: String,
     email: String,
     phone: String,
@@ -189,6 +199,7 @@ async fn contacts(
         .contacts
         .iter()
         .map(|c| ContactRow {
+            id: c.id,
             name: c.display_name(),
             email: c.email.clone().unwrap_or_default(),
             phone: c.phone.clone().unwrap_or_default(),

@@ -1,8 +1,8 @@
 //! The web product in a real browser: headless Chromium driven over WebDriver (Debian's
 //! `chromium` and `chromium-driver`) as an admin would use it — sign in, upload the
 //! reference's sample file, fix one mapping, validate, acknowledge the workflow warning,
-//! submit, watch it finish, open the Error tab, download the error log — and a user who is
-//! not an admin refused. A screenshot of each step is saved under
+//! submit, watch it finish, open the Error tab, download the error log, export two columns
+//! and download the file from the header's notice — and a user who is not an admin refused. A screenshot of each step is saved under
 //! `target/browser-screenshots/`.
 //!
 //! The WebDriver client is a few JSON-over-HTTP calls with `reqwest` (already a test
@@ -282,6 +282,23 @@ impl Browser {
         std::fs::write(self.shots.join(format!("{name}.png")), bytes).unwrap();
     }
 
+    /// Waits for a finished download whose name starts with `prefix`; its path.
+    async fn wait_for_download(&self, prefix: &str) -> PathBuf {
+        let found = || {
+            std::fs::read_dir(&self.downloads).ok().and_then(|dir| {
+                dir.flatten().map(|e| e.path()).find(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy();
+                    name.starts_with(prefix) && name.ends_with(".csv")
+                })
+            })
+        };
+        self.wait_until(&format!("a download named {prefix}…"), || async {
+            found().is_some()
+        })
+        .await;
+        found().unwrap()
+    }
+
     async fn close(self) {
         let _ = self.try_call("DELETE", "", None).await;
     }
@@ -489,19 +506,81 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
         );
         assert!(csv.contains("Jane,Doe,+11234567890"), "{csv}");
 
+        // An export of every contact, two columns: started on the page, followed on Bulk
+        // Actions, announced in the header, downloaded from the notice, then dismissed.
+        b.click("header a[href='/exports/new']").await;
+        b.wait_for_url("/exports/new").await;
+        // Choosing a Smart List picks that choice; the admin goes back to all contacts.
+        b.click("#smart_list option:nth-child(2)").await;
+        assert_eq!(
+            b.property("input[name=selection][value=smart_list]", "checked")
+                .await,
+            true
+        );
+        b.click("input[name=selection][value=all]").await;
+        b.click("#export-form [data-check-all=column][data-value=false]")
+            .await;
+        b.click("input[name=column][value=first_name]").await;
+        b.click("input[name=column][value=email]").await;
+        assert_eq!(
+            b.property("input[name=selection][value=all]", "checked")
+                .await,
+            true
+        );
+        b.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "window.scrollTo(0, 0)", "args": []})),
+        )
+        .await;
+        b.screenshot("7-export").await;
+        b.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "document.getElementById('columns').scrollIntoView()", "args": []})),
+        )
+        .await;
+        b.screenshot("7b-export-columns").await;
+        b.click("#start-export").await;
+        b.wait_for_url("/bulk-actions?exported=").await;
+        b.wait_until("the export's download link", || async {
+            b.exists("tr[data-job] a[data-field=download]:not([hidden])")
+                .await
+        })
+        .await;
+        assert!(b.text("#bulk-actions tbody tr").await.contains("Export"));
+        b.goto(&format!("{base}/bulk-actions")).await;
+        let notice = b.text(".notice-bar").await;
+        assert!(notice.contains("is ready"), "{notice}");
+        b.screenshot("8-export-ready").await;
+        b.click(".notice-bar a.button").await;
+        let export = b.wait_for_download("Contacts export ").await;
+        let csv = std::fs::read_to_string(&export).unwrap();
+        assert!(csv.starts_with("\u{feff}First Name,Email\r\n"), "{csv}");
+        assert!(csv.contains("Jane,"), "{csv}");
+        b.click(".notice-bar form button").await;
+        b.wait_until("the notice to be dismissed", || async {
+            !b.exists(".notice-bar").await
+        })
+        .await;
+
         // A user who is not an admin is refused, whatever the link.
-        b.click("header form button").await;
+        b.click("header form[action='/logout'] button").await;
         b.wait_for_url("/login").await;
         sign_in(&b, &base, "staff@example.com", "a long password").await;
         assert!(
             !b.exists("a[href='/imports/new']").await,
             "no import link for a user"
         );
-        for path in ["/imports/new", "/bulk-actions"] {
+        assert!(
+            !b.exists("a[href='/exports/new']").await,
+            "no export link for a user"
+        );
+        for path in ["/imports/new", "/bulk-actions", "/exports/new"] {
             b.goto(&format!("{base}{path}")).await;
             assert!(b.text("h1").await.contains("Not allowed"), "{path}");
         }
-        b.screenshot("7-user-refused").await;
+        b.screenshot("9-user-refused").await;
         b.close().await;
         drop(app);
     }
