@@ -272,6 +272,10 @@ async fn exportweb_an_export_started_on_the_page_is_downloadable_and_announced_t
         let row = &row[..row.find("</tr>").unwrap()];
         assert!(row.contains("Export · Contacts"), "{row}");
         assert!(row.contains("badge completed"), "{row}");
+        assert!(
+            row.contains("<span data-field=\"exported\">2</span> contacts exported"),
+            "{row}"
+        );
         assert!(row.contains("Contacts export "), "{row}");
         assert!(
             row.contains(&format!("href=\"/bulk-actions/{job}/download\"")),
