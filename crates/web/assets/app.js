@@ -181,6 +181,7 @@
             var bar = $("[data-field=\"bar\"]", root);
             if (bar) bar.style.width = j.percent + "%";
             ["created", "updated", "skipped", "errors", "warnings"].forEach(function (k) { set(root, k, j[k]); });
+            set(root, "exported", j.processed);
             // A finished export's row offers its file (rendered hidden while it ran).
             var dl = $("[data-field=\"download\"]", root);
             if (dl && j.status === "completed") dl.hidden = false;

@@ -272,6 +272,10 @@ async fn exportweb_an_export_started_on_the_page_is_downloadable_and_announced_t
         let row = &row[..row.find("</tr>").unwrap()];
         assert!(row.contains("Export · Contacts"), "{row}");
         assert!(row.contains("badge completed"), "{row}");
+        assert!(
+            row.contains("<span data-field=\"exported\">2</span> contacts exported"),
+            "{row}"
+        );
         assert!(row.contains("Contacts export "), "{row}");
         assert!(
             row.contains(&format!("href=\"/bulk-actions/{job}/download\"")),
@@ -384,6 +388,54 @@ async fn exportweb_an_export_started_on_the_page_is_downloadable_and_announced_t
             body,
             "\u{feff}Email\r\nzoe@example.com\r\nann@example.com\r\n"
         );
+
+        // A Smart List's name is data, never markup: escaped in the page, the row and the
+        // header's notice.
+        const HOSTILE: &str = "<script>alert(1)</script>";
+        d.ok(
+            &[
+                "smart-list",
+                "create",
+                "--location",
+                "Glow",
+                "--name",
+                HOSTILE,
+                "--filter",
+                "tag=Lead",
+            ],
+            "",
+        );
+        let hostile = store.smart_list_by_name(glow.id, HOSTILE).await.unwrap().id;
+        let page = get(&base, "/exports/new", &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("&#60;script&#62;alert(1)&#60;/script&#62;") && !page.contains(HOSTILE)
+        );
+        let job4 = start(
+            &base,
+            &admin,
+            &[
+                ("selection", "smart_list"),
+                ("smart_list", &hostile.to_string()),
+                ("column", "email"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            wait_finished(&base, &admin, job4).await["status"],
+            "completed"
+        );
+        for path in ["/bulk-actions", "/contacts"] {
+            let page = get(&base, path, &admin).await.text().await.unwrap();
+            assert!(
+                page.contains("&#60;script&#62;alert(1)&#60;/script&#62; export"),
+                "{path}: {page}"
+            );
+            assert!(!page.contains(HOSTILE), "{path}");
+        }
 
         // Scheduled exports: added, listed, deleted (only by the location's admins).
         let resp = post(
