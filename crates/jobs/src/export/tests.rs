@@ -18,7 +18,12 @@ async fn location(db: &TestDb, name: &str) -> Location {
 }
 
 /// A contact to write: values, tags, additional emails, notes.
-type Seed<'a> = (BTreeMap<String, String>, Vec<&'a str>, Vec<&'a str>, Vec<&'a str>);
+type Seed<'a> = (
+    BTreeMap<String, String>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+);
 
 /// Writes contacts as the import does, in one chunk.
 async fn write(store: &Store, location: LocationId, contacts: Vec<Seed<'_>>) -> Vec<i64> {
