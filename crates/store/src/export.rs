@@ -1,31 +1,44 @@
 //! The row source of a contact export (SPEC §10): a location's contacts — all of them, those
 //! matching §13.1 filters (a Smart List's, or the admin's own), or explicit ids — read in
-//! keyset-paged batches of [`BATCH_ROWS`] by ascending id, so an export of a million contacts
-//! never holds more than one batch in memory.
+//! keyset-paged batches of [`BATCH_ROWS`], so an export of a million contacts never holds more
+//! than one batch in memory. A selection by filters comes oldest first — by `(created_at, id)`,
+//! along the index `contacts (location_id, created_at, id)` —, explicit ids by ascending id.
 //!
-//! The store reads; it never formats. Each requested [`ExportField`] becomes one SQL
-//! expression and one cell of text per row, in the stored form the import writes: DND flags
+//! Each batch is one statement over `contacts` (with `custom_values` read whole and the
+//! wanted keys picked out in Rust, cheaper than a `json_extract` per key), then one side
+//! statement per list field — tags, additional emails, additional phones, notes — over the
+//! batch's contacts: by their id range when it is dense (one index range scan), else by their
+//! ids. A location's tag names are read once per export.
+//!
+//! The store reads; it never formats. Each requested [`ExportField`] becomes one cell of text
+//! per row, in the stored form the import writes: DND flags
 //! `true`/`false`, Contact Owner a user id, Created Date as stored plus the row's creation time
 //! in milliseconds, custom values as their stored text. Tags and additional emails and phones
-//! come joined with `", "` in their stored order, and the latest note whole; choosing labels,
+//! come joined with `", "` — tags in the order the location first had them, the others in
+//! their stored order —, and the latest note whole; choosing labels,
 //! truncating, neutralising and quoting is the caller's (`jobs::export`).
 //!
-//! On SQLite the batches are read through `rusqlite` on a blocking thread, on a read-only
-//! connection of their own (WAL lets it read beside the pool's writers): sqlx's SQLite driver
-//! copies every value of every row through a channel (`sqlite3_value_dup`), which measured
-//! about four times slower than `sqlite3 -csv` on a million rows, while rusqlite reads the
-//! values where SQLite holds them. PostgreSQL reads the same statement through sqlx.
+//! On SQLite the batches are read through `rusqlite` on blocking threads, on read-only
+//! connections of their own (WAL lets them read beside the pool's writers): sqlx's SQLite
+//! driver copies every value of every row through a channel (`sqlite3_value_dup`), which
+//! measured about four times slower than `sqlite3 -csv` on a million rows, while rusqlite reads
+//! the values where SQLite holds them. A round reads [`LANES`] batches at once, one per
+//! connection. PostgreSQL reads the same statements through sqlx.
 //!
-//! Every statement is scoped by location: the contacts by `c.location_id = $1`, and every
-//! correlated subquery (tags, additional values, notes) by its own `location_id = $1`.
+//! Every statement is scoped by location: the contacts by `c.location_id = $1`; the side
+//! statements by `location_id = $1` (written `+location_id`, so SQLite keeps to the index on
+//! `contact_id`), except the tag links, scoped through the batch's contacts and the location's
+//! own tags (see [`side_sql`]).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use sqlx::Row;
 
 use crate::claims::{AfterChunk, Lease};
 use crate::smart_lists::{Arg, Filter, where_sql};
-use crate::{Backend, Db, LocationId, Result, Store, StoreError, now_ms, on_pool};
+use crate::{Db, LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// Contacts read per batch.
 pub const BATCH_ROWS: usize = 1000;
@@ -71,6 +84,8 @@ pub enum ExportField {
 pub struct ExportBatch {
     width: usize,
     ids: Vec<i64>,
+    /// Each row's `created_at`: the keyset of the next batch.
+    created: Vec<i64>,
     text: String,
     /// Per cell, its byte range in `text`; `(u32::MAX, 0)` is NULL.
     spans: Vec<(u32, u32)>,
@@ -83,20 +98,56 @@ impl ExportBatch {
         ExportBatch {
             width,
             ids: Vec::with_capacity(BATCH_ROWS),
+            created: Vec::with_capacity(BATCH_ROWS),
             text: String::with_capacity(BATCH_ROWS * width * 12),
             spans: Vec::with_capacity(BATCH_ROWS * width),
         }
     }
 
-    fn push(&mut self, value: Option<&str>) {
-        match value {
-            Some(v) => {
-                let start = self.text.len() as u32;
-                self.text.push_str(v);
-                self.spans.push((start, self.text.len() as u32));
-            }
-            None => self.spans.push(NULL),
+    /// Starts a row with every cell NULL (but `created_ms`, when asked for); returns its
+    /// index.
+    fn begin_row(&mut self, id: i64, created: i64, created_ms: Option<usize>) -> usize {
+        use std::fmt::Write;
+        self.ids.push(id);
+        self.created.push(created);
+        self.spans.resize(self.spans.len() + self.width, NULL);
+        let row = self.ids.len() - 1;
+        if let Some(field) = created_ms {
+            let start = self.text.len() as u32;
+            let _ = write!(self.text, "{created}");
+            self.spans[row * self.width + field] = (start, self.text.len() as u32);
         }
+        row
+    }
+
+    /// Sets a cell of a row (a later value replaces an earlier one).
+    fn set(&mut self, row: usize, field: usize, value: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(value);
+        self.spans[row * self.width + field] = (start, self.text.len() as u32);
+    }
+
+    /// Appends `value` to a list cell, after `", "` when it holds one already. The cell must
+    /// be the last one written (side queries come grouped by contact).
+    fn append(&mut self, row: usize, field: usize, value: &str) {
+        let span = &mut self.spans[row * self.width + field];
+        if span.0 == u32::MAX {
+            let start = self.text.len() as u32;
+            self.text.push_str(value);
+            *span = (start, self.text.len() as u32);
+        } else {
+            debug_assert_eq!(span.1 as usize, self.text.len(), "appends come grouped");
+            self.text.push_str(", ");
+            self.text.push_str(value);
+            span.1 = self.text.len() as u32;
+        }
+    }
+
+    /// (contact id, row) sorted by id, to file side rows under their contacts.
+    fn rows_by_id(&self) -> Vec<(i64, usize)> {
+        let mut rows: Vec<(i64, usize)> = self.ids.iter().copied().zip(0..).collect();
+        rows.sort_unstable();
+        rows
     }
 
     /// Rows in the batch.
@@ -120,104 +171,283 @@ impl ExportBatch {
     }
 }
 
-/// The SQL expression of a field, over `contacts c`; `$1` is the location.
-fn expression(field: &ExportField, backend: Backend, args: &mut Vec<Arg>) -> String {
-    let list = |inner: &str, table: &str, alias: &str, order: &str| match backend {
-        Backend::Sqlite => format!(
-            "(SELECT group_concat({inner}, ', ' ORDER BY {order}) FROM {table} {alias} \
-             WHERE {alias}.contact_id = c.id AND {alias}.location_id = $1)"
-        ),
-        Backend::Postgres => format!(
-            "(SELECT string_agg({inner}, ', ' ORDER BY {order}) FROM {table} {alias} \
-             WHERE {alias}.contact_id = c.id AND {alias}.location_id = $1)"
-        ),
-    };
-    match field {
-        ExportField::Id => "CAST(c.id AS TEXT)".into(),
-        ExportField::Text(key) => {
-            let column = crate::import::TEXT_COLUMNS
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, c)| *c)
-                .expect("ExportField::Text names a text column of contacts");
-            format!("c.{column}")
+/// How a reader gets each requested field: a column of the main statement, a key of the
+/// `custom_values` JSON, or a side statement over the batch's contacts.
+#[derive(Debug, Clone, Default)]
+struct Plan {
+    /// The main statement's columns after `id, created_at`: (field index, expression).
+    columns: Vec<(usize, String)>,
+    /// Custom values, read from `custom_values` (selected last): (field index, key).
+    custom: Vec<(usize, String)>,
+    tags: Option<usize>,
+    emails: Option<usize>,
+    phones: Option<usize>,
+    note: Option<usize>,
+    /// `created_at` as text, from the keyset column.
+    created_ms: Option<usize>,
+}
+
+impl Plan {
+    fn new(fields: &[ExportField]) -> Plan {
+        let mut plan = Plan::default();
+        for (i, field) in fields.iter().enumerate() {
+            let column = match field {
+                ExportField::Id => "CAST(c.id AS TEXT)".to_string(),
+                ExportField::Text(key) => {
+                    let column = crate::import::TEXT_COLUMNS
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, c)| *c)
+                        .expect("ExportField::Text names a text column of contacts");
+                    format!("c.{column}")
+                }
+                ExportField::Flag(column) => {
+                    assert!(
+                        crate::import::BOOL_COLUMNS.contains(column),
+                        "ExportField::Flag names a DND column"
+                    );
+                    format!("CASE WHEN c.{column} THEN 'true' ELSE 'false' END")
+                }
+                ExportField::Owner => "CAST(c.owner_user_id AS TEXT)".into(),
+                ExportField::CreatedMs => {
+                    // Read as the keyset's `created_at` already.
+                    plan.created_ms = Some(i);
+                    continue;
+                }
+                ExportField::Custom(key) => {
+                    plan.custom.push((i, key.clone()));
+                    continue;
+                }
+                ExportField::Tags => {
+                    plan.tags = Some(i);
+                    continue;
+                }
+                ExportField::AdditionalEmails => {
+                    plan.emails = Some(i);
+                    continue;
+                }
+                ExportField::AdditionalPhones => {
+                    plan.phones = Some(i);
+                    continue;
+                }
+                ExportField::LatestNote => {
+                    plan.note = Some(i);
+                    continue;
+                }
+            };
+            plan.columns.push((i, column));
         }
-        ExportField::Flag(column) => {
-            assert!(
-                crate::import::BOOL_COLUMNS.contains(column),
-                "ExportField::Flag names a DND column"
-            );
-            format!("CASE WHEN c.{column} THEN 'true' ELSE 'false' END")
-        }
-        ExportField::Owner => "CAST(c.owner_user_id AS TEXT)".into(),
-        ExportField::CreatedMs => "CAST(c.created_at AS TEXT)".into(),
-        ExportField::Custom(key) => match backend {
-            Backend::Sqlite => {
-                args.push(Arg::Text(format!("$.\"{key}\"")));
-                format!("json_extract(c.custom_values, ${})", args.len() + 1)
-            }
-            Backend::Postgres => {
-                args.push(Arg::Text(key.clone()));
-                format!("(c.custom_values::jsonb ->> ${})", args.len() + 1)
-            }
-        },
-        ExportField::Tags => match backend {
-            Backend::Sqlite => "(SELECT group_concat(t.name, ', ' ORDER BY ct.created_at, t.id) \
-                 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
-                 WHERE ct.contact_id = c.id AND ct.location_id = $1 AND t.location_id = $1)"
-                .into(),
-            Backend::Postgres => "(SELECT string_agg(t.name, ', ' ORDER BY ct.created_at, t.id) \
-                 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
-                 WHERE ct.contact_id = c.id AND ct.location_id = $1 AND t.location_id = $1)"
-                .into(),
-        },
-        ExportField::AdditionalEmails => list("e.email", "contact_emails", "e", "e.position"),
-        ExportField::AdditionalPhones => list("ph.phone", "contact_phones", "ph", "ph.position"),
-        ExportField::LatestNote => "(SELECT n.body FROM notes n WHERE n.contact_id = c.id \
-             AND n.location_id = $1 ORDER BY n.id DESC LIMIT 1)"
-            .into(),
+        plan
     }
 }
 
-/// The next batch's statement: every field, the scope's condition, and the keyset. Returns
-/// the SQL, its arguments after `$1` (the location) and the number of the first keyset
-/// parameter.
-fn batch_sql(
-    fields: &[ExportField],
-    condition: &str,
-    condition_args: &[Arg],
-    backend: Backend,
-    ids: Option<usize>,
-) -> (String, Vec<Arg>, usize) {
-    let mut args = condition_args.to_vec();
-    let columns: Vec<String> = fields
-        .iter()
-        .map(|f| expression(f, backend, &mut args))
-        .collect();
-    let first = args.len() + 2;
-    let keyset = match ids {
+/// The main statement: the planned columns, the scope's condition, and the keyset.
+fn batch_sql(plan: &Plan, condition: &str, first_key: usize, ids: bool) -> String {
+    let (keyset, order) = if ids {
         // An explicit selection: the next ids of the sorted list, each a parameter.
-        Some(n) => format!(
-            "c.id IN ({})",
-            (first..first + n.max(1))
+        (
+            format!(
+                "c.id IN ({})",
+                (first_key..first_key + BATCH_ROWS)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "c.id",
+        )
+    } else {
+        // Oldest first, along the index `contacts (location_id, created_at, id)`.
+        (
+            format!("(c.created_at, c.id) > (${first_key}, ${})", first_key + 1),
+            "c.created_at, c.id",
+        )
+    };
+    // Lanes after the first read the batches that follow it in the same round.
+    let offset = if ids {
+        String::new()
+    } else {
+        format!(" OFFSET ${}", first_key + 2)
+    };
+    let mut select = String::from("c.id, c.created_at");
+    for (_, column) in &plan.columns {
+        select.push_str(", ");
+        select.push_str(column);
+    }
+    if !plan.custom.is_empty() {
+        select.push_str(", c.custom_values");
+    }
+    format!(
+        "SELECT {select} FROM contacts c WHERE {condition} AND {keyset} ORDER BY {order} LIMIT {BATCH_ROWS}{offset}"
+    )
+}
+
+/// Which side statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Tags,
+    Emails,
+    Phones,
+    Note,
+}
+
+/// A side statement over a batch's contacts: `$1` the location (but for tags), then the
+/// contacts by a range of ids (two parameters) or by a list of [`BATCH_ROWS`] ids. Rows come
+/// grouped by contact, in the order their values are listed.
+///
+/// Tag links are read through the index on `(contact_id, tag_id)` alone, without their
+/// `location_id` (whose lookup in the table would double the read): the contacts are the
+/// batch's, read under the location; a link belongs to its contact's location; and a tag id
+/// becomes a name only through the location's own tags, read under the location.
+fn side_sql(side: Side, by_list: bool) -> String {
+    let first = if side == Side::Tags { 1 } else { 2 };
+    let contacts = if by_list {
+        format!(
+            "contact_id IN ({})",
+            (first..first + BATCH_ROWS)
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ),
-        None => format!("c.id > ${first}"),
-    };
-    let select = if columns.is_empty() {
-        String::new()
+        )
     } else {
-        format!(", {}", columns.join(", "))
+        format!("contact_id >= ${first} AND contact_id <= ${}", first + 1)
     };
-    (
-        format!(
-            "SELECT c.id{select} FROM contacts c WHERE {condition} AND {keyset} ORDER BY c.id LIMIT {BATCH_ROWS}"
+    match side {
+        Side::Tags => format!(
+            "SELECT contact_id, tag_id FROM contact_tags WHERE {contacts} ORDER BY contact_id, tag_id"
         ),
-        args,
-        first,
-    )
+        Side::Emails => format!(
+            "SELECT contact_id, email FROM contact_emails WHERE {contacts} AND +location_id = $1 ORDER BY contact_id, position"
+        ),
+        Side::Phones => format!(
+            "SELECT contact_id, phone FROM contact_phones WHERE {contacts} AND +location_id = $1 ORDER BY contact_id, position"
+        ),
+        Side::Note => format!(
+            "SELECT contact_id, body FROM notes WHERE {contacts} AND +location_id = $1 ORDER BY contact_id, id"
+        ),
+    }
+}
+
+/// Whether a batch's ids are dense enough to read its side rows by range rather than by list.
+fn by_range(ids: &[i64]) -> bool {
+    match (ids.iter().min(), ids.iter().max()) {
+        (Some(lo), Some(hi)) => hi - lo < 4 * ids.len() as i64 + 64,
+        _ => true,
+    }
+}
+
+/// The side statements' ids: the range `[lo, hi]`, or the list padded to [`BATCH_ROWS`]
+/// with its last id (which changes nothing in an `IN`).
+fn side_keys(ids: &[i64], range: bool) -> Vec<i64> {
+    if range {
+        vec![
+            *ids.iter().min().expect("a batch with rows"),
+            *ids.iter().max().expect("a batch with rows"),
+        ]
+    } else {
+        let mut keys = ids.to_vec();
+        let last = *keys.last().expect("a batch with rows");
+        keys.resize(BATCH_ROWS, last);
+        keys
+    }
+}
+
+/// Reads the values of the keys a custom field export wants from a contact's
+/// `custom_values` (a JSON object of field key → value), without allocating for a string
+/// that holds no escape. A number or boolean is written as JSON writes it; a list, as its
+/// elements joined with `", "`.
+fn custom_values<'a>(
+    json: &'a str,
+    keys: &[(usize, String)],
+    out: &mut Vec<Option<std::borrow::Cow<'a, str>>>,
+) -> Result<()> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+    use std::borrow::Cow;
+
+    struct Wanted<'k, 'o, 'a> {
+        keys: &'k [(usize, String)],
+        out: &'o mut Vec<Option<Cow<'a, str>>>,
+    }
+    impl<'de: 'a, 'a> DeserializeSeed<'de> for Wanted<'_, '_, 'a> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de: 'a, 'a> Visitor<'de> for Wanted<'_, '_, 'a> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object of custom values")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                match self.keys.iter().position(|(_, k)| *k == key) {
+                    Some(i) => self.out[i] = map.next_value::<Text<'de>>()?.0,
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// One custom value as text.
+    struct Text<'de>(Option<Cow<'de, str>>);
+    impl<'de> serde::Deserialize<'de> for Text<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Text<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a custom value")
+                }
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                    Ok(Text(Some(Cow::Borrowed(v))))
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                    Ok(Text(Some(Cow::Owned(v.to_string()))))
+                }
+                fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+                    Ok(Text(Some(Cow::Owned(v))))
+                }
+                fn visit_bool<E>(self, v: bool) -> Result<Text<'de>, E> {
+                    Ok(Text(Some(Cow::Borrowed(if v { "true" } else { "false" }))))
+                }
+                fn visit_i64<E>(self, v: i64) -> Result<Text<'de>, E> {
+                    Ok(Text(Some(Cow::Owned(v.to_string()))))
+                }
+                fn visit_u64<E>(self, v: u64) -> Result<Text<'de>, E> {
+                    Ok(Text(Some(Cow::Owned(v.to_string()))))
+                }
+                fn visit_f64<E>(self, v: f64) -> Result<Text<'de>, E> {
+                    Ok(Text(Some(Cow::Owned(v.to_string()))))
+                }
+                fn visit_unit<E>(self) -> Result<Text<'de>, E> {
+                    Ok(Text(None))
+                }
+                fn visit_seq<S: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: S,
+                ) -> Result<Text<'de>, S::Error> {
+                    let mut items: Vec<String> = Vec::new();
+                    while let Some(Text(item)) = seq.next_element::<Text<'de>>()? {
+                        items.extend(item.map(Cow::into_owned));
+                    }
+                    Ok(Text(
+                        (!items.is_empty()).then(|| Cow::Owned(items.join(", "))),
+                    ))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    out.clear();
+    out.resize(keys.len(), None);
+    let mut de = serde_json::Deserializer::from_str(json);
+    Wanted { keys, out }
+        .deserialize(&mut de)
+        .map_err(|e| StoreError::Corrupt(format!("custom_values: {e}")))
 }
 
 /// Reads an export's contacts batch by batch: [`Store::export_reader`], then
@@ -225,20 +455,30 @@ fn batch_sql(
 pub struct ExportReader {
     location: LocationId,
     width: usize,
-    /// The statement's arguments after `$1`, before the keyset.
+    plan: Plan,
+    /// The main statement's arguments after `$1`, before the keyset.
     args: Vec<Arg>,
     sql: String,
+    /// The location's tags by id (read once; a location has few).
+    tags: Arc<HashMap<i64, String>>,
     /// Explicit ids still to read, ascending (an id selection only).
     ids: Option<std::vec::IntoIter<i64>>,
-    /// The last id read (a filter selection).
-    after: i64,
+    /// The last (created_at, id) read (a filter selection).
+    after: (i64, i64),
     done: bool,
+    /// Batches read and not yet handed out, in order.
+    pending: std::collections::VecDeque<ExportBatch>,
     source: Source,
 }
 
+/// How many batches a reader reads at once, each on its own connection and thread: a round
+/// reads the next `LANES` batches (by offset from the same keyset), so reading runs on as
+/// many cores while the caller writes.
+const LANES: usize = 2;
+
 enum Source {
-    /// A read-only connection, moved to a blocking thread for each batch.
-    Sqlite(Option<rusqlite::Connection>),
+    /// Read-only connections, one per lane, each moved to a blocking thread for its batch.
+    Sqlite(Vec<Option<rusqlite::Connection>>),
     Postgres(sqlx::PgPool),
 }
 
@@ -276,14 +516,14 @@ impl Store {
     }
 
     /// Opens a reader over the contacts of `location` that `scope` selects, reading `fields`
-    /// for each, by ascending id.
+    /// for each: oldest first for filters, by ascending id for explicit ids.
     pub async fn export_reader(
         &self,
         location: LocationId,
         scope: &ExportScope,
         fields: &[ExportField],
     ) -> Result<ExportReader> {
-        let (condition, condition_args) = self.scope_condition(location, scope).await?;
+        let (condition, args) = self.scope_condition(location, scope).await?;
         let ids = match scope {
             ExportScope::Ids(ids) => {
                 let mut ids = ids.clone();
@@ -293,33 +533,43 @@ impl Store {
             }
             ExportScope::Filters(_) => None,
         };
-        let (sql, args, _) = batch_sql(
-            fields,
-            &condition,
-            &condition_args,
-            self.backend(),
-            ids.as_ref().map(|_| BATCH_ROWS),
-        );
+        let plan = Plan::new(fields);
+        let sql = batch_sql(&plan, &condition, args.len() + 2, ids.is_some());
+        let tags: Vec<(i64, String)> = if plan.tags.is_some() {
+            on_pool!(self, p => {
+                sqlx::query_as("SELECT id, name FROM tags WHERE location_id = $1")
+                    .bind(location.0)
+                    .fetch_all(p)
+                    .await
+            })?
+        } else {
+            Vec::new()
+        };
         let source = match &self.db {
             Db::Sqlite(pool) => {
                 let path: PathBuf = pool.connect_options().get_filename().to_path_buf();
-                let conn = tokio::task::spawn_blocking(move || open_reader(&path))
-                    .await
-                    .map_err(|e| {
-                        StoreError::Corrupt(format!("the export reader stopped: {e}"))
-                    })??;
-                Source::Sqlite(Some(conn))
+                let conns = tokio::task::spawn_blocking(move || {
+                    (0..LANES)
+                        .map(|_| open_reader(&path).map(Some))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("the export reader stopped: {e}")))??;
+                Source::Sqlite(conns)
             }
             Db::Postgres(pool) => Source::Postgres(pool.clone()),
         };
         Ok(ExportReader {
             location,
             width: fields.len(),
+            plan,
             args,
             sql,
+            tags: Arc::new(tags.into_iter().collect()),
             ids: ids.map(Vec::into_iter),
-            after: 0,
+            after: (i64::MIN, i64::MIN),
             done: false,
+            pending: std::collections::VecDeque::new(),
             source,
         })
     }
@@ -333,83 +583,177 @@ fn open_reader(path: &std::path::Path) -> Result<rusqlite::Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    conn.pragma_update(None, "cache_size", "-32768")?;
+    // A scan reads each page once: a small cache per lane keeps memory flat.
+    conn.pragma_update(None, "cache_size", "-8192")?;
     Ok(conn)
+}
+
+/// What one batch's statements need, owned so it can move to a blocking thread.
+#[derive(Clone)]
+struct BatchQuery {
+    location: LocationId,
+    width: usize,
+    plan: Plan,
+    sql: String,
+    args: Vec<Arg>,
+    keyset: Vec<i64>,
+    tags: Arc<HashMap<i64, String>>,
+}
+
+impl BatchQuery {
+    /// The side statements this batch runs: (side, field index).
+    fn sides(&self) -> Vec<(Side, usize)> {
+        [
+            (Side::Tags, self.plan.tags),
+            (Side::Emails, self.plan.emails),
+            (Side::Phones, self.plan.phones),
+            (Side::Note, self.plan.note),
+        ]
+        .into_iter()
+        .filter_map(|(s, f)| Some((s, f?)))
+        .collect()
+    }
+
+    /// Files one side row under its contact's row (rows of contacts not in the batch — in a
+    /// range, another location's — are skipped).
+    fn place(
+        &self,
+        batch: &mut ExportBatch,
+        rows: &[(i64, usize)],
+        side: Side,
+        field: usize,
+        contact: i64,
+        value: SideValue<'_>,
+    ) {
+        let Ok(at) = rows.binary_search_by_key(&contact, |(id, _)| *id) else {
+            return;
+        };
+        let row = rows[at].1;
+        match (side, value) {
+            (Side::Tags, SideValue::Id(tag)) => {
+                if let Some(name) = self.tags.get(&tag) {
+                    batch.append(row, field, name);
+                }
+            }
+            (Side::Note, SideValue::Text(body)) => batch.set(row, field, body),
+            (_, SideValue::Text(v)) => batch.append(row, field, v),
+            (_, SideValue::Id(_)) => {}
+        }
+    }
+}
+
+enum SideValue<'a> {
+    Id(i64),
+    Text(&'a str),
 }
 
 impl ExportReader {
     /// The next batch of at most [`BATCH_ROWS`] contacts, or `None` after the last.
     pub async fn next_batch(&mut self) -> Result<Option<ExportBatch>> {
-        if self.done {
-            return Ok(None);
+        while self.pending.is_empty() && !self.done {
+            self.read_round().await?;
         }
-        // The keyset: the next ids of an explicit selection, else "after the last id read".
-        let keys: Vec<i64> = match &mut self.ids {
-            Some(ids) => {
-                let next: Vec<i64> = ids.by_ref().take(BATCH_ROWS).collect();
-                if next.is_empty() {
-                    self.done = true;
-                    return Ok(None);
+        Ok(self.pending.pop_front())
+    }
+
+    /// Reads the next [`LANES`] batches at once and queues the ones with rows.
+    async fn read_round(&mut self) -> Result<()> {
+        let mut queries = Vec::with_capacity(LANES);
+        for lane in 0..LANES {
+            // The keyset: the next ids of an explicit selection, else "after the last row
+            // read", this lane's batch into the round.
+            let keyset: Vec<i64> = match &mut self.ids {
+                Some(ids) => {
+                    let mut next: Vec<i64> = ids.by_ref().take(BATCH_ROWS).collect();
+                    let Some(&last) = next.last() else { break };
+                    // A short list binds its last id again for the missing parameters.
+                    next.resize(BATCH_ROWS, last);
+                    next
                 }
-                next
-            }
-            None => vec![self.after],
-        };
-        let explicit = self.ids.is_some();
-        // An explicit batch shorter than BATCH_ROWS binds its last id again for the missing
-        // parameters, which changes nothing in an IN list.
-        let mut keyset = keys.clone();
-        if explicit {
-            let last = *keyset.last().expect("a non-empty batch");
-            keyset.resize(BATCH_ROWS, last);
+                None => vec![self.after.0, self.after.1, (lane * BATCH_ROWS) as i64],
+            };
+            queries.push(BatchQuery {
+                location: self.location,
+                width: self.width,
+                plan: self.plan.clone(),
+                sql: self.sql.clone(),
+                args: self.args.clone(),
+                keyset,
+                tags: self.tags.clone(),
+            });
         }
-        let batch = match &mut self.source {
-            Source::Sqlite(slot) => {
-                let conn = slot
-                    .take()
-                    .expect("the reader's connection is back after each batch");
-                let sql = self.sql.clone();
-                let args = self.args.clone();
-                let (location, width) = (self.location, self.width);
-                let (conn, batch) = tokio::task::spawn_blocking(move || {
-                    let batch = read_sqlite(&conn, &sql, location, &args, &keyset, width);
-                    (conn, batch)
-                })
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("the export reader stopped: {e}")))?;
-                *slot = Some(conn);
-                batch?
+        if queries.is_empty() {
+            self.done = true;
+            return Ok(());
+        }
+        let batches: Vec<ExportBatch> = match &mut self.source {
+            Source::Sqlite(conns) => {
+                let mut running = Vec::with_capacity(queries.len());
+                for (query, slot) in queries.into_iter().zip(conns.iter_mut()) {
+                    let conn = slot
+                        .take()
+                        .expect("a lane's connection is back after each round");
+                    running.push(tokio::task::spawn_blocking(move || {
+                        let batch = read_sqlite(&conn, &query);
+                        (conn, batch)
+                    }));
+                }
+                let mut out = Vec::with_capacity(running.len());
+                let mut failed = None;
+                for (handle, slot) in running.into_iter().zip(conns.iter_mut()) {
+                    let (conn, batch) = handle.await.map_err(|e| {
+                        StoreError::Corrupt(format!("the export reader stopped: {e}"))
+                    })?;
+                    *slot = Some(conn);
+                    match batch {
+                        Ok(b) => out.push(b),
+                        Err(e) => failed = failed.or(Some(e)),
+                    }
+                }
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                out
             }
             Source::Postgres(pool) => {
-                read_postgres(
-                    pool,
-                    &self.sql,
-                    self.location,
-                    &self.args,
-                    &keyset,
-                    self.width,
-                )
-                .await?
+                let running: Vec<_> = queries
+                    .into_iter()
+                    .map(|q| {
+                        let pool = pool.clone();
+                        tokio::spawn(async move { read_postgres(&pool, &q).await })
+                    })
+                    .collect();
+                let mut out = Vec::with_capacity(LANES);
+                for handle in running {
+                    out.push(handle.await.map_err(|e| {
+                        StoreError::Corrupt(format!("the export reader stopped: {e}"))
+                    })??);
+                }
+                out
             }
         };
-        if explicit {
+        match &self.ids {
             // Ids of other locations (or deleted since) are simply absent; go on to the next.
-            if self.ids.as_ref().is_some_and(|i| i.len() == 0) {
-                self.done = true;
-            }
-        } else {
-            match batch.ids.last() {
-                Some(last) => self.after = *last,
-                None => {
+            Some(ids) => {
+                if ids.len() == 0 {
                     self.done = true;
-                    return Ok(None);
                 }
             }
-            if batch.len() < BATCH_ROWS {
-                self.done = true;
+            None => {
+                if batches.iter().any(|b| b.len() < BATCH_ROWS) {
+                    self.done = true;
+                }
+                if let Some(last) = batches.iter().rev().find(|b| !b.is_empty()) {
+                    self.after = (
+                        *last.created.last().expect("a batch with rows"),
+                        *last.ids.last().expect("a batch with rows"),
+                    );
+                }
             }
         }
-        Ok(Some(batch))
+        self.pending
+            .extend(batches.into_iter().filter(|b| !b.is_empty()));
+        Ok(())
     }
 }
 
@@ -464,87 +808,163 @@ impl Store {
     }
 }
 
-fn read_sqlite(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    location: LocationId,
-    args: &[Arg],
-    keyset: &[i64],
-    width: usize,
-) -> Result<ExportBatch> {
+/// Binds `$N` parameters by name (to SQLite they are named parameters, numbered in the
+/// order they first appear, not by N).
+fn bind_named(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    n: usize,
+    value: &dyn rusqlite::ToSql,
+) -> Result<()> {
+    if let Some(i) = stmt.parameter_index(&format!("${n}"))? {
+        stmt.raw_bind_parameter(i, value)?;
+    }
+    Ok(())
+}
+
+/// A SQLite value as text: a custom value may be a JSON number (or boolean, as 1/0 — our own
+/// writes never store those).
+fn sqlite_text(v: rusqlite::types::ValueRef<'_>) -> Result<Option<std::borrow::Cow<'_, str>>> {
     use rusqlite::types::ValueRef;
-    let mut stmt = conn.prepare_cached(sql)?;
-    // `$N` are named parameters to SQLite; bind each by its name.
-    let mut bind = |n: usize, value: &dyn rusqlite::ToSql| -> Result<()> {
-        if let Some(i) = stmt.parameter_index(&format!("${n}"))? {
-            stmt.raw_bind_parameter(i, value)?;
+    use std::borrow::Cow;
+    Ok(match v {
+        ValueRef::Null | ValueRef::Blob(_) => None,
+        ValueRef::Text(t) => {
+            Some(Cow::Borrowed(std::str::from_utf8(t).map_err(|e| {
+                StoreError::Corrupt(format!("a contact value is not UTF-8: {e}"))
+            })?))
         }
-        Ok(())
-    };
-    bind(1, &location.0)?;
-    for (k, a) in args.iter().enumerate() {
-        match a {
-            Arg::Int(v) => bind(k + 2, v)?,
-            Arg::Text(s) => bind(k + 2, s)?,
-        }
-    }
-    let first = args.len() + 2;
-    for (k, key) in keyset.iter().enumerate() {
-        bind(first + k, key)?;
-    }
-    let mut batch = ExportBatch::new(width);
-    let mut rows = stmt.raw_query();
-    let mut number = String::new();
-    while let Some(row) = rows.next()? {
-        batch.ids.push(row.get(0)?);
-        for i in 1..=width {
-            match row.get_ref(i)? {
-                ValueRef::Null => batch.push(None),
-                ValueRef::Text(t) => batch.push(Some(std::str::from_utf8(t).map_err(|e| {
-                    StoreError::Corrupt(format!("a contact value is not UTF-8: {e}"))
-                })?)),
-                // A JSON number or boolean of a custom value.
-                ValueRef::Integer(v) => {
-                    number.clear();
-                    number.push_str(&v.to_string());
-                    batch.push(Some(&number));
-                }
-                ValueRef::Real(v) => {
-                    number.clear();
-                    number.push_str(&v.to_string());
-                    batch.push(Some(&number));
-                }
-                ValueRef::Blob(_) => batch.push(None),
+        ValueRef::Integer(v) => Some(Cow::Owned(v.to_string())),
+        ValueRef::Real(v) => Some(Cow::Owned(v.to_string())),
+    })
+}
+
+fn read_sqlite(conn: &rusqlite::Connection, q: &BatchQuery) -> Result<ExportBatch> {
+    use rusqlite::types::ValueRef;
+    let text = sqlite_text;
+    let mut batch = ExportBatch::new(q.width);
+    {
+        let mut stmt = conn.prepare_cached(&q.sql)?;
+        bind_named(&mut stmt, 1, &q.location.0)?;
+        for (k, a) in q.args.iter().enumerate() {
+            match a {
+                Arg::Int(v) => bind_named(&mut stmt, k + 2, v)?,
+                Arg::Text(s) => bind_named(&mut stmt, k + 2, s)?,
             }
+        }
+        let first = q.args.len() + 2;
+        for (k, key) in q.keyset.iter().enumerate() {
+            bind_named(&mut stmt, first + k, key)?;
+        }
+        let mut result = stmt.raw_query();
+        let custom_at = 2 + q.plan.columns.len();
+        while let Some(r) = result.next()? {
+            let row = batch.begin_row(r.get(0)?, r.get(1)?, q.plan.created_ms);
+            for (k, (field, _)) in q.plan.columns.iter().enumerate() {
+                if let Some(v) = text(r.get_ref(2 + k)?)? {
+                    batch.set(row, *field, &v);
+                }
+            }
+            if !q.plan.custom.is_empty()
+                && let Some(json) = text(r.get_ref(custom_at)?)?
+            {
+                let mut custom = Vec::with_capacity(q.plan.custom.len());
+                custom_values(&json, &q.plan.custom, &mut custom)?;
+                for ((field, _), v) in q.plan.custom.iter().zip(&custom) {
+                    if let Some(v) = v {
+                        batch.set(row, *field, v);
+                    }
+                }
+            }
+        }
+    }
+    if batch.is_empty() {
+        return Ok(batch);
+    }
+    let range = by_range(&batch.ids);
+    let keys = side_keys(&batch.ids, range);
+    let rows = batch.rows_by_id();
+    for (side, field) in q.sides() {
+        let mut stmt = conn.prepare_cached(&side_sql(side, !range))?;
+        let first = if side == Side::Tags {
+            1
+        } else {
+            bind_named(&mut stmt, 1, &q.location.0)?;
+            2
+        };
+        for (k, key) in keys.iter().enumerate() {
+            bind_named(&mut stmt, first + k, key)?;
+        }
+        let mut result = stmt.raw_query();
+        while let Some(r) = result.next()? {
+            let contact: i64 = r.get(0)?;
+            let value = match r.get_ref(1)? {
+                ValueRef::Integer(id) => SideValue::Id(id),
+                v => match text(v)? {
+                    Some(std::borrow::Cow::Borrowed(t)) => SideValue::Text(t),
+                    _ => continue,
+                },
+            };
+            q.place(&mut batch, &rows, side, field, contact, value);
         }
     }
     Ok(batch)
 }
 
-async fn read_postgres(
-    pool: &sqlx::PgPool,
-    sql: &str,
-    location: LocationId,
-    args: &[Arg],
-    keyset: &[i64],
-    width: usize,
-) -> Result<ExportBatch> {
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).bind(location.0);
-    for a in args {
-        q = match a {
-            Arg::Int(i) => q.bind(*i),
-            Arg::Text(s) => q.bind(s.clone()),
+async fn read_postgres(pool: &sqlx::PgPool, q: &BatchQuery) -> Result<ExportBatch> {
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(q.sql.clone())).bind(q.location.0);
+    for a in &q.args {
+        query = match a {
+            Arg::Int(i) => query.bind(*i),
+            Arg::Text(s) => query.bind(s.clone()),
         };
     }
-    for key in keyset {
-        q = q.bind(*key);
+    for key in &q.keyset {
+        query = query.bind(*key);
     }
-    let rows = q.fetch_all(pool).await?;
-    let mut batch = ExportBatch::new(width);
-    for row in &rows {
-        batch.ids.push(row.try_get(0)?);
-        for i in 1..=width {
-            batch.push(row.try_get::<Option<&str>, _>(i)?);
+    let result = query.fetch_all(pool).await?;
+    let mut batch = ExportBatch::new(q.width);
+    let custom_at = 2 + q.plan.columns.len();
+    for r in &result {
+        let row = batch.begin_row(r.try_get(0)?, r.try_get(1)?, q.plan.created_ms);
+        for (k, (field, _)) in q.plan.columns.iter().enumerate() {
+            if let Some(v) = r.try_get::<Option<&str>, _>(2 + k)? {
+                batch.set(row, *field, v);
+            }
+        }
+        if !q.plan.custom.is_empty()
+            && let Some(json) = r.try_get::<Option<&str>, _>(custom_at)?
+        {
+            let mut custom = Vec::with_capacity(q.plan.custom.len());
+            custom_values(json, &q.plan.custom, &mut custom)?;
+            for ((field, _), v) in q.plan.custom.iter().zip(&custom) {
+                if let Some(v) = v {
+                    batch.set(row, *field, v);
+                }
+            }
+        }
+    }
+    if batch.is_empty() {
+        return Ok(batch);
+    }
+    let range = by_range(&batch.ids);
+    let keys = side_keys(&batch.ids, range);
+    let rows = batch.rows_by_id();
+    for (side, field) in q.sides() {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(side_sql(side, !range)));
+        if side != Side::Tags {
+            query = query.bind(q.location.0);
+        }
+        for key in &keys {
+            query = query.bind(*key);
+        }
+        for r in query.fetch_all(pool).await? {
+            let contact: i64 = r.try_get(0)?;
+            let value = if side == Side::Tags {
+                SideValue::Id(r.try_get(1)?)
+            } else {
+                SideValue::Text(r.try_get(1)?)
+            };
+            q.place(&mut batch, &rows, side, field, contact, value);
         }
     }
     Ok(batch)

@@ -83,7 +83,11 @@ pub fn unneutralise(value: &str) -> &str {
 /// assert!(!needs_quotes_for_excel("Ann Lee"));
 /// ```
 pub fn needs_quotes_for_excel(value: &str) -> bool {
-    value.contains([',', '"', '\r', '\n', ';', '\t'])
+    // Byte by byte: every character looked for is ASCII, and no byte of a multi-byte UTF-8
+    // character is ASCII (this runs for every cell of a million-row export).
+    value
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n' | b';' | b'\t'))
 }
 
 #[cfg(test)]

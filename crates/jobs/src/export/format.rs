@@ -280,6 +280,11 @@ pub fn write_row<'a, W: Write>(
         if i > 0 {
             out.write_all(b",")?;
         }
+        if c.cell == Cell::Plain {
+            // Most columns: the value as it is.
+            write_field(out, &neutralise(value(at[0]).unwrap_or("")))?;
+            continue;
+        }
         scratch.clear();
         scratch.extend(at.iter().map(|p| value(*p)));
         let text = cell_text(&c.cell, scratch, ctx);

@@ -278,6 +278,23 @@ async fn reads_every_field_in_keyset_batches_and_only_the_locations_contacts() {
             want.len() as i64
         );
 
+        // Ids far apart: the side values are read by list rather than by range.
+        let sparse: Vec<usize> = vec![0, 1001, 2299];
+        let scope = ExportScope::Ids(sparse.iter().map(|i| ours[*i].0).collect());
+        let (rows, _) = read_all(s, glow.id, &scope, &fields).await;
+        assert_eq!(rows.len(), 3);
+        for (i, row) in sparse.iter().zip(&rows) {
+            let (id, w) = &ours[*i];
+            let mut w = w.clone();
+            w.tags
+                .sort_by_key(|t| first_seen.iter().position(|x| x == t));
+            let mut want = expected(*id, &w);
+            want.insert(0, Some(id.to_string()));
+            let mut got = row.clone();
+            got[6] = None;
+            assert_eq!(got, want, "{:?} contact {id}", db.backend());
+        }
+
         // A location without contacts reads nothing (no batch at all).
         let empty = location(&db, "Empty").await;
         let (rows, sizes) = read_all(s, empty.id, &all, &fields).await;
@@ -587,4 +604,57 @@ async fn each_scheduled_run_starts_once_however_many_processes_try() {
             .unwrap();
         assert!(s.export_schedules(glow.id).await.unwrap().is_empty());
     }
+}
+
+/// One custom-values case: the stored JSON, the keys wanted, the values expected.
+fn check_custom(json: &str, keys: &[&str], want: &[Option<&str>]) {
+    let keys: Vec<(usize, String)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (i, k.to_string()))
+        .collect();
+    let mut out = Vec::new();
+    custom_values(json, &keys, &mut out).unwrap();
+    let got: Vec<Option<&str>> = out.iter().map(|v| v.as_deref()).collect();
+    assert_eq!(got, want, "{json}");
+}
+
+#[test]
+fn custom_values_are_picked_out_of_the_stored_json() {
+    check_custom(
+        r#"{"a":"x","b":"y"}"#,
+        &["b", "a", "c"],
+        &[Some("y"), Some("x"), None],
+    );
+    check_custom(r#"{}"#, &["a"], &[None]);
+    check_custom(
+        r#"{"a":"line\nbreak \"q\" \u00e9"}"#,
+        &["a"],
+        &[Some("line\nbreak \"q\" é")],
+    );
+    check_custom(
+        r#"{"n":12.5,"i":-3,"t":true,"f":false,"z":null}"#,
+        &["n", "i", "t", "f", "z"],
+        &[Some("12.5"), Some("-3"), Some("true"), Some("false"), None],
+    );
+    check_custom(
+        r#"{"l":["Face","Neck"],"skip":{"x":[1,2]},"e":[]}"#,
+        &["l", "e"],
+        &[Some("Face, Neck"), None],
+    );
+    check_custom(r#"{"k\u0065y":"v"}"#, &["key"], &[Some("v")]);
+    let mut out = Vec::new();
+    let err = custom_values("not json", &[(0, "a".into())], &mut out).unwrap_err();
+    assert!(err.to_string().contains("custom_values"), "{err}");
+}
+
+#[test]
+fn side_values_are_read_by_range_when_the_ids_are_dense() {
+    assert!(by_range(&[5, 6, 7, 9]));
+    assert!(by_range(&(1..=1000).rev().collect::<Vec<_>>()));
+    assert!(!by_range(&[1, 100_000]));
+    assert_eq!(side_keys(&[9, 5, 7], true), vec![5, 9]);
+    let list = side_keys(&[9, 5, 7], false);
+    assert_eq!(list.len(), BATCH_ROWS);
+    assert_eq!(&list[..4], &[9, 5, 7, 7]);
 }
