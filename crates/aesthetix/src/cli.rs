@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Export contacts to CSV, now or on a schedule.
+    Export {
+        #[command(subcommand)]
+        command: crate::export_cmd::ExportCommand,
+    },
     /// Saved filters over a location's contacts.
     SmartList {
         #[command(subcommand)]
@@ -197,7 +202,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let _workflow_runtime = automation::spawn_workflow_runtime(store.clone());
             println!("Aesthetix worker is running (press Ctrl+C to stop)");
             tokio::select! {
-                () = jobs::work(store.clone(), jobs::process_owner()) => {}
+                () = jobs::work(store.clone(), jobs::process_owner(), args.data_dir.clone()) => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
             Ok(())
@@ -249,6 +254,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             store.close().await;
             return code;
         }
+        Command::Export {
+            command: crate::export_cmd::ExportCommand::Contacts(export),
+        } => {
+            let code = crate::export_cmd::export_contacts(&store, &args.data_dir, export).await;
+            store.close().await;
+            return code;
+        }
+        Command::Export {
+            command: crate::export_cmd::ExportCommand::Schedule { command },
+        } => crate::export_cmd::schedule(&store, command).await,
         Command::Jobs {
             command: crate::jobs_cmd::JobsCommand::Resume { job },
         } => {
@@ -311,7 +326,11 @@ async fn serve(store: Store, data_dir: &Path, bind: &str) -> anyhow::Result<()> 
     println!("Aesthetix is running at http://{addr}/ (press Ctrl+C to stop)");
     let _workflow_runtime = automation::spawn_workflow_runtime(store.clone());
     // Jobs interrupted by a crash or a deploy resume by themselves (SPEC §9.5).
-    let _jobs = tokio::spawn(jobs::work(store.clone(), jobs::process_owner()));
+    let _jobs = tokio::spawn(jobs::work(
+        store.clone(),
+        jobs::process_owner(),
+        data_dir.to_path_buf(),
+    ));
     let state = web::AppState {
         store,
         data_dir: data_dir.to_path_buf(),

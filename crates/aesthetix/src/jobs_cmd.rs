@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use serde_json::json;
-use store::{Job, Store};
+use jobs::summary::job_json;
+use store::Store;
 
 #[derive(Subcommand, Debug)]
 pub enum JobsCommand {
@@ -39,40 +39,6 @@ pub enum JobsCommand {
     },
 }
 
-fn totals(job: &Job) -> serde_json::Value {
-    let t = job.totals;
-    json!({
-        "rows": t.created + t.updated + t.skipped + t.errors + t.blank,
-        "created": t.created,
-        "updated": t.updated,
-        "skipped": t.skipped,
-        "errors": t.errors,
-        "warnings": t.warnings,
-        "blank": t.blank,
-    })
-}
-
-/// A job for `--json`: `status` is the stored one of SPEC §13.1 (a reverted import stays
-/// `completed` or `cancelled`, with `reverted` and `reverted_at`); `status_reason` says why, in
-/// words (see [`jobs::status_view`]).
-fn job_json(job: &Job, now: i64) -> serde_json::Value {
-    let view = jobs::status_view(job, now);
-    json!({
-        "id": job.id,
-        "name": job.name,
-        "operation": job.operation,
-        "object": job.object,
-        "status": job.status,
-        "status_reason": view.reason,
-        "reverted": job.reverted_at.is_some(),
-        "reverted_at": job.reverted_at,
-        "file_name": job.file_name,
-        "processed": job.totals.processed,
-        "total": job.total,
-        "totals": totals(job),
-    })
-}
-
 pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {
     match command {
         JobsCommand::Pause { job } | JobsCommand::Cancel { job } => {
@@ -103,7 +69,7 @@ pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {
             let jobs = store.jobs(location.id).await?;
             let now = store::now_ms();
             if json {
-                let all: Vec<_> = jobs.iter().map(|j| job_json(j, now)).collect();
+                let all: Vec<_> = jobs.iter().map(job_json).collect();
                 println!("{}", serde_json::to_string_pretty(&all)?);
             } else if jobs.is_empty() {
                 println!("No Bulk Actions yet in '{}'.", location.name);
@@ -144,7 +110,7 @@ pub async fn run(store: &Store, command: JobsCommand) -> anyhow::Result<()> {
             let j = store.job(location, job).await.with_context(not_found)?;
             let now = store::now_ms();
             if json {
-                println!("{}", serde_json::to_string_pretty(&job_json(&j, now))?);
+                println!("{}", serde_json::to_string_pretty(&job_json(&j))?);
             } else {
                 let t = j.totals;
                 let view = jobs::status_view(&j, now);

@@ -3,6 +3,7 @@
 //! clap's (status 2).
 
 mod cli;
+mod export_cmd;
 mod import_cmd;
 mod jobs_cmd;
 mod revert_cmd;

@@ -86,10 +86,16 @@ impl Default for LocationSettings {
     }
 }
 
-/// Whether `code` is an ISO 3166-1 alpha-2 country code, the form a location's default
-/// country is stored in.
+/// Whether `code` is an assigned ISO 3166-1 alpha-2 country code (upper case), the form a
+/// location's default country is stored in: `US` is, `XX` and `us` are not.
+///
+/// ```
+/// use domain::location::is_country_code;
+/// assert!(is_country_code("US") && is_country_code("GB"));
+/// assert!(!is_country_code("XX") && !is_country_code("us") && !is_country_code("USA"));
+/// ```
 pub fn is_country_code(code: &str) -> bool {
-    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+    crate::value::country::CountryCode::from_alpha2(code).is_some()
 }
 
 /// Checks that `name` is exactly (case included) a zone name of the tz database built into

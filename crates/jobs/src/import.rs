@@ -156,7 +156,7 @@ impl EnrollPlan {
 }
 
 /// An active workflow an import would enroll contacts into, and how many (SPEC §6.6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TriggeredWorkflow {
     pub workflow_id: i64,
     pub name: String,
@@ -430,6 +430,38 @@ fn line_write_cells(cells: &[String]) -> Option<String> {
     Some(serde_json::to_string(cells).expect("strings serialise"))
 }
 
+/// The name an import gets when the user gives none (SPEC §6.1): `Contacts import YYYY-MM-DD
+/// HH:MM`, in the location's time zone.
+pub fn default_import_name(time_zone: &jiff::tz::TimeZone) -> String {
+    let now = jiff::Timestamp::now().to_zoned_datetime(time_zone.clone());
+    format!("Contacts import {}", now.strftime("%Y-%m-%d %H:%M"))
+}
+
+/// The Bulk Action a prepared import runs as: its name, the file's name, and options holding
+/// the whole request, so any process can run it (`lease_owner: None` queues it for a worker).
+pub fn new_import_job(prepared: &Prepared, lease_owner: Option<String>) -> NewJob {
+    let name = prepared
+        .request
+        .name
+        .clone()
+        .unwrap_or_else(|| default_import_name(&prepared.row_context.read.time_zone));
+    let options = serde_json::json!({
+        "headers": prepared.headers(),
+        "encoding": prepared.info.encoding,
+        "request": StoredRequest::from(&prepared.request),
+    });
+    NewJob {
+        operation: "import",
+        object: "contact",
+        name,
+        file_name: Some(prepared.request.file_name.clone()),
+        options: options.to_string(),
+        total: Some(prepared.info.records as i64),
+        created_by: prepared.request.created_by,
+        lease_owner,
+    }
+}
+
 /// Runs a prepared import to the end: a Bulk Action job (none for a dry run), every row
 /// decided and written chunk by chunk. Each line's result goes to `sink` in file order;
 /// `progress(processed_lines, total_lines)` after each chunk.
@@ -451,29 +483,10 @@ pub async fn run_import(
         });
     }
     let owner = process_owner();
-    let name = prepared.request.name.clone().unwrap_or_else(|| {
-        let now =
-            jiff::Timestamp::now().to_zoned_datetime(prepared.row_context.read.time_zone.clone());
-        format!("Contacts import {}", now.strftime("%Y-%m-%d %H:%M"))
-    });
-    let options = serde_json::json!({
-        "headers": prepared.headers(),
-        "encoding": prepared.info.encoding,
-        "request": StoredRequest::from(&prepared.request),
-    });
     let job_id = store
         .create_job(
             prepared.location.id,
-            &NewJob {
-                operation: "import",
-                object: "contact",
-                name,
-                file_name: Some(prepared.request.file_name.clone()),
-                options: options.to_string(),
-                total: Some(prepared.info.records as i64),
-                created_by: prepared.request.created_by,
-                lease_owner: Some(owner.clone()),
-            },
+            &new_import_job(prepared, Some(owner.clone())),
         )
         .await?;
     let lease = Lease {
@@ -718,12 +731,24 @@ pub async fn triggered_workflows(
     if prepared.enroll.is_empty() {
         return Ok(Vec::new());
     }
+    Ok(dry_run(store, prepared, |_| {}).await?.1)
+}
+
+/// A dry run of the whole file (SPEC §6.1 "validate first"): what a real run would do, each
+/// line to `sink`, and the workflows it would trigger with their counts (SPEC §6.6). Nothing
+/// is written, whatever `prepared.request.dry_run` says.
+pub async fn dry_run(
+    store: &Store,
+    prepared: &Prepared,
+    sink: impl FnMut(ReportLine),
+) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
     let mut per_workflow: HashMap<i64, HashSet<i64>> = HashMap::new();
-    run(
+    let mut sink = sink;
+    let end = run(
         store,
         prepared,
         None,
-        &mut |_| {},
+        &mut sink,
         &mut |_, _| {},
         |contact, workflows| {
             for w in workflows {
@@ -732,6 +757,22 @@ pub async fn triggered_workflows(
         },
     )
     .await?;
+    let report = Report {
+        job_id: None,
+        status: "completed",
+        encoding: prepared.info.encoding,
+        totals: end.totals.into(),
+        reason: None,
+    };
+    let triggered = count_triggered(store, prepared, per_workflow).await?;
+    Ok((report, triggered))
+}
+
+async fn count_triggered(
+    store: &Store,
+    prepared: &Prepared,
+    mut per_workflow: HashMap<i64, HashSet<i64>>,
+) -> Result<Vec<TriggeredWorkflow>, ImportError> {
     let mut all: Vec<(&Workflow, String)> = Vec::new();
     for (w, _) in &prepared.enroll.on_tag {
         all.push((w, w.trigger.to_string()));
@@ -1120,34 +1161,8 @@ async fn run(
     result.map(|()| RunEnd { stopped, totals })
 }
 
-/// A worker's loop (SPEC §9.5, §9.7): claims import jobs that are queued, or whose runner
-/// died (a lapsed lease, or a dead process of this host), and runs each from its checkpoint.
-/// Runs until the process stops; a job that fails is recorded on the job, not here.
-pub async fn work(store: Store, owner: String) {
-    loop {
-        let claimed = match store.claim_next_job(&owner).await {
-            Ok(Some(lease)) => Some(lease),
-            Ok(None) => claim_from_dead_process(&store, &owner).await,
-            Err(e) => {
-                tracing::warn!(error = %e, "worker: could not look for jobs");
-                None
-            }
-        };
-        match claimed {
-            Some(lease) => {
-                let job = lease.job_id;
-                tracing::info!(job, "worker: running job");
-                if let Err(e) = run_claimed(&store, lease, |_| {}, |_, _| {}).await {
-                    tracing::warn!(job, error = %e, "worker: job stopped");
-                }
-            }
-            None => tokio::time::sleep(std::time::Duration::from_secs(2)).await,
-        }
-    }
-}
-
 /// A running job whose lease holder is a dead process of this host, claimed at once.
-async fn claim_from_dead_process(store: &Store, owner: &str) -> Option<Lease> {
+pub(crate) async fn claim_from_dead_process(store: &Store, owner: &str) -> Option<Lease> {
     let running = store.running_jobs().await.ok()?;
     for (job, location, holder) in running {
         if let Some(holder) = holder.filter(|h| owner_is_dead(h))

@@ -5,13 +5,24 @@
 //! the CLI, the web wizard and the API all call the same functions here.
 
 pub mod error_log;
+pub mod export;
 pub mod import;
 pub mod status;
+pub mod summary;
+pub mod wizard;
+mod worker;
 
 pub use error_log::{ErrorLogError, ErrorLogSummary, save_error_log, write_error_log};
+pub use export::{ExportError, ExportOutcome, ExportRequest, Selection, create_export, run_export};
 pub use import::{
     EnrollPlan, ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage,
-    TriggeredWorkflow, prepare, process_owner, resume_import, run_claimed, run_import,
-    triggered_workflows, work,
+    TriggeredWorkflow, default_import_name, dry_run, new_import_job, prepare, process_owner,
+    resume_import, run_claimed, run_import, triggered_workflows,
 };
 pub use status::{StatusView, status_view};
+pub use worker::work;
+
+/// The file store: uploads, exports and error logs under generated names.
+pub fn files_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("files")
+}

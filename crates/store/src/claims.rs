@@ -62,7 +62,7 @@ impl Store {
             sqlx::query_scalar(
                 "UPDATE jobs SET status = 'running', lease_owner = $3, lease_expires_at = $4, \
                  started_at = COALESCE(started_at, $5) \
-                 WHERE id = $1 AND location_id = $2 AND operation = 'import' AND (status = 'queued' \
+                 WHERE id = $1 AND location_id = $2 AND operation IN ('import', 'export') AND (status = 'queued' \
                  OR (status = 'running' AND (lease_owner IS NULL OR lease_expires_at < $5 OR lease_owner = $3 OR lease_owner = $6))) \
                  RETURNING id",
             )
@@ -82,12 +82,12 @@ impl Store {
         }))
     }
 
-    /// Claims the oldest claimable import job of any location, for a worker. On PostgreSQL the
+    /// Claims the oldest claimable job (import or export) of any location, for a worker. On PostgreSQL the
     /// candidate row is locked with `FOR UPDATE SKIP LOCKED`, so workers never wait on each
     /// other; on SQLite the single write lock does the same.
     pub async fn claim_next_job(&self, owner: &str) -> Result<Option<Lease>> {
         let now = now_ms();
-        const CLAIMABLE: &str = "operation = 'import' AND (status = 'queued' OR (status = 'running' AND \
+        const CLAIMABLE: &str = "operation IN ('import', 'export') AND (status = 'queued' OR (status = 'running' AND \
                                  (lease_owner IS NULL OR lease_expires_at < $3)))";
         let row: Option<(i64, i64)> = match &self.db {
             crate::Db::Sqlite(p) => {
@@ -121,11 +121,11 @@ impl Store {
         }))
     }
 
-    /// Every running import job with its location and lease holder: for a worker looking for
+    /// Every running job (import or export) with its location and lease holder: for a worker looking for
     /// jobs whose runner died (the operator's view, across locations).
     pub async fn running_jobs(&self) -> Result<Vec<(i64, LocationId, Option<String>)>> {
         let rows: Vec<(i64, i64, Option<String>)> = on_pool!(self, p => {
-            sqlx::query_as("SELECT id, location_id, lease_owner FROM jobs WHERE status = 'running' AND operation = 'import' ORDER BY id")
+            sqlx::query_as("SELECT id, location_id, lease_owner FROM jobs WHERE status = 'running' AND operation IN ('import', 'export') ORDER BY id")
                 .fetch_all(p)
                 .await
         })?;

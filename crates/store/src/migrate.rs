@@ -11,6 +11,14 @@ const SQLITE: &[(i64, &str)] = &[
         2,
         include_str!("../../../migrations/sqlite/0002_revert.sql"),
     ),
+    (
+        4,
+        include_str!("../../../migrations/sqlite/0004_export.sql"),
+    ),
+    (
+        5,
+        include_str!("../../../migrations/sqlite/0005_import_drafts.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -20,6 +28,14 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         2,
         include_str!("../../../migrations/postgres/0002_revert.sql"),
+    ),
+    (
+        4,
+        include_str!("../../../migrations/postgres/0004_export.sql"),
+    ),
+    (
+        5,
+        include_str!("../../../migrations/postgres/0005_import_drafts.sql"),
     ),
 ];
 

@@ -425,7 +425,7 @@ fn from_row(r: ListRow) -> Result<SmartList> {
 const SELECT: &str = "SELECT id, name, filters, builtin, created_at FROM smart_lists";
 
 impl Store {
-    async fn location_tz(&self, location: LocationId) -> Result<TimeZone> {
+    pub(crate) async fn location_tz(&self, location: LocationId) -> Result<TimeZone> {
         let name: Option<String> = on_pool!(self, p => {
             sqlx::query_scalar("SELECT timezone FROM locations WHERE id = $1")
                 .bind(location.0)
@@ -566,6 +566,20 @@ impl Store {
             .await
         })?;
         from_row(row.ok_or_else(|| StoreError::not_found(format!("a Smart List named '{name}'")))?)
+    }
+
+    /// A location's Smart List by its id.
+    pub async fn smart_list_by_id(&self, location: LocationId, id: i64) -> Result<SmartList> {
+        let row: Option<ListRow> = on_pool!(self, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{SELECT} WHERE location_id = $1 AND id = $2"
+            )))
+            .bind(location.0)
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
+        from_row(row.ok_or_else(|| StoreError::not_found(format!("Smart List {id}")))?)
     }
 
     /// How many of the location's contacts match every filter.

@@ -161,3 +161,16 @@ pub async fn each_backend() -> Vec<TestDb> {
     dbs.extend(postgres().await);
     dbs
 }
+
+/// Moves a stored file's expiry (tests of SPEC §10's 30 days, which cannot wait a month).
+pub async fn set_file_expiry(store: &Store, file: i64, expires_at: i64) {
+    crate::on_pool!(store, p => {
+        sqlx::query("UPDATE files SET expires_at = $2 WHERE id = $1")
+            .bind(file)
+            .bind(expires_at)
+            .execute(p)
+            .await
+            .expect("update the file's expiry")
+            .rows_affected()
+    });
+}

@@ -28,6 +28,11 @@ use store::{ApiKeyInfo, LocationId, Store, StoreError};
 
 use crate::AppState;
 
+mod bulk_actions;
+mod exports;
+mod imports;
+mod openapi;
+
 /// A freshly made key: the key itself (shown once), its prefix and its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewApiKey {
@@ -107,7 +112,8 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// An error of the JSON API: `{"error": {"code", "message"}}` with its status.
+/// An error of the JSON API: `{"error": {"code", "message"}}` with its status (SPEC §13.2).
+/// `code` is stable (scripts rely on it); `message` says what is wrong and how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{message}")]
@@ -119,15 +125,37 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// Any other status with its own stable code: 409 for a job in the wrong state, 410 for a
+    /// file that expired, 413 for a file over the limit, 422 for a refused file.
+    #[error("{message}")]
+    Status {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        /// What a client needs to act on it (the columns unmatched, the workflows an import
+        /// would trigger…), sent as `error.details`.
+        details: Option<serde_json::Value>,
+    },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl ApiError {
+    pub fn status(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Status {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => ApiError::NotFound(format!("{what} was not found")),
-            StoreError::Conflict(msg) => ApiError::BadRequest(msg),
+            StoreError::Conflict(msg) => ApiError::status(StatusCode::CONFLICT, "conflict", msg),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -135,12 +163,22 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let details = match &self {
+            ApiError::Status { details, .. } => details.clone(),
+            _ => None,
+        };
         let (status, code, message) = match &self {
             ApiError::Unauthorized { code, message } => {
                 (StatusCode::UNAUTHORIZED, *code, message.to_string())
             }
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "request.invalid", m.clone()),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone()),
+            ApiError::Status {
+                status,
+                code,
+                message,
+                ..
+            } => (*status, *code, message.clone()),
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "API request failed");
                 (
@@ -150,11 +188,11 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        let mut response = (
-            status,
-            Json(json!({"error": {"code": code, "message": message}})),
-        )
-            .into_response();
+        let mut error = json!({"code": code, "message": message});
+        if let Some(details) = details {
+            error["details"] = details;
+        }
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -214,14 +252,48 @@ impl FromRequestParts<AppState> for ApiKey {
     }
 }
 
+/// The API's routes. Every body but an upload's is read whole within a deadline before its
+/// handler runs ([`body_deadline`]); uploads stream to the file store at a minimum pace
+/// ([`crate::limits::receive_upload`]).
 pub(crate) fn routes() -> Router<AppState> {
+    let json = Router::new()
+        .route("/smart-lists", get(smart_lists))
+        .route("/contacts", get(contacts))
+        .merge(bulk_actions::routes())
+        .merge(imports::routes())
+        .merge(exports::routes())
+        .route_layer(axum::middleware::from_fn(body_deadline));
     Router::new().nest(
         "/api/v1",
-        Router::new()
-            .route("/smart-lists", get(smart_lists))
-            .route("/contacts", get(contacts))
+        json.merge(imports::upload_routes())
+            .route("/openapi.json", get(openapi::document))
             .fallback(not_found),
     )
+}
+
+/// [`crate::limits::body_deadline`] for the API: the same limits, answered as JSON errors.
+async fn body_deadline(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use crate::limits::{BODY_DEADLINE, MAX_FORM_BYTES};
+    let (parts, body) = req.into_parts();
+    let read = tokio::time::timeout(BODY_DEADLINE, axum::body::to_bytes(body, MAX_FORM_BYTES));
+    match read.await {
+        Ok(Ok(bytes)) => {
+            next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Ok(Err(_)) => ApiError::status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request.too_large",
+            format!("This request's body is larger than {MAX_FORM_BYTES} bytes, or it was interrupted. Send files to the upload routes."),
+        )
+        .into_response(),
+        Err(_) => ApiError::status(
+            StatusCode::REQUEST_TIMEOUT,
+            "request.too_slow",
+            format!("The request's body did not arrive within {} s and was stopped. Try again.", BODY_DEADLINE.as_secs()),
+        )
+        .into_response(),
+    }
 }
 
 async fn not_found(_key: ApiKey) -> ApiError {

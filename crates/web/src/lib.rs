@@ -10,7 +10,13 @@
 
 pub mod api;
 pub mod auth;
+mod bulk;
+mod download;
+mod downloads;
 mod error;
+mod exports;
+mod imports;
+pub mod limits;
 mod pages;
 
 use std::net::SocketAddr;
@@ -30,12 +36,60 @@ pub struct AppState {
     pub data_dir: PathBuf,
 }
 
-/// The whole application: pages, and the routes later issues add.
+/// The whole application: pages, the JSON API, and the upload route.
+///
+/// Every page's body but an upload's is read whole within a deadline before its handler runs
+/// ([`limits::body_deadline`]); the wizard's upload streams to the file store at a minimum
+/// pace ([`limits::receive_upload`]). The JSON API reads its own bodies (see [`api`]). Every response carries a strict Content-Security-Policy:
+/// scripts only from this server, no inline script, so an imported value that slipped past
+/// escaping still could not run.
 pub fn router(state: AppState) -> Router {
-    pages::routes()
+    let pages = pages::routes()
+        .merge(imports::routes())
+        .merge(bulk::routes())
+        .merge(downloads::routes())
+        .merge(exports::routes())
+        .route_layer(axum::middleware::from_fn(limits::body_deadline));
+    pages
+        .merge(imports::upload_routes())
         .merge(api::routes())
+        .route("/assets/app.js", axum::routing::get(app_js))
+        .layer(axum::middleware::map_response(security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The pages' one script, built into the binary (no CDN, SPEC §13.2).
+async fn app_js() -> impl axum::response::IntoResponse {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../assets/app.js"),
+    )
+}
+
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    use axum::http::header::{
+        CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    };
+    let h = response.headers_mut();
+    h.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
 }
 
 /// Serves the application on `listener` until the process is stopped.

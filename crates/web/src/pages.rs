@@ -36,22 +36,31 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// The navigation bar's context.
-struct Nav {
-    active: &'static str,
-    admin: bool,
-    user_name: String,
-    location_name: String,
+pub(crate) struct Nav {
+    pub(crate) active: &'static str,
+    pub(crate) admin: bool,
+    pub(crate) user_name: String,
+    pub(crate) location_name: String,
+    /// Unread "your export is ready" notices (admins only).
+    pub(crate) notices: Vec<crate::exports::Notice>,
 }
 
-async fn nav(
+pub(crate) async fn nav(
     state: &AppState,
     session: &SessionInfo,
     active: &'static str,
 ) -> Result<Nav, AppError> {
     let location = state.store.location(session.location_id).await?;
+    let admin = session.role == domain::Role::Admin;
+    let notices = if admin {
+        crate::exports::notices(state, session.location_id, session.user.id).await?
+    } else {
+        Vec::new()
+    };
     Ok(Nav {
         active,
-        admin: session.role == domain::Role::Admin,
+        admin,
+        notices,
         user_name: session.user.name.clone(),
         location_name: location.name,
     })
@@ -143,6 +152,7 @@ struct ContactsQuery {
 }
 
 struct ContactRow {
+    id: i64,
     name: String,
     email: String,
     phone: String,
@@ -189,6 +199,7 @@ async fn contacts(
         .contacts
         .iter()
         .map(|c| ContactRow {
+            id: c.id,
             name: c.display_name(),
             email: c.email.clone().unwrap_or_default(),
             phone: c.phone.clone().unwrap_or_default(),
@@ -220,7 +231,7 @@ async fn contacts(
 }
 
 /// Percent-encodes a query-string value.
-fn url_encode(s: &str) -> String {
+pub(crate) fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

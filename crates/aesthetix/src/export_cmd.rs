@@ -1,0 +1,332 @@
+//! `aesthetix export contacts` and `aesthetix export schedule`: the CLI front end of the one
+//! export engine (`jobs::export`). An export run here is a Bulk Action like any other: this
+//! process holds its lease and runs it in the foreground, its file is kept in the file store
+//! for 30 days, and a copy is written to `--output`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use jobs::{ExportError, ExportRequest, Selection};
+use store::{Lease, Store};
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Export a location's contacts to a CSV file (SPEC §10).
+    Contacts(ExportContactsArgs),
+    /// Recurring exports of a Smart List, started by `serve` or `worker`.
+    Schedule {
+        #[command(subcommand)]
+        command: ScheduleCommand,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ExportContactsArgs {
+    #[arg(long)]
+    location: String,
+    /// The columns, by field key, in order (default: every standard field but contact_id,
+    /// then the custom fields).
+    #[arg(long, value_delimiter = ',', value_name = "KEY,KEY...")]
+    columns: Option<Vec<String>>,
+    /// Export the contacts of this Smart List (default: every contact).
+    #[arg(long, conflicts_with = "filter")]
+    smart_list: Option<String>,
+    /// Export the contacts matching this filter (`tag=VIP`, …); repeat for more, all must hold.
+    #[arg(long = "filter", value_name = "EXPR")]
+    filter: Vec<String>,
+    /// Where to write the CSV file.
+    #[arg(long)]
+    output: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScheduleCommand {
+    /// Export a Smart List every day or every week.
+    Create {
+        #[arg(long)]
+        location: String,
+        #[arg(long)]
+        smart_list: String,
+        #[arg(long, value_parser = ["daily", "weekly"])]
+        every: String,
+        /// The columns, by field key, in order (default: the default columns).
+        #[arg(long, value_delimiter = ',', value_name = "KEY,KEY...")]
+        columns: Option<Vec<String>>,
+        /// The first run, 'YYYY-MM-DD HH:MM' in the location's time zone (default: now).
+        #[arg(long)]
+        start: Option<String>,
+    },
+    /// A location's scheduled exports.
+    List {
+        #[arg(long)]
+        location: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a scheduled export (its past runs stay in Bulk Actions).
+    Delete {
+        #[arg(long)]
+        location: String,
+        id: i64,
+    },
+}
+
+/// A Smart List of the location by name, or a sentence naming the ones there are.
+async fn smart_list(
+    store: &Store,
+    location: &store::Location,
+    name: &str,
+) -> anyhow::Result<store::SmartList> {
+    match store.smart_list_by_name(location.id, name).await {
+        Ok(list) => Ok(list),
+        Err(e) if e.is_not_found() => bail!(
+            "--smart-list '{name}' is not a Smart List of '{}'; its Smart Lists are: {}",
+            location.name,
+            store.smart_list_names(location.id).await?.join(", ")
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Runs `export contacts`; exit status per SPEC §13.1 (0 done, 1 could not run, 3 stopped).
+pub async fn export_contacts(
+    store: &Store,
+    data_dir: &Path,
+    args: ExportContactsArgs,
+) -> anyhow::Result<ExitCode> {
+    let location = crate::cli::location_by_name(store, &args.location).await?;
+    let dir = match args.output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "--output {}: the folder {} does not exist",
+            args.output.display(),
+            dir.display()
+        );
+    }
+    if args.output.is_dir() {
+        bail!(
+            "--output {} is a folder; give a file name such as contacts.csv",
+            args.output.display()
+        );
+    }
+    let selection = match (&args.smart_list, args.filter.is_empty()) {
+        (Some(name), _) => Selection::SmartList {
+            id: smart_list(store, &location, name).await?.id,
+        },
+        (None, false) => Selection::Filters {
+            filters: args.filter.clone(),
+        },
+        (None, true) => Selection::All,
+    };
+    let request = ExportRequest {
+        selection,
+        columns: args.columns.clone(),
+    };
+    let owner = jobs::process_owner();
+    let job = match jobs::create_export(store, &location, &request, None, Some(owner.clone())).await
+    {
+        Ok(job) => job,
+        Err(ExportError::Invalid(m)) => bail!("{m}"),
+        Err(e) => return Err(e.into()),
+    };
+    let lease = Lease {
+        job_id: job,
+        location_id: location.id,
+        owner,
+    };
+    let bar = progress_bar();
+    let outcome = jobs::run_export(store, &jobs::files_dir(data_dir), lease, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await;
+    bar.finish_and_clear();
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: the export stopped before the end: {e}");
+            eprintln!(
+                "It runs again from the start when `aesthetix serve` or `aesthetix worker` starts (job {job})."
+            );
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let Some(file) = outcome.file else {
+        eprintln!(
+            "The export stopped before the end: it is {} (job {job}).",
+            outcome.status
+        );
+        return Ok(ExitCode::from(3));
+    };
+    copy_into_place(&file, &args.output)?;
+    let contacts = if outcome.rows == 1 {
+        "contact"
+    } else {
+        "contacts"
+    };
+    println!(
+        "Exported {} {contacts} to {} (job {job}); the file can also be downloaded from Bulk Actions for {} days.",
+        outcome.rows,
+        args.output.display(),
+        jobs::export::FILE_DAYS
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Copies the finished file to `dest` through a temporary file beside it and a rename, so
+/// `dest` never holds half an export.
+fn copy_into_place(file: &Path, dest: &Path) -> anyhow::Result<()> {
+    let name = dest
+        .file_name()
+        .with_context(|| format!("--output {} names no file", dest.display()))?;
+    let temp = dest.with_file_name(format!(
+        ".{}.{}.partial",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let copied = std::fs::copy(file, &temp)
+        .and_then(|_| std::fs::File::open(&temp)?.sync_all())
+        .and_then(|()| std::fs::rename(&temp, dest));
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e).with_context(|| format!("could not write {}", dest.display()));
+    }
+    Ok(())
+}
+
+/// Runs `export schedule …`.
+pub async fn schedule(store: &Store, command: ScheduleCommand) -> anyhow::Result<()> {
+    match command {
+        ScheduleCommand::Create {
+            location,
+            smart_list: list,
+            every,
+            columns,
+            start,
+        } => {
+            let location = crate::cli::location_by_name(store, &location).await?;
+            let list = smart_list(store, &location, &list).await?;
+            let custom = store
+                .custom_fields(location.id, &domain::ObjectKind::Contact)
+                .await?;
+            if let Some(cols) = &columns {
+                jobs::export::format::columns(Some(cols), &custom)
+                    .map_err(|e| anyhow::anyhow!("--columns: {e}"))?;
+            }
+            let tz = jiff::tz::TimeZone::get(&location.settings.timezone)
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            let first = match start {
+                None => store::now_ms(),
+                Some(s) => jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", s.trim())
+                    .ok()
+                    .and_then(|dt| dt.to_zoned_datetime(tz.clone()).ok())
+                    .map(|z| z.timestamp().as_millisecond())
+                    .with_context(|| {
+                        format!("--start '{s}' is not a time written 'YYYY-MM-DD HH:MM'")
+                    })?,
+            };
+            let frequency = if every == "weekly" { "weekly" } else { "daily" };
+            let schedule = store
+                .create_export_schedule(
+                    location.id,
+                    &store::NewExportSchedule {
+                        smart_list_id: list.id,
+                        frequency,
+                        columns: columns.unwrap_or_default(),
+                        next_run_at: first,
+                        created_by: None,
+                    },
+                )
+                .await?;
+            println!(
+                "Scheduled export {} of '{}' {frequency}, first run {} (run by `aesthetix serve` or `aesthetix worker`).",
+                schedule.id,
+                list.name,
+                show_time(first, &tz)
+            );
+            Ok(())
+        }
+        ScheduleCommand::List { location, json } => {
+            let location = crate::cli::location_by_name(store, &location).await?;
+            let tz = jiff::tz::TimeZone::get(&location.settings.timezone)
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            let lists: std::collections::HashMap<i64, String> = store
+                .smart_lists(location.id)
+                .await?
+                .into_iter()
+                .map(|(l, _)| (l.id, l.name))
+                .collect();
+            let schedules = store.export_schedules(location.id).await?;
+            if json {
+                let out: Vec<serde_json::Value> = schedules
+                    .iter()
+                    .map(|s| {
+                        serde_json::json!({
+                            "id": s.id,
+                            "smart_list": lists.get(&s.smart_list_id),
+                            "frequency": s.frequency,
+                            "columns": s.columns,
+                            "next_run_at": show_time(s.next_run_at, &tz),
+                            "last_job_id": s.last_job_id,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&out)?);
+                return Ok(());
+            }
+            if schedules.is_empty() {
+                println!("No scheduled exports in '{}'.", location.name);
+            }
+            for s in schedules {
+                println!(
+                    "{:>5}  {:<7} {:<24} next {}  last job {}",
+                    s.id,
+                    s.frequency,
+                    lists.get(&s.smart_list_id).map_or("?", String::as_str),
+                    show_time(s.next_run_at, &tz),
+                    s.last_job_id.map_or("-".to_string(), |j| j.to_string())
+                );
+            }
+            Ok(())
+        }
+        ScheduleCommand::Delete { location, id } => {
+            let location = crate::cli::location_by_name(store, &location).await?;
+            store.delete_export_schedule(location.id, id).await?;
+            println!("Deleted scheduled export {id}.");
+            Ok(())
+        }
+    }
+}
+
+fn show_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| {
+            t.to_zoned_datetime(tz.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+/// A progress bar on a terminal, nothing otherwise.
+fn progress_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} exporting [{bar:40}] {pos}/{len} contacts ({eta} left)",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar
+}

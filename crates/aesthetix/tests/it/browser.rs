@@ -1,0 +1,587 @@
+//! The web product in a real browser: headless Chromium driven over WebDriver (Debian's
+//! `chromium` and `chromium-driver`) as an admin would use it — sign in, upload the
+//! reference's sample file, fix one mapping, validate, acknowledge the workflow warning,
+//! submit, watch it finish, open the Error tab, download the error log, export two columns
+//! and download the file from the header's notice — and a user who is not an admin refused. A screenshot of each step is saved under
+//! `target/browser-screenshots/`.
+//!
+//! The WebDriver client is a few JSON-over-HTTP calls with `reqwest` (already a test
+//! dependency), not a crate of its own. The test skips loudly without chromedriver
+//! (`AESTHETIX_CHROMEDRIVER`, default `/usr/bin/chromedriver`) and fails instead with
+//! `AESTHETIX_REQUIRE_SERVICES=1`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use store::testing::TempDir;
+
+use crate::support::{Deployment, each_backend, spawn_app};
+
+/// The W3C key of an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn tool(var: &str, default: &str) -> Option<PathBuf> {
+    match std::env::var(var) {
+        Ok(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        _ => Some(PathBuf::from(default)).filter(|p| p.exists()),
+    }
+}
+
+/// chromedriver and chromium, or a loud skip (a failure with AESTHETIX_REQUIRE_SERVICES=1).
+fn browser_tools() -> Option<(PathBuf, PathBuf)> {
+    let driver = tool("AESTHETIX_CHROMEDRIVER", "/usr/bin/chromedriver");
+    let chromium = tool("AESTHETIX_CHROMIUM", "/usr/bin/chromium");
+    match (driver, chromium) {
+        (Some(d), Some(c)) => Some((d, c)),
+        _ => {
+            if std::env::var("AESTHETIX_REQUIRE_SERVICES").as_deref() == Ok("1") {
+                panic!(
+                    "AESTHETIX_REQUIRE_SERVICES=1 but chromedriver or chromium is missing \
+                     (apt-get install chromium chromium-driver, or set AESTHETIX_CHROMEDRIVER / AESTHETIX_CHROMIUM)"
+                );
+            }
+            eprintln!(
+                "\n*** SKIPPING the browser test: chromedriver or chromium is missing \
+                 (apt-get install chromium chromium-driver, or set AESTHETIX_CHROMEDRIVER / AESTHETIX_CHROMIUM) ***\n"
+            );
+            None
+        }
+    }
+}
+
+/// A running chromedriver, stopped when dropped.
+struct Driver {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver(path: &Path) -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let start = Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("{}/status", driver.base)).await
+            && let Ok(v) = r.json::<Value>().await
+            && v["value"]["ready"] == true
+        {
+            return driver;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One browser session.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    shots: PathBuf,
+    downloads: PathBuf,
+}
+
+impl Browser {
+    async fn open(driver: &Driver, chromium: &Path, profile: &Path, shots: PathBuf) -> Browser {
+        let downloads = profile.join("downloads");
+        std::fs::create_dir_all(&downloads).unwrap();
+        let http = reqwest::Client::new();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                    "--window-size=1280,1000",
+                    format!("--user-data-dir={}", profile.join("chrome").display()),
+                ],
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                    "download.directory_upgrade": true,
+                },
+            },
+        }}});
+        let resp: Value = http
+            .post(format!("{}/session", driver.base))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = resp["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a WebDriver session: {resp}"))
+            .to_string();
+        let b = Browser {
+            http,
+            session: format!("{}/session/{id}", driver.base),
+            shots,
+            downloads,
+        };
+        // Headless Chromium saves downloads only when told where.
+        b.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Page.setDownloadBehavior", "params": {"behavior": "allow", "downloadPath": b.downloads}})),
+        )
+        .await;
+        b
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"))
+    }
+
+    async fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Value> {
+        let url = format!("{}{path}", self.session);
+        let req = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body.unwrap_or(json!({}))),
+        };
+        let resp = req.send().await.unwrap();
+        let ok = resp.status().is_success();
+        let v: Value = resp.json().await.unwrap();
+        if ok {
+            Ok(v["value"].clone())
+        } else {
+            Err(v["value"].clone())
+        }
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call("POST", "/url", Some(json!({"url": url}))).await;
+    }
+
+    async fn url(&self) -> String {
+        self.call("GET", "/url", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .call(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v[ELEMENT].as_str().unwrap().to_string()
+    }
+
+    async fn exists(&self, css: &str) -> bool {
+        self.try_call(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        )
+        .await
+        .is_ok()
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.call("POST", &format!("/element/{e}/click"), None)
+            .await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.call(
+            "POST",
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        self.call("GET", &format!("/element/{e}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn property(&self, css: &str, name: &str) -> Value {
+        let e = self.find(css).await;
+        self.call("GET", &format!("/element/{e}/property/{name}"), None)
+            .await
+    }
+
+    /// Waits until `check` holds (polling), or fails naming `what`.
+    async fn wait_until<F, Fut>(&self, what: &str, check: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = Instant::now();
+        while !check().await {
+            if start.elapsed() > Duration::from_secs(30) {
+                let body = self.text("body").await;
+                panic!(
+                    "waited 30 s for {what}; the page ({}) says:\n{body}",
+                    self.url().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn wait_for_url(&self, part: &str) {
+        self.wait_until(&format!("a URL with {part}"), || async {
+            self.url().await.contains(part)
+        })
+        .await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.call("GET", "/screenshot", None).await;
+        let bytes = base64_decode(png.as_str().unwrap());
+        assert!(bytes.starts_with(b"\x89PNG"), "a PNG screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    /// Waits for a finished download whose name starts with `prefix`; its path.
+    async fn wait_for_download(&self, prefix: &str) -> PathBuf {
+        let found = || {
+            std::fs::read_dir(&self.downloads).ok().and_then(|dir| {
+                dir.flatten().map(|e| e.path()).find(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy();
+                    name.starts_with(prefix) && name.ends_with(".csv")
+                })
+            })
+        };
+        self.wait_until(&format!("a download named {prefix}…"), || async {
+            found().is_some()
+        })
+        .await;
+        found().unwrap()
+    }
+
+    async fn close(self) {
+        let _ = self.try_call("DELETE", "", None).await;
+    }
+}
+
+/// Standard base64 (the screenshots WebDriver returns).
+fn base64_decode(s: &str) -> Vec<u8> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter_map(value) {
+        acc = (acc << 6) | c;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+fn screenshots_dir(backend: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("browser-screenshots")
+        .join(backend);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn sign_in(b: &Browser, base: &str, email: &str, password: &str) {
+    b.goto(&format!("{base}/login")).await;
+    b.type_into("#email", email).await;
+    b.type_into("#password", password).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_for_url("/contacts").await;
+}
+
+fn setup(d: &Deployment) {
+    d.ok(
+        &[
+            "workflow",
+            "create",
+            "--location",
+            "My Practice",
+            "--name",
+            "VIP welcome",
+            "--trigger",
+            "tag-added:VIP",
+            "--action",
+            "add-tag:welcomed",
+            "--status",
+            "active",
+        ],
+        "",
+    );
+    d.ok(
+        &[
+            "user",
+            "create",
+            "--location",
+            "My Practice",
+            "--email",
+            "staff@example.com",
+            "--name",
+            "Sam Staff",
+            "--role",
+            "user",
+        ],
+        "a long password\n",
+    );
+}
+
+#[tokio::test]
+async fn an_admin_imports_the_sample_file_in_a_real_browser() {
+    let Some((driver_path, chromium)) = browser_tools() else {
+        return;
+    };
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/reference/sample-contacts.csv")
+        .canonicalize()
+        .expect("the reference's sample file beside the repository (../shared)");
+    let driver = start_driver(&driver_path).await;
+    for d in each_backend().await {
+        let backend = if d.database_url.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        let app = spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        setup(&d);
+        let profile = TempDir::new("aesthetix-browser");
+        let b = Browser::open(&driver, &chromium, profile.path(), screenshots_dir(backend)).await;
+
+        sign_in(&b, &base, &email, &password).await;
+        b.click("a[href='/imports/new']").await;
+        b.wait_for_url("/imports/new").await;
+        assert!(
+            b.text("#dropzone")
+                .await
+                .contains("Drag and drop your file here")
+        );
+        b.screenshot("1-upload").await;
+
+        // Choosing the file uploads it and moves on to the mapping.
+        b.type_into("#file", sample.to_str().unwrap()).await;
+        b.wait_for_url("/map").await;
+        assert!(b.text("main").await.contains("sample-contacts.csv"));
+        // Everything matched automatically; the Status column holds lead stages ("New",
+        // "Active"), not subscription statuses: the admin leaves it out.
+        assert_eq!(b.property("select[name=col_5]", "value").await, "status");
+        assert_eq!(b.property("#map-next", "disabled").await, false);
+        b.click("select[name=col_5] option[value='']").await;
+        assert_eq!(
+            b.property("#map-next", "disabled").await,
+            true,
+            "an unmatched column blocks Next"
+        );
+        assert!(b.text("#unmatched-note").await.contains("Status"));
+        b.click("#skip_unmapped").await;
+        assert_eq!(b.property("#map-next", "disabled").await, false);
+        // The field list is searchable.
+        b.type_into("tr:nth-child(4) [data-field-search]", "company")
+            .await;
+        assert_eq!(
+            b.property("select[name=col_3]", "value").await,
+            "company_name"
+        );
+        b.screenshot("2-map").await;
+        b.click("#map-next").await;
+        b.wait_for_url("/details").await;
+
+        assert!(
+            b.text("main")
+                .await
+                .contains("resets its email verification status")
+        );
+        b.type_into("#name", "Sample contacts").await;
+        b.click("input[name=smart_list]").await;
+        b.screenshot("3-details").await;
+        b.click("form[action$='/details'] button[type=submit]")
+            .await;
+        b.wait_for_url("/review").await;
+
+        // The dry run, and the workflow the VIP tag would start.
+        assert_eq!(b.text("[data-total=created]").await, "2");
+        assert_eq!(b.text("[data-total=failed]").await, "0");
+        let warning = b.text("#workflow-warning").await;
+        assert!(
+            warning.contains("VIP welcome — 1 contact (the import adds the tag “VIP”)"),
+            "{warning}"
+        );
+        b.screenshot("4-validate").await;
+        // Without the acknowledgement the form does not go.
+        b.click("#submit-import").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(b.url().await.contains("/review"));
+        b.click("#acknowledge").await;
+        b.click("#submit-import").await;
+        b.wait_for_url("/bulk-actions?submitted=").await;
+
+        // The list follows the job until it is done.
+        b.wait_until("the import to complete", || async {
+            b.exists("tr[data-job] .badge.completed").await
+        })
+        .await;
+        let row = b.text("#bulk-actions tbody tr").await;
+        assert!(
+            row.contains("Sample contacts") && row.contains("2 created"),
+            "{row}"
+        );
+        b.screenshot("5-bulk-actions").await;
+
+        b.click("#bulk-actions tbody tr a").await;
+        b.wait_for_url("/bulk-actions/").await;
+        b.click("nav.tabs a[href$='tab=error']").await;
+        b.wait_for_url("tab=error").await;
+        assert!(b.text("nav.tabs").await.contains("Error (0)"));
+        b.click("nav.tabs a[href$='tab=warning']").await;
+        b.wait_for_url("tab=warning").await;
+        assert!(b.text("#lines").await.contains("Jane Doe"));
+        b.screenshot("6-bulk-action-detail").await;
+
+        b.click("#download-error-log").await;
+        let downloaded = b.downloads.join("sample-contacts errors.csv");
+        b.wait_until("the error log download", || async { downloaded.exists() })
+            .await;
+        let csv = std::fs::read_to_string(&downloaded).unwrap();
+        assert!(
+            csv.contains("Import Line,Import Status,Error Code"),
+            "{csv}"
+        );
+        assert!(csv.contains("Jane,Doe,+11234567890"), "{csv}");
+
+        // An export of every contact, two columns: started on the page, followed on Bulk
+        // Actions, announced in the header, downloaded from the notice, then dismissed.
+        b.click("header a[href='/exports/new']").await;
+        b.wait_for_url("/exports/new").await;
+        // Choosing a Smart List picks that choice; the admin goes back to all contacts.
+        b.click("#smart_list option:nth-child(2)").await;
+        assert_eq!(
+            b.property("input[name=selection][value=smart_list]", "checked")
+                .await,
+            true
+        );
+        b.click("input[name=selection][value=all]").await;
+        b.click("#export-form [data-check-all=column][data-value=false]")
+            .await;
+        b.click("input[name=column][value=first_name]").await;
+        b.click("input[name=column][value=email]").await;
+        assert_eq!(
+            b.property("input[name=selection][value=all]", "checked")
+                .await,
+            true
+        );
+        b.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "window.scrollTo(0, 0)", "args": []})),
+        )
+        .await;
+        b.screenshot("7-export").await;
+        b.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "document.getElementById('columns').scrollIntoView()", "args": []})),
+        )
+        .await;
+        b.screenshot("7b-export-columns").await;
+        b.click("#start-export").await;
+        b.wait_for_url("/bulk-actions?exported=").await;
+        b.wait_until("the export's download link", || async {
+            b.exists("tr[data-job] a[data-field=download]:not([hidden])")
+                .await
+        })
+        .await;
+        assert!(b.text("#bulk-actions tbody tr").await.contains("Export"));
+        b.goto(&format!("{base}/bulk-actions")).await;
+        let notice = b.text(".notice-bar").await;
+        assert!(notice.contains("is ready"), "{notice}");
+        b.screenshot("8-export-ready").await;
+        b.click(".notice-bar a.button").await;
+        let export = b.wait_for_download("Contacts export ").await;
+        let csv = std::fs::read_to_string(&export).unwrap();
+        assert!(csv.starts_with("\u{feff}First Name,Email\r\n"), "{csv}");
+        assert!(csv.contains("Jane,"), "{csv}");
+        b.click(".notice-bar form button").await;
+        b.wait_until("the notice to be dismissed", || async {
+            !b.exists(".notice-bar").await
+        })
+        .await;
+
+        // A user who is not an admin is refused, whatever the link.
+        b.click("header form[action='/logout'] button").await;
+        b.wait_for_url("/login").await;
+        sign_in(&b, &base, "staff@example.com", "a long password").await;
+        assert!(
+            !b.exists("a[href='/imports/new']").await,
+            "no import link for a user"
+        );
+        assert!(
+            !b.exists("a[href='/exports/new']").await,
+            "no export link for a user"
+        );
+        for path in ["/imports/new", "/bulk-actions", "/exports/new"] {
+            b.goto(&format!("{base}{path}")).await;
+            assert!(b.text("h1").await.contains("Not allowed"), "{path}");
+        }
+        b.screenshot("9-user-refused").await;
+        b.close().await;
+        drop(app);
+    }
+}

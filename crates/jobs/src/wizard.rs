@@ -1,0 +1,1243 @@
+//! The import wizard as a service (SPEC §6.1, §6.6, §9.6): the steps between "here is a file"
+//! and "here is your Bulk Action", shared by the web pages and the JSON API so both behave
+//! exactly alike — and like the CLI, whose engine (`prepare`, `dry_run`, the job's stored
+//! request) they call.
+//!
+//! The steps, each a function over a **draft** (an upload and the choices made so far, a row
+//! of `import_drafts` scoped by location):
+//!
+//! 1. [`Upload`] / [`upload`] — streams the body into `data-dir/files/` under a generated
+//!    name, refusing past the size limit while streaming (and from a declared length before a
+//!    byte is read), then records the file and a new draft. The user's file name is kept only
+//!    as display data ([`display_file_name`]); it never becomes a path.
+//! 2. [`mapping`] — reads the file (a refused file is [`WizardError::Refused`] with its §4
+//!    code; a workbook with several sheets names them, see [`WizardError::sheet_choices`] and
+//!    [`set_sheet`]) and proposes the mapping: per column the header, three sample values, the
+//!    automatic field and the chosen one, plus the searchable list of fields.
+//! 3. [`set_mapping`] — the admin's choice per column; unmapped columns are refused
+//!    ([`WizardError::Unmatched`]) unless "Don't import data in unmatched columns" is on.
+//! 4. [`set_details`] — name (default `Contacts import YYYY-MM-DD HH:MM`), Smart List, mode,
+//!    skip-existing-phone, don't-update-empty, tags for all, workflow.
+//! 5. [`validate`] — the dry run: what would be created, updated, skipped and failed, the
+//!    first problems, and the active workflows the import would trigger with their counts.
+//! 6. [`submit`] — creates the import job exactly as the CLI would, but queued for the worker
+//!    loop (`serve`, `worker`), which runs it from its stored request. When §6.6 says so it
+//!    requires the workflow acknowledgement ([`WizardError::AcknowledgementRequired`]). An
+//!    `Idempotency-Key` returns the job an earlier submit with that key made; submitting a
+//!    draft twice returns its one job.
+//!
+//! Every function takes the [`LocationId`] it acts for and every store call filters on it, so
+//! another location's draft is [`WizardError::NotFound`]. Authorisation (admins only, SPEC §2)
+//! is the caller's: the web's `AdminUser` extractor, the API's key.
+//!
+//! ```ignore
+//! let mut up = wizard::Upload::begin(&data_dir, content_length, wizard::MAX_UPLOAD_BYTES).await?;
+//! while let Some(chunk) = body.next().await { up.write(&chunk?).await?; }
+//! let draft = up.finish(&store, location, Some(user), "patients.csv").await?;
+//! let view = wizard::mapping(&store, &data_dir, location, draft).await?;
+//! wizard::set_mapping(&store, &data_dir, location, draft, columns, true).await?;
+//! wizard::set_details(&store, location, draft, details).await?;
+//! let checked = wizard::validate(&store, &data_dir, location, draft).await?;
+//! let job = wizard::submit(&store, &data_dir, location, Some(user), draft,
+//!     &wizard::SubmitOptions { acknowledge_workflows: true, idempotency_key: None }).await?;
+//! ```
+
+use crate::files_dir;
+use std::path::{Path, PathBuf};
+
+use domain::ObjectKind;
+use domain::field::{FieldKind, STANDARD_CONTACT_FIELDS};
+use engine::{ColumnUse, Mode, Target, map_columns};
+use serde::{Deserialize, Serialize};
+use store::{LocationId, Store, StoreError, UserId};
+use tabular::{FileInfo, ReadOptions, Refusal};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+use crate::import::{ImportError, ImportRequest, ReportLine, TriggeredWorkflow};
+
+/// The largest file an import accepts (SPEC §4: 30,000,000 bytes).
+pub const MAX_UPLOAD_BYTES: u64 = tabular::DEFAULT_MAX_FILE_BYTES;
+
+/// How many sample values the mapping step shows per column.
+pub const SAMPLES_PER_COLUMN: usize = 3;
+
+/// How many problem lines a validation keeps to show.
+pub const FIRST_PROBLEMS: usize = 20;
+
+/// Why a wizard step did not happen. Every message is for the person using the wizard: what
+/// is wrong and how to fix it; [`WizardError::code`] is stable for the API.
+#[derive(Debug, thiserror::Error)]
+pub enum WizardError {
+    /// `file.too_large`: refused before it was stored (from its declared length, or while
+    /// streaming it).
+    #[error(
+        "The file is larger than {} bytes (30 MB), the limit. Split it into smaller files, each with the header row (aesthetix split FILE), and import them one by one.",
+        thousands(*limit)
+    )]
+    TooLarge { limit: u64 },
+    /// A file refused by SPEC §4, with its code.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// `mapping.unmatched`: columns without a field while "Don't import data in unmatched
+    /// columns" is off. Holds the headers.
+    #[error(
+        "{} not matched to a field: {}. Choose a field for each, or check “Don't import data in unmatched columns” to leave them out.",
+        if .0.len() == 1 { "This column is" } else { "These columns are" },
+        .0.join(", ")
+    )]
+    Unmatched(Vec<String>),
+    /// A choice that cannot be used (an unknown field, a field chosen twice, an unknown
+    /// workflow…), with its code.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    /// `workflows.acknowledgement_required` (SPEC §6.6): the import would enroll contacts in
+    /// active workflows; submit again acknowledging it (or suppress tag triggers).
+    #[error("{}", acknowledgement_message(.0))]
+    AcknowledgementRequired(Vec<TriggeredWorkflow>),
+    /// `import.submitted`: the draft became a job already; its choices no longer change.
+    #[error(
+        "This import was submitted already (Bulk Action {0}). Start a new import to change anything."
+    )]
+    Submitted(i64),
+    /// `not_found`: no such draft in this location.
+    #[error("{0}")]
+    NotFound(String),
+    /// `storage.error`: the file store failed (a full disk, permissions).
+    #[error("the file store failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// `database.error`
+    #[error("{0}")]
+    Store(StoreError),
+}
+
+fn acknowledgement_message(triggered: &[TriggeredWorkflow]) -> String {
+    let list: Vec<String> = triggered
+        .iter()
+        .map(|t| format!("{} ({} contacts, {})", t.name, t.contacts, t.reason))
+        .collect();
+    format!(
+        "This import would enroll contacts in active workflows, which may send them messages: {}. Confirm that you want this, or turn on “suppress tag triggers”.",
+        list.join("; ")
+    )
+}
+
+impl WizardError {
+    /// A stable code: the file refusal's own (`file.too_large`, `xlsx.several_sheets`, …) or
+    /// the kind of problem.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WizardError::TooLarge { .. } => "file.too_large",
+            WizardError::Refused(r) => r.code(),
+            WizardError::Unmatched(_) => "mapping.unmatched",
+            WizardError::Invalid { code, .. } => code,
+            WizardError::AcknowledgementRequired(_) => "workflows.acknowledgement_required",
+            WizardError::Submitted(_) => "import.submitted",
+            WizardError::NotFound(_) => "not_found",
+            WizardError::Io(_) => "storage.error",
+            WizardError::Store(_) => "database.error",
+        }
+    }
+
+    /// Whether the server failed (rather than the request or the file being wrong).
+    pub fn is_server_error(&self) -> bool {
+        matches!(self, WizardError::Io(_) | WizardError::Store(_))
+            || matches!(self, WizardError::Refused(Refusal::Io(_)))
+    }
+
+    /// A workbook with several sheets: their names, for a sheet picker.
+    pub fn sheet_choices(&self) -> Option<&[String]> {
+        match self {
+            WizardError::Refused(Refusal::SeveralSheets { names }) => Some(names),
+            _ => None,
+        }
+    }
+
+    fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        WizardError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for WizardError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => {
+                WizardError::NotFound(format!("{what} was not found in this location"))
+            }
+            other => WizardError::Store(other),
+        }
+    }
+}
+
+impl From<ImportError> for WizardError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Refused(r) => WizardError::Refused(r),
+            ImportError::Mapping(m) => WizardError::invalid("mapping.invalid", m.to_string()),
+            ImportError::Invalid(m) => WizardError::invalid("import.invalid", m),
+            ImportError::Store(s) => s.into(),
+        }
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The draft's choices.
+
+/// The details step (SPEC §6.1): everything about the import besides the mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Details {
+    /// The import's name; `None` gives `Contacts import YYYY-MM-DD HH:MM`.
+    pub name: Option<String>,
+    /// Create a Smart List of the contacts this import creates or updates.
+    pub smart_list: bool,
+    /// `create` (the default), `upsert` or `update` (SPEC §6.3).
+    pub mode: String,
+    pub skip_existing_phone: bool,
+    pub no_update_empty: bool,
+    /// Tags added to every imported contact, each as given.
+    pub tags: Vec<String>,
+    /// A workflow (by name) to enroll every contact the import creates or updates in.
+    pub workflow: Option<String>,
+    /// Add the tags without triggering tag-added workflows (SPEC §6.6).
+    pub suppress_tag_triggers: bool,
+}
+
+impl Default for Details {
+    fn default() -> Self {
+        Details {
+            name: None,
+            smart_list: false,
+            mode: Mode::Create.token().to_string(),
+            skip_existing_phone: false,
+            no_update_empty: false,
+            tags: Vec::new(),
+            workflow: None,
+            suppress_tag_triggers: false,
+        }
+    }
+}
+
+/// Everything chosen for a draft so far, stored as its settings JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DraftSettings {
+    /// The workbook sheet to read.
+    pub sheet: Option<String>,
+    /// Per column of the file, the field key it feeds (`None`: not imported). `None` until a
+    /// mapping is saved: the automatic mapping applies.
+    pub columns: Option<Vec<Option<String>>>,
+    /// "Don't import data in unmatched columns".
+    pub skip_unmapped: bool,
+    /// `(field key, file value, option)`: option values mapped by hand (SPEC §6.1).
+    pub map_values: Vec<(String, String, String)>,
+    /// Columns (by header) written only where the contact's field is blank (SPEC §6.5).
+    pub fill_only: Vec<String>,
+    pub details: Details,
+    /// The last validation, with the settings it ran on.
+    pub validated: Option<Validation>,
+}
+
+impl DraftSettings {
+    /// The choices that decide what an import does, as one string: a validation holds for
+    /// the settings it was run on only.
+    fn fingerprint(&self) -> String {
+        let mut s = self.clone();
+        s.validated = None;
+        serde_json::to_string(&s).expect("settings serialise")
+    }
+}
+
+fn read_settings(json: &str) -> Result<DraftSettings, WizardError> {
+    serde_json::from_str(json).map_err(|e| {
+        WizardError::Store(StoreError::Corrupt(format!(
+            "the settings of an import draft: {e}"
+        )))
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Upload.
+
+/// An upload being streamed into the file store. Dropped before [`Upload::finish`], it
+/// removes what it wrote.
+pub struct Upload {
+    partial: PathBuf,
+    stored_name: String,
+    file: Option<tokio::fs::File>,
+    written: u64,
+    limit: u64,
+}
+
+impl Upload {
+    /// Starts an upload of at most `limit` bytes. A `declared` length (Content-Length) over
+    /// the limit is refused at once, before anything is read or written.
+    pub async fn begin(
+        data_dir: &Path,
+        declared: Option<u64>,
+        limit: u64,
+    ) -> Result<Upload, WizardError> {
+        if declared.is_some_and(|n| n > limit) {
+            return Err(WizardError::TooLarge { limit });
+        }
+        let dir = files_dir(data_dir);
+        tokio::fs::create_dir_all(&dir).await?;
+        let stored_name = generated_name();
+        let partial = dir.join(format!("{stored_name}.partial"));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&partial)
+            .await?;
+        Ok(Upload {
+            partial,
+            stored_name,
+            file: Some(file),
+            written: 0,
+            limit,
+        })
+    }
+
+    /// Appends a piece of the body; past the limit the upload is refused and what was
+    /// written is removed.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), WizardError> {
+        self.written += chunk.len() as u64;
+        if self.written > self.limit {
+            self.discard().await;
+            return Err(WizardError::TooLarge { limit: self.limit });
+        }
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the upload was closed"))?;
+        if let Err(e) = file.write_all(chunk).await {
+            self.discard().await;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.written
+    }
+
+    /// Completes the upload: the file is synced and renamed to its generated name, recorded
+    /// with `original_name` (display only), and a draft is started over it. Returns the
+    /// draft's id.
+    pub async fn finish(
+        mut self,
+        store: &Store,
+        location: LocationId,
+        user: Option<UserId>,
+        original_name: &str,
+    ) -> Result<i64, WizardError> {
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| std::io::Error::other("the upload was closed"))?;
+        let synced = async {
+            file.flush().await?;
+            file.sync_all().await
+        }
+        .await;
+        drop(file);
+        if let Err(e) = synced {
+            let _ = tokio::fs::remove_file(&self.partial).await;
+            return Err(e.into());
+        }
+        let dest = self.partial.with_file_name(&self.stored_name);
+        if let Err(e) = tokio::fs::rename(&self.partial, &dest).await {
+            let _ = tokio::fs::remove_file(&self.partial).await;
+            return Err(e.into());
+        }
+        let recorded = async {
+            let f = store
+                .create_file(
+                    location,
+                    "upload",
+                    &display_file_name(original_name),
+                    &self.stored_name,
+                    self.written as i64,
+                )
+                .await?;
+            let settings = serde_json::to_string(&DraftSettings::default()).expect("serialise");
+            store
+                .create_import_draft(location, user, f.id, &settings)
+                .await
+        }
+        .await;
+        match recorded {
+            Ok(draft) => Ok(draft),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&dest).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn discard(&mut self) {
+        if self.file.take().is_some() {
+            let _ = tokio::fs::remove_file(&self.partial).await;
+        }
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
+}
+
+/// Streams `body` into the file store ([`Upload`]) and starts a draft over it. `declared` is
+/// the body's announced length, if any.
+pub async fn upload(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    user: Option<UserId>,
+    original_name: &str,
+    declared: Option<u64>,
+    mut body: impl AsyncRead + Unpin,
+) -> Result<i64, WizardError> {
+    let mut up = Upload::begin(data_dir, declared, MAX_UPLOAD_BYTES).await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = body.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        up.write(&buf[..n]).await?;
+    }
+    up.finish(store, location, user, original_name).await
+}
+
+/// A name for a stored file: time and randomness, nothing of the user's.
+fn generated_name() -> String {
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).expect("the operating system provides random bytes");
+    let hex: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    format!("upload-{}-{hex}", jiff::Timestamp::now().as_millisecond())
+}
+
+/// The name an uploaded file is shown by: the last part of what the browser or client sent
+/// (never a path), without control or bidirectional-override characters (so a name cannot
+/// break a header or disguise its extension), at most 200 characters; `upload` when nothing
+/// is left.
+pub fn display_file_name(given: &str) -> String {
+    let base = given.rsplit(['/', '\\']).next().unwrap_or(given);
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .take(200)
+        .collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        "upload".to_string()
+    } else {
+        cleaned.to_string()
+    }
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. The file and its proposed mapping.
+
+/// A field a column can be mapped to, for the searchable list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChoice {
+    pub key: String,
+    pub label: String,
+    /// What kind of value it holds, in words (`phone`, `date`, `single option`…).
+    pub kind: &'static str,
+    pub custom: bool,
+}
+
+/// One column of the file in the mapping step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnView {
+    /// 0-based position in the file.
+    pub index: usize,
+    /// The header cell (blank for a blank-headed column).
+    pub header: String,
+    /// Up to three non-blank values from the first rows.
+    pub samples: Vec<String>,
+    /// The field the header maps to automatically (SPEC §6.1).
+    pub auto: Option<String>,
+    /// The field chosen now (the automatic one until a mapping is saved).
+    pub chosen: Option<String>,
+    /// A fully blank column (no header, no value): neither mapped nor unmatched.
+    pub blank: bool,
+}
+
+/// The mapping step: the file as read, its columns, and the fields to choose from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MappingView {
+    pub draft_id: i64,
+    /// The user's name for the file (display only).
+    pub file_name: String,
+    pub size_bytes: i64,
+    /// The encoding SPEC §4 chose, or `xlsx`.
+    pub encoding: &'static str,
+    pub sheet: Option<String>,
+    /// Non-blank record rows.
+    pub records: u64,
+    pub columns: Vec<ColumnView>,
+    pub fields: Vec<FieldChoice>,
+    pub skip_unmapped: bool,
+    /// The job, once the draft was submitted.
+    pub job_id: Option<i64>,
+}
+
+impl MappingView {
+    /// Columns that hold data but feed no field.
+    pub fn unmatched(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .filter(|c| !c.blank && c.chosen.is_none())
+            .map(column_name)
+            .collect()
+    }
+}
+
+fn column_name(c: &ColumnView) -> String {
+    if c.header.is_empty() {
+        format!("(blank header, column {})", c.index + 1)
+    } else {
+        format!("“{}”", c.header)
+    }
+}
+
+fn kind_words(kind: FieldKind) -> &'static str {
+    match kind {
+        FieldKind::Id => "record id",
+        FieldKind::Text => "text",
+        FieldKind::LargeText => "large text",
+        FieldKind::Number => "number",
+        FieldKind::Monetary => "money",
+        FieldKind::Date => "date",
+        FieldKind::SingleOption => "single option",
+        FieldKind::Radio => "radio",
+        FieldKind::MultiSelect => "multi-select",
+        FieldKind::Checkbox => "checkbox",
+        FieldKind::TextboxList => "textbox list",
+        FieldKind::Phone => "phone",
+        FieldKind::Email => "email",
+        FieldKind::PhoneList => "phone list",
+        FieldKind::EmailList => "email list",
+        FieldKind::Boolean => "yes / no",
+        FieldKind::User => "user",
+        FieldKind::Tags => "tags",
+        FieldKind::Country => "country",
+        FieldKind::TimeZone => "time zone",
+        FieldKind::FileUpload => "file upload",
+        FieldKind::Signature => "signature",
+    }
+}
+
+fn importable(kind: FieldKind) -> bool {
+    !matches!(kind, FieldKind::FileUpload | FieldKind::Signature)
+}
+
+async fn custom_targets(store: &Store, location: LocationId) -> Result<Vec<Target>, WizardError> {
+    Ok(store
+        .custom_fields(location, &ObjectKind::Contact)
+        .await?
+        .into_iter()
+        .map(|f| Target {
+            key: f.key,
+            label: f.label,
+            kind: f.field_type.kind(),
+            options: f.options,
+            custom: true,
+        })
+        .collect())
+}
+
+/// Every field a column can feed: the standard fields of SPEC §3, then the location's custom
+/// contact fields (files and signatures cannot be imported, SPEC §5.14).
+fn field_choices(custom: &[Target]) -> Vec<FieldChoice> {
+    STANDARD_CONTACT_FIELDS
+        .iter()
+        .map(Target::standard)
+        .chain(custom.iter().cloned())
+        .filter(|t| importable(t.kind))
+        .map(|t| FieldChoice {
+            kind: kind_words(t.kind),
+            key: t.key,
+            label: t.label,
+            custom: t.custom,
+        })
+        .collect()
+}
+
+/// The draft's stored file on disk.
+fn stored_path(data_dir: &Path, stored_name: &str) -> PathBuf {
+    files_dir(data_dir).join(stored_name)
+}
+
+async fn inspect(path: PathBuf, sheet: Option<String>) -> Result<FileInfo, WizardError> {
+    let opts = ReadOptions {
+        sheet,
+        max_file_bytes: MAX_UPLOAD_BYTES,
+        ..ReadOptions::default()
+    };
+    tokio::task::spawn_blocking(move || tabular::inspect(&path, &opts))
+        .await
+        .map_err(|e| std::io::Error::other(format!("reading the file stopped: {e}")))?
+        .map_err(WizardError::Refused)
+}
+
+fn samples(info: &FileInfo, column: usize) -> Vec<String> {
+    info.sample
+        .iter()
+        .filter_map(|row| row.cells.get(column))
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .take(SAMPLES_PER_COLUMN)
+        .map(|v| {
+            if v.chars().count() > 80 {
+                format!("{}…", v.chars().take(80).collect::<String>())
+            } else {
+                v.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Reads the draft's file and proposes its mapping (step 2). A refused file is
+/// [`WizardError::Refused`]; a workbook with several sheets and none chosen is refused with
+/// their names ([`WizardError::sheet_choices`]).
+pub async fn mapping(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    draft_id: i64,
+) -> Result<MappingView, WizardError> {
+    let draft = store.import_draft(location, draft_id).await?;
+    let settings = read_settings(&draft.settings)?;
+    let info = inspect(
+        stored_path(data_dir, &draft.file.stored_name),
+        settings.sheet.clone(),
+    )
+    .await?;
+    let custom = custom_targets(store, location).await?;
+    let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
+    let ignored: Vec<bool> = info.columns.iter().map(|c| c.ignored).collect();
+    let auto: Vec<Option<String>> = match map_columns(&headers, &ignored, &custom, &[], true) {
+        Ok(uses) => uses
+            .into_iter()
+            .map(|u| match u {
+                ColumnUse::Field(t) if importable(t.kind) => Some(t.key),
+                _ => None,
+            })
+            .collect(),
+        // Nothing maps by itself: every column waits for the admin's choice.
+        Err(_) => vec![None; headers.len()],
+    };
+    let chosen = match &settings.columns {
+        Some(c) if c.len() == headers.len() => c.clone(),
+        _ => auto.clone(),
+    };
+    let columns = info
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ColumnView {
+            index: i,
+            header: c.header.clone(),
+            samples: samples(&info, i),
+            auto: auto[i].clone(),
+            chosen: if c.ignored { None } else { chosen[i].clone() },
+            blank: c.ignored,
+        })
+        .collect();
+    Ok(MappingView {
+        draft_id,
+        file_name: draft.file.download_name,
+        size_bytes: draft.file.size_bytes,
+        encoding: info.encoding,
+        sheet: info.sheet.clone(),
+        records: info.records,
+        columns,
+        fields: field_choices(&custom),
+        skip_unmapped: settings.skip_unmapped,
+        job_id: draft.job_id,
+    })
+}
+
+async fn save(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    settings: &DraftSettings,
+) -> Result<(), WizardError> {
+    let json = serde_json::to_string(settings).expect("settings serialise");
+    match store.update_import_draft(location, draft_id, &json).await {
+        Err(StoreError::Conflict(_)) => {
+            let job = store.import_draft(location, draft_id).await?.job_id;
+            Err(WizardError::Submitted(job.unwrap_or_default()))
+        }
+        other => Ok(other?),
+    }
+}
+
+async fn load(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+) -> Result<(store::ImportDraft, DraftSettings), WizardError> {
+    let draft = store.import_draft(location, draft_id).await?;
+    if let Some(job) = draft.job_id {
+        return Err(WizardError::Submitted(job));
+    }
+    let settings = read_settings(&draft.settings)?;
+    Ok((draft, settings))
+}
+
+/// Chooses the workbook sheet to read (`None`: the only one). The mapping starts again from
+/// the automatic one, since the columns change with the sheet.
+pub async fn set_sheet(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    sheet: Option<String>,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    settings.sheet = sheet
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    settings.columns = None;
+    save(store, location, draft_id, &settings).await
+}
+
+/// Saves the admin's mapping (step 3): per column of the file, in order, the key of the field
+/// it feeds or `None`. A field may feed from one column only; files and signatures cannot be
+/// imported. The choice is saved even when columns are left unmatched, but then, unless
+/// `skip_unmapped` ("Don't import data in unmatched columns"), it answers
+/// [`WizardError::Unmatched`] naming them: the import cannot go on.
+pub async fn set_mapping(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    draft_id: i64,
+    columns: Vec<Option<String>>,
+    skip_unmapped: bool,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    let view = mapping(store, data_dir, location, draft_id).await?;
+    if columns.len() != view.columns.len() {
+        return Err(WizardError::invalid(
+            "mapping.invalid",
+            format!(
+                "The file has {} columns but a choice was given for {}. Choose a field (or none) for each column.",
+                view.columns.len(),
+                columns.len()
+            ),
+        ));
+    }
+    let mut chosen: Vec<Option<String>> = Vec::with_capacity(columns.len());
+    let mut taken: Vec<(String, usize)> = Vec::new();
+    for (i, choice) in columns.into_iter().enumerate() {
+        let col = &view.columns[i];
+        let choice = choice
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty());
+        let Some(key) = choice.filter(|_| !col.blank) else {
+            chosen.push(None);
+            continue;
+        };
+        let Some(field) = view.fields.iter().find(|f| f.key == key) else {
+            return Err(WizardError::invalid(
+                "mapping.unknown_field",
+                format!(
+                    "The column {} is mapped to “{key}”, which is not a field of this location. Choose a field from the list.",
+                    column_name(col)
+                ),
+            ));
+        };
+        if let Some((_, first)) = taken.iter().find(|(k, _)| *k == key) {
+            return Err(WizardError::invalid(
+                "mapping.field_twice",
+                format!(
+                    "{} is chosen for two columns, {} and {}. A field can be filled from one column only: change one of them.",
+                    field.label,
+                    column_name(&view.columns[*first]),
+                    column_name(col)
+                ),
+            ));
+        }
+        taken.push((key.clone(), i));
+        chosen.push(Some(key));
+    }
+    if taken.is_empty() {
+        return Err(WizardError::invalid(
+            "mapping.nothing_mapped",
+            "No column is matched to a field. Choose a field for at least one column (such as First Name, Email or Phone).",
+        ));
+    }
+    settings.columns = Some(chosen.clone());
+    settings.skip_unmapped = skip_unmapped;
+    save(store, location, draft_id, &settings).await?;
+    let unmatched: Vec<String> = view
+        .columns
+        .iter()
+        .zip(&chosen)
+        .filter(|(c, k)| !c.blank && k.is_none())
+        .map(|(c, _)| column_name(c))
+        .collect();
+    if !unmatched.is_empty() && !skip_unmapped {
+        return Err(WizardError::Unmatched(unmatched));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Details.
+
+/// The details step: the choices so far, the default name, and the workflows to choose from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DetailsView {
+    pub details: Details,
+    /// The name the import gets when none is given.
+    pub default_name: String,
+    /// The location's workflows by name, with their status (`active`, `paused`, `draft`).
+    pub workflows: Vec<(String, String)>,
+}
+
+fn time_zone(location: &store::Location) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// The details step's choices and what it offers.
+pub async fn details(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+) -> Result<DetailsView, WizardError> {
+    let draft = store.import_draft(location, draft_id).await?;
+    let settings = read_settings(&draft.settings)?;
+    let loc = store.location(location).await?;
+    let workflows = store
+        .workflows(location)
+        .await?
+        .into_iter()
+        .map(|w| (w.workflow.name, w.workflow.status.to_string()))
+        .collect();
+    Ok(DetailsView {
+        details: settings.details,
+        default_name: crate::import::default_import_name(&time_zone(&loc)),
+        workflows,
+    })
+}
+
+/// Saves the details step (step 4): the mode must be `create`, `upsert` or `update`, the
+/// workflow one of the location's; a blank name means the default; tags are trimmed, blank
+/// ones dropped.
+pub async fn set_details(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    details: Details,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    let mode: Mode = details.mode.trim().parse().map_err(|_| {
+        WizardError::invalid(
+            "details.mode",
+            format!(
+                "“{}” is not an import mode. Choose Add New (create), Add New and Update Existing (upsert) or Update Existing (update).",
+                details.mode
+            ),
+        )
+    })?;
+    let name = details
+        .name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        return Err(WizardError::invalid(
+            "details.name",
+            "The import name is longer than 200 characters. Shorten it.",
+        ));
+    }
+    let mut tags: Vec<String> = Vec::new();
+    for t in details.tags {
+        let t = t.trim().to_string();
+        if !t.is_empty() && !tags.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
+            tags.push(t);
+        }
+    }
+    let workflow = details
+        .workflow
+        .map(|w| w.trim().to_string())
+        .filter(|w| !w.is_empty());
+    if let Some(w) = &workflow {
+        match store.workflow_by_name(location, w).await {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {
+                return Err(WizardError::invalid(
+                    "details.workflow",
+                    format!(
+                        "There is no workflow named “{w}” in this location. Choose one from the list, or none."
+                    ),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    settings.details = Details {
+        name,
+        smart_list: details.smart_list,
+        mode: mode.token().to_string(),
+        skip_existing_phone: details.skip_existing_phone,
+        no_update_empty: details.no_update_empty,
+        tags,
+        workflow,
+        suppress_tag_triggers: details.suppress_tag_triggers,
+    };
+    save(store, location, draft_id, &settings).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Validate.
+
+/// One message of a problem line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemMessage {
+    /// `warning` or `error`.
+    pub level: String,
+    pub code: String,
+    pub field: Option<String>,
+    pub message: String,
+    pub resolution: String,
+}
+
+/// A line of the dry run that is not a plain success.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub line: u64,
+    /// `warning` or `error`.
+    pub status: String,
+    /// `created`, `updated`, `skipped` or `none`.
+    pub action: String,
+    pub primary: Option<String>,
+    pub messages: Vec<ProblemMessage>,
+}
+
+impl From<&ReportLine> for Problem {
+    fn from(l: &ReportLine) -> Self {
+        let token = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        Problem {
+            line: l.line,
+            status: token(serde_json::to_value(l.status).expect("serialise")),
+            action: token(serde_json::to_value(l.action).expect("serialise")),
+            primary: l.primary.clone(),
+            messages: l
+                .messages
+                .iter()
+                .map(|m| ProblemMessage {
+                    level: token(serde_json::to_value(m.level).expect("serialise")),
+                    code: m.code.to_string(),
+                    field: m.field.clone(),
+                    message: m.message.clone(),
+                    resolution: m.resolution.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the dry run found (SPEC §6.1 "validate first"): exactly what a real run would do now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validation {
+    pub rows: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub failed: i64,
+    /// Lines created or updated with warnings (also counted under their action).
+    pub warnings: i64,
+    pub blank: i64,
+    /// The encoding SPEC §4 chose, or `xlsx`.
+    pub encoding: String,
+    /// The first warning and error lines, in file order.
+    pub first_problems: Vec<Problem>,
+    /// Active workflows the import would enroll contacts in, with how many (SPEC §6.6).
+    pub triggered: Vec<TriggeredWorkflow>,
+    /// When it ran (ms since the epoch).
+    pub at: i64,
+    /// The settings it ran on.
+    fingerprint: String,
+}
+
+impl Validation {
+    /// Whether submitting needs the workflow acknowledgement (SPEC §6.6).
+    pub fn needs_acknowledgement(&self) -> bool {
+        !self.triggered.is_empty()
+    }
+
+    /// Existing contacts the import would update: each has its email verification reset to
+    /// `unverified` (SPEC §6.5), which the details step warns about.
+    pub fn verification_resets(&self) -> i64 {
+        self.updated
+    }
+}
+
+/// The import as the engine takes it, from the draft.
+async fn request(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    user: Option<UserId>,
+    draft: &store::ImportDraft,
+    settings: &DraftSettings,
+    dry_run: bool,
+) -> Result<ImportRequest, WizardError> {
+    let view = mapping(store, data_dir, location, draft.id).await?;
+    let unmatched = view.unmatched();
+    if !unmatched.is_empty() && !settings.skip_unmapped {
+        return Err(WizardError::Unmatched(unmatched));
+    }
+    // Every column the admin decided on is an explicit choice; a column without a field is
+    // left out (the check above is where "unmatched" is decided).
+    let map: Vec<(String, Option<String>)> = view
+        .columns
+        .iter()
+        .filter(|c| !c.blank && !c.header.is_empty())
+        .map(|c| (c.header.clone(), c.chosen.clone()))
+        .collect();
+    let path = stored_path(data_dir, &draft.file.stored_name);
+    let path = tokio::fs::canonicalize(&path).await.unwrap_or(path);
+    let d = &settings.details;
+    Ok(ImportRequest {
+        location: Some(store.location(location).await?),
+        file: path,
+        file_name: draft.file.download_name.clone(),
+        name: d.name.clone(),
+        sheet: settings.sheet.clone(),
+        max_file_bytes: Some(MAX_UPLOAD_BYTES),
+        mode: d
+            .mode
+            .parse()
+            .map_err(|e: String| WizardError::invalid("details.mode", e))?,
+        map,
+        skip_unmapped: settings.skip_unmapped,
+        map_values: settings.map_values.clone(),
+        fill_only: settings.fill_only.clone(),
+        tags: d.tags.clone(),
+        no_update_empty: d.no_update_empty,
+        skip_existing_phone: d.skip_existing_phone,
+        dry_run,
+        created_by: user,
+        workflow: d.workflow.clone(),
+        suppress_tag_triggers: d.suppress_tag_triggers,
+    })
+}
+
+fn today(location: &store::Location) -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(time_zone(location))
+        .date()
+}
+
+/// Runs the dry run (step 5) over the whole file against current data, writing nothing but
+/// its result on the draft, and returns it.
+pub async fn validate(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    draft_id: i64,
+) -> Result<Validation, WizardError> {
+    let (draft, mut settings) = load(store, location, draft_id).await?;
+    let req = request(store, data_dir, location, None, &draft, &settings, true).await?;
+    let today = today(req.location.as_ref().expect("set above"));
+    let prepared = crate::import::prepare(store, req, today).await?;
+    let mut first_problems = Vec::new();
+    let (report, triggered) = crate::import::dry_run(store, &prepared, |line| {
+        if first_problems.len() < FIRST_PROBLEMS && line.status != engine::LineStatus::Success {
+            first_problems.push(Problem::from(&line));
+        }
+    })
+    .await?;
+    let t = report.totals;
+    let validation = Validation {
+        rows: t.rows,
+        created: t.created,
+        updated: t.updated,
+        skipped: t.skipped,
+        failed: t.errors,
+        warnings: t.warnings,
+        blank: t.blank,
+        encoding: report.encoding.to_string(),
+        first_problems,
+        triggered,
+        at: store::now_ms(),
+        fingerprint: settings.fingerprint(),
+    };
+    settings.validated = Some(validation.clone());
+    save(store, location, draft_id, &settings).await?;
+    Ok(validation)
+}
+
+/// The draft's last validation, when it still holds for the draft's settings.
+pub async fn last_validation(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+) -> Result<Option<Validation>, WizardError> {
+    let draft = store.import_draft(location, draft_id).await?;
+    let settings = read_settings(&draft.settings)?;
+    let fingerprint = settings.fingerprint();
+    Ok(settings.validated.filter(|v| v.fingerprint == fingerprint))
+}
+
+/// The draft's choices as saved.
+pub async fn settings(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+) -> Result<DraftSettings, WizardError> {
+    let draft = store.import_draft(location, draft_id).await?;
+    read_settings(&draft.settings)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Submit.
+
+/// How a draft is submitted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubmitOptions {
+    /// The admin confirmed enrolling contacts in the workflows the import triggers (SPEC §6.6).
+    pub acknowledge_workflows: bool,
+    /// SPEC §9.6: a submit with a key the location used before returns that job.
+    pub idempotency_key: Option<String>,
+}
+
+/// What a submit did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Submitted {
+    pub job_id: i64,
+    /// False when the job existed already (the draft was submitted before, or the
+    /// Idempotency-Key was used before).
+    pub created: bool,
+    /// The Smart List made from this import, when asked for.
+    pub smart_list: Option<String>,
+}
+
+/// Submits the draft (step 6): creates the import job exactly as the CLI would (same request,
+/// same options), queued for the worker loop, which runs it in the background. Requires
+/// `acknowledge_workflows` when the import would trigger active workflows (SPEC §6.6; from
+/// the draft's validation when it still holds, else counted now). The Smart List, when asked
+/// for, is made at once: its filter `import=JOB` fills as the job runs.
+pub async fn submit(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    user: Option<UserId>,
+    draft_id: i64,
+    options: &SubmitOptions,
+) -> Result<Submitted, WizardError> {
+    let key = options
+        .idempotency_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    if let Some(key) = key {
+        if key.len() > 255 {
+            return Err(WizardError::invalid(
+                "request.idempotency_key",
+                "The Idempotency-Key is longer than 255 characters. Use a shorter key, such as a UUID.",
+            ));
+        }
+        if let Some(job) = store.job_by_idempotency_key(location, key).await? {
+            return Ok(Submitted {
+                job_id: job,
+                created: false,
+                smart_list: None,
+            });
+        }
+    }
+    let draft = store.import_draft(location, draft_id).await?;
+    if let Some(job) = draft.job_id {
+        return Ok(Submitted {
+            job_id: job,
+            created: false,
+            smart_list: None,
+        });
+    }
+    let settings = read_settings(&draft.settings)?;
+    let req = request(store, data_dir, location, user, &draft, &settings, false).await?;
+    let today = today(req.location.as_ref().expect("set above"));
+    let prepared = crate::import::prepare(store, req, today).await?;
+    let fingerprint = settings.fingerprint();
+    let triggered = match settings
+        .validated
+        .as_ref()
+        .filter(|v| v.fingerprint == fingerprint)
+    {
+        Some(v) => v.triggered.clone(),
+        None => crate::import::triggered_workflows(store, &prepared).await?,
+    };
+    if !triggered.is_empty() && !options.acknowledge_workflows {
+        return Err(WizardError::AcknowledgementRequired(triggered));
+    }
+    let job = crate::import::new_import_job(&prepared, None);
+    let (job_id, created) = store
+        .submit_import_draft(location, draft_id, &job, key)
+        .await?;
+    let mut smart_list = None;
+    if created && settings.details.smart_list {
+        let mut name = job.name.clone();
+        for attempt in 0..2 {
+            match store
+                .create_import_smart_list(location, job_id, &name)
+                .await
+            {
+                Ok(list) => {
+                    smart_list = Some(list.name);
+                    break;
+                }
+                Err(e) if e.is_conflict() && attempt == 0 => {
+                    name = format!("{} (Bulk Action {job_id})", job.name);
+                }
+                Err(e) => {
+                    tracing::warn!(job = job_id, error = %e, "the import's Smart List was not created");
+                    break;
+                }
+            }
+        }
+    }
+    Ok(Submitted {
+        job_id,
+        created,
+        smart_list,
+    })
+}
+
+mod option_values;
+pub use option_values::{
+    MAX_VALUES_PER_FIELD, OptionField, UnmatchedValue, ValueChoice, option_values,
+    set_option_values,
+};
+
+#[cfg(test)]
+mod tests;

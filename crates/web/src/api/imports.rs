@@ -1,0 +1,515 @@
+//! `/api/v1/imports`: every step of the import wizard for integrators (SPEC §6.1, §6.6, §9.6,
+//! §13.2), on the same service as the web pages ([`jobs::wizard`]), so an API import behaves
+//! exactly like one made in the browser or from the CLI.
+//!
+//! Step by step, over a draft:
+//! `POST /imports/drafts?file_name=NAME` (the file as the raw body) → `GET /imports/drafts/{draft}`
+//! (columns, samples, proposed mapping, fields) → `PUT …/mapping` → (`GET`/`PUT
+//! …/option-values`, file values mapped to options) → `PUT …/details` →
+//! `POST …/validate` (the dry run) → `POST …/submit` (the Bulk Action).
+//! Or in one request: `POST /imports?file_name=NAME&mode=…` uploads, maps automatically and
+//! submits.
+//!
+//! Uploads are streamed to the file store chunk by chunk; a declared `Content-Length` over the
+//! limit is answered 413 before a byte of the body is read, and a body that grows past it is
+//! cut off with 413 as it crosses it. An `Idempotency-Key` on a submit — or on the one-request
+//! import, where it is looked up before the body is read — returns the job the first request
+//! with that key made.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use jobs::summary::job_json;
+use jobs::wizard::{self, Details, SubmitOptions, WizardError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::LocationId;
+
+use super::{ApiError, ApiKey};
+use crate::AppState;
+
+/// The routes whose body is a file: streamed, never read whole.
+pub(super) fn upload_routes() -> Router<AppState> {
+    Router::new()
+        .route("/imports", post(import_in_one_request))
+        .route("/imports/drafts", post(upload))
+}
+
+/// The routes whose body (if any) is a small JSON document.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/imports/drafts/{draft}", get(draft))
+        .route("/imports/drafts/{draft}/mapping", put(set_mapping))
+        .route("/imports/drafts/{draft}/details", put(set_details))
+        .route(
+            "/imports/drafts/{draft}/option-values",
+            get(option_values).put(set_option_values),
+        )
+        .route("/imports/drafts/{draft}/validate", post(validate))
+        .route("/imports/drafts/{draft}/submit", post(submit))
+}
+
+impl From<WizardError> for ApiError {
+    fn from(e: WizardError) -> Self {
+        let code = e.code();
+        let message = e.to_string();
+        let server_error = e.is_server_error();
+        let sheets = e.sheet_choices().map(|names| json!({ "sheets": names }));
+        match e {
+            WizardError::TooLarge { .. } => {
+                ApiError::status(StatusCode::PAYLOAD_TOO_LARGE, code, message)
+            }
+            WizardError::Refused(_) if !server_error => ApiError::Status {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                message,
+                details: sheets,
+            },
+            WizardError::Unmatched(columns) => ApiError::Status {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                message,
+                details: Some(json!({ "columns": columns })),
+            },
+            WizardError::Invalid { .. } => {
+                ApiError::status(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
+            WizardError::AcknowledgementRequired(workflows) => ApiError::Status {
+                status: StatusCode::CONFLICT,
+                code,
+                message,
+                details: Some(json!({ "workflows": workflows })),
+            },
+            WizardError::Submitted(job) => ApiError::Status {
+                status: StatusCode::CONFLICT,
+                code,
+                message,
+                details: Some(json!({ "job_id": job })),
+            },
+            WizardError::NotFound(m) => ApiError::NotFound(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadQuery {
+    /// The file's name as the user knows it (display only; never a path).
+    file_name: Option<String>,
+}
+
+/// The body's declared length, if it declared one.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Streams the request body into the file store and starts a draft over it.
+async fn store_upload(
+    state: &AppState,
+    location: LocationId,
+    headers: &HeaderMap,
+    file_name: Option<String>,
+    body: Body,
+) -> Result<i64, ApiError> {
+    // Refused here, before a byte of the body is read.
+    let mut up = wizard::Upload::begin(
+        &state.data_dir,
+        content_length(headers),
+        wizard::MAX_UPLOAD_BYTES,
+    )
+    .await?;
+    crate::limits::receive_upload(body, &mut up)
+        .await
+        .map_err(|e| ApiError::status(e.status(), e.code(), e.to_string()))?;
+    if up.received() == 0 {
+        return Err(ApiError::status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file.empty",
+            "The request body is empty: send the file's bytes as the body.",
+        ));
+    }
+    let name = file_name.unwrap_or_else(|| "upload.csv".into());
+    Ok(up.finish(&state.store, location, None, &name).await?)
+}
+
+/// The headers of the columns that hold data but feed no field, as the file spells them.
+fn unmatched_headers(view: &wizard::MappingView) -> Vec<String> {
+    view.columns
+        .iter()
+        .filter(|c| !c.blank && c.chosen.is_none())
+        .map(|c| c.header.clone())
+        .collect()
+}
+
+/// `mapping.unmatched` with the headers as the file spells them in `details.columns`.
+async fn with_raw_unmatched(
+    state: &AppState,
+    location: LocationId,
+    draft: i64,
+    e: WizardError,
+) -> ApiError {
+    if !matches!(e, WizardError::Unmatched(_)) {
+        return e.into();
+    }
+    let columns = match wizard::mapping(&state.store, &state.data_dir, location, draft).await {
+        Ok(view) => unmatched_headers(&view),
+        Err(other) => return other.into(),
+    };
+    ApiError::Status {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: e.code(),
+        message: e.to_string(),
+        details: Some(json!({ "columns": columns })),
+    }
+}
+
+/// The draft as the mapping step shows it, with its choices and its last validation.
+async fn draft_json(state: &AppState, location: LocationId, draft: i64) -> Result<Value, ApiError> {
+    let view = wizard::mapping(&state.store, &state.data_dir, location, draft).await?;
+    let details = wizard::details(&state.store, location, draft).await?;
+    let validation = wizard::last_validation(&state.store, location, draft).await?;
+    let unmatched = unmatched_headers(&view);
+    Ok(json!({
+        "id": draft,
+        "file_name": view.file_name,
+        "size_bytes": view.size_bytes,
+        "encoding": view.encoding,
+        "sheet": view.sheet,
+        "records": view.records,
+        "columns": view.columns,
+        "unmatched": unmatched,
+        "skip_unmapped": view.skip_unmapped,
+        "fields": view.fields,
+        "details": details.details,
+        "default_name": details.default_name,
+        "validation": validation,
+        "job_id": view.job_id,
+    }))
+}
+
+/// `POST /api/v1/imports/drafts?file_name=NAME`: the file as the raw body → 201 with the
+/// draft (columns, three samples each, the proposed mapping, the fields to choose from).
+async fn upload(
+    key: ApiKey,
+    State(state): State<AppState>,
+    query: Result<Query<UploadQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let draft = store_upload(&state, key.location_id, &headers, q.file_name, body).await?;
+    let view = draft_json(&state, key.location_id, draft).await;
+    match view {
+        Ok(v) => Ok((StatusCode::CREATED, Json(v)).into_response()),
+        // The file is stored but cannot be read: say why, with the draft to choose a sheet on.
+        Err(ApiError::Status {
+            status,
+            code,
+            message,
+            details,
+        }) => {
+            let mut details = details.unwrap_or_else(|| json!({}));
+            details["draft_id"] = json!(draft);
+            Err(ApiError::Status {
+                status,
+                code,
+                message,
+                details: Some(details),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `GET /api/v1/imports/drafts/{draft}`.
+async fn draft(
+    key: ApiKey,
+    State(state): State<AppState>,
+    Path(draft): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(draft_json(&state, key.location_id, draft).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct MappingBody {
+    /// Per column of the file, in order: the field key it feeds, or null for none.
+    columns: Vec<Option<String>>,
+    /// "Don't import data in unmatched columns".
+    #[serde(default)]
+    skip_unmapped: bool,
+    /// The workbook sheet to read, for a workbook with several.
+    #[serde(default)]
+    sheet: Option<String>,
+}
+
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(b)| b)
+        .map_err(|e| ApiError::status(StatusCode::BAD_REQUEST, "request.invalid", e.body_text()))
+}
+
+/// `PUT /api/v1/imports/drafts/{draft}/mapping` `{"columns": [key|null…], "skip_unmapped",
+/// "sheet"}` → the draft. Unmatched columns without `skip_unmapped` are 422
+/// `mapping.unmatched` naming them (the choice is kept).
+async fn set_mapping(
+    key: ApiKey,
+    State(state): State<AppState>,
+    Path(draft): Path<i64>,
+    body: Result<Json<MappingBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body = json_body(body)?;
+    if let Some(sheet) = body.sheet {
+        wizard::set_sheet(&state.store, key.location_id, draft, Some(sheet)).await?;
+    }
+    if let Err(e) = wizard::set_mapping(
+        &state.store,
+        &state.data_dir,
+        key.location_id,
+        draft,
+        body.columns,
+        body.skip_unmapped,
+    )
+    .await
+    {
+        return Err(with_raw_unmatched(&state, key.location_id, draft, e).await);
+    }
+    Ok(Json(draft_json(&state, key.location_id, draft).await?))
+}
+
+/// `GET /api/v1/imports/drafts/{draft}/option-values`: for each column mapped to an option
+/// field, the distinct file values that match no option, with their row counts and the
+/// option each is mapped to (SPEC §6.1).
+async fn option_values(
+    key: ApiKey,
+    State(state): State<AppState>,
+    Path(draft): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let fields =
+        wizard::option_values(&state.store, &state.data_dir, key.location_id, draft).await?;
+    Ok(Json(json!({ "fields": fields })))
+}
+
+#[derive(Debug, Deserialize)]
+struct OptionValuesBody {
+    values: Vec<wizard::ValueChoice>,
+}
+
+/// `PUT /api/v1/imports/drafts/{draft}/option-values` `{"values": [{"field_key", "value",
+/// "option"}]}`: maps each file value to an option (`option: null` leaves it unmapped) →
+/// the fields and values as `GET` shows them.
+async fn set_option_values(
+    key: ApiKey,
+    State(state): State<AppState>,
+    Path(draft): Path<i64>,
+    body: Result<Json<OptionValuesBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body = json_body(body)?;
+    wizard::set_option_values(
+        &state.store,
+        &state.data_dir,
+        key.location_id,
+        draft,
+        body.values,
+    )
+    .await?;
+    option_values(key, State(state), Path(draft)).await
+}
+
+/// `PUT /api/v1/imports/drafts/{draft}/details` with the details step's choices (name,
+/// smart_list, mode, skip_existing_phone, no_update_empty, tags, workflow,
+/// suppress_tag_triggers) → the draft.
+async fn set_details(
+    key: ApiKey,
+    State(state): State<AppState>,
+    Path(draft): Path<i64>,
+    body: Result<Json<Details>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let details = json_body(body)?;
+    wizard::set_details(&state.store, key.location_id, draft, details).await?;
+    Ok(Json(draft_json(&state, key.location_id, draft).await?))
+}
+
+/// `POST /api/v1/imports/drafts/{draft}/validate`: the dry run — what a real run would
+/// create, update, skip and fail, the first problems, and the workflows it would trigger.
+async fn validate(
+    key: ApiKey,
+    State(state): State<AppState>,
+    Path(draft): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let v = wizard::validate(&state.store, &state.data_dir, key.location_id, draft).await?;
+    let resets = v.verification_resets();
+    let mut out = serde_json::to_value(&v).map_err(|e| ApiError::Internal(e.to_string()))?;
+    out["needs_acknowledgement"] = json!(!v.triggered.is_empty());
+    out["verification_resets"] = json!(resets);
+    Ok(Json(out))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SubmitBody {
+    #[serde(default)]
+    acknowledge_workflows: bool,
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => v.to_str().map(|s| Some(s.to_string())).map_err(|_| {
+            ApiError::status(
+                StatusCode::BAD_REQUEST,
+                "request.idempotency_key",
+                "The Idempotency-Key must be plain ASCII text, such as a UUID.",
+            )
+        }),
+    }
+}
+
+/// 202 with the Bulk Action for a new job, 200 with it for a job an earlier request made.
+async fn submitted(
+    state: &AppState,
+    location: LocationId,
+    s: wizard::Submitted,
+) -> Result<Response, ApiError> {
+    let job = state.store.job(location, s.job_id).await?;
+    let status = if s.created {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({
+            "job_id": s.job_id,
+            "created": s.created,
+            "smart_list": s.smart_list,
+            "bulk_action": job_json(&job),
+        })),
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/imports/drafts/{draft}/submit` `{"acknowledge_workflows": bool}`, with an
+/// optional `Idempotency-Key` header: creates the import's Bulk Action (queued for the
+/// workers) and answers 202 at once; the same key, or the same draft, answers 200 with the
+/// same job. 409 `workflows.acknowledgement_required` lists the workflows and counts when the
+/// import would trigger them (SPEC §6.6).
+async fn submit(
+    key: ApiKey,
+    State(state): State<AppState>,
+    Path(draft): Path<i64>,
+    headers: HeaderMap,
+    body: Option<Json<SubmitBody>>,
+) -> Result<Response, ApiError> {
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let options = SubmitOptions {
+        acknowledge_workflows: body.acknowledge_workflows,
+        idempotency_key: idempotency_key(&headers)?,
+    };
+    let s = wizard::submit(
+        &state.store,
+        &state.data_dir,
+        key.location_id,
+        None,
+        draft,
+        &options,
+    )
+    .await?;
+    submitted(&state, key.location_id, s).await
+}
+
+/// The one-request import's options, as query parameters.
+#[derive(Debug, Default, Deserialize)]
+struct OneRequest {
+    file_name: Option<String>,
+    name: Option<String>,
+    mode: Option<String>,
+    #[serde(default)]
+    skip_unmapped: bool,
+    #[serde(default)]
+    skip_existing_phone: bool,
+    #[serde(default)]
+    no_update_empty: bool,
+    /// One tag for every contact (SPEC §13.1's `--tag`, as given).
+    tag: Option<String>,
+    workflow: Option<String>,
+    #[serde(default)]
+    smart_list: bool,
+    #[serde(default)]
+    acknowledge_workflows: bool,
+    #[serde(default)]
+    suppress_tag_triggers: bool,
+}
+
+/// `POST /api/v1/imports?file_name=…&mode=…&tag=…&skip_unmapped=true&acknowledge_workflows=true`
+/// with the file as the raw body: upload, automatic mapping and submit in one request, as
+/// `aesthetix import contacts` does. With an `Idempotency-Key` the same key returns the first
+/// request's job without reading the body again.
+async fn import_in_one_request(
+    key: ApiKey,
+    State(state): State<AppState>,
+    query: Result<Query<OneRequest>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let idem = idempotency_key(&headers)?;
+    if let Some(k) = idem.as_deref().map(str::trim).filter(|k| !k.is_empty())
+        && let Some(job) = state
+            .store
+            .job_by_idempotency_key(key.location_id, k)
+            .await?
+    {
+        let s = wizard::Submitted {
+            job_id: job,
+            created: false,
+            smart_list: None,
+        };
+        return submitted(&state, key.location_id, s).await;
+    }
+    let location = key.location_id;
+    let draft = store_upload(&state, location, &headers, q.file_name, body).await?;
+    let view = wizard::mapping(&state.store, &state.data_dir, location, draft).await?;
+    let columns: Vec<Option<String>> = view.columns.iter().map(|c| c.chosen.clone()).collect();
+    if let Err(e) = wizard::set_mapping(
+        &state.store,
+        &state.data_dir,
+        location,
+        draft,
+        columns,
+        q.skip_unmapped,
+    )
+    .await
+    {
+        return Err(with_raw_unmatched(&state, location, draft, e).await);
+    }
+    let details = Details {
+        name: q.name,
+        smart_list: q.smart_list,
+        mode: q.mode.unwrap_or_else(|| "create".into()),
+        skip_existing_phone: q.skip_existing_phone,
+        no_update_empty: q.no_update_empty,
+        tags: q.tag.into_iter().collect(),
+        workflow: q.workflow,
+        suppress_tag_triggers: q.suppress_tag_triggers,
+    };
+    wizard::set_details(&state.store, location, draft, details).await?;
+    let s = wizard::submit(
+        &state.store,
+        &state.data_dir,
+        location,
+        None,
+        draft,
+        &SubmitOptions {
+            acknowledge_workflows: q.acknowledge_workflows,
+            idempotency_key: idem,
+        },
+    )
+    .await?;
+    submitted(&state, location, s).await
+}

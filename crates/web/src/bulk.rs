@@ -1,0 +1,607 @@
+//! The Bulk Actions pages (SPEC §9): the list with live progress, a job's detail with tabs
+//! All / Success / Error / Warning over its line log (keyset pages), the error-log download,
+//! and pause / resume / cancel / revert — each offered only when it applies.
+//!
+//! Admins only ([`AdminUser`]); every store call takes the session's location, so another
+//! location's job is 404. Progress is polled (`GET /bulk-actions/progress`, JSON) by a few
+//! lines of script; the pages work without it.
+
+use std::path::PathBuf;
+
+use askama::Template;
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+use store::{Job, JobExtras, LineCounts, LineRecord, LineTab, LocationId, SessionInfo};
+
+use crate::auth::AdminUser;
+use crate::pages::{Nav, nav};
+use crate::{AppError, AppState};
+
+/// Lines per page of the detail's tabs.
+const PAGE: u32 = 50;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/bulk-actions", get(list))
+        .route("/bulk-actions/progress", get(progress))
+        .route("/bulk-actions/{job}", get(detail))
+        .route("/bulk-actions/{job}/error-log", get(error_log))
+        .route("/bulk-actions/{job}/{action}", post(act))
+}
+
+fn job_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse()
+        .map_err(|_| AppError::NotFound("This Bulk Action was not found.".into()))
+}
+
+/// A time as the location reads it.
+fn local_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| {
+            t.to_zoned_datetime(tz.clone())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+async fn location_tz(
+    state: &AppState,
+    location: LocationId,
+) -> Result<jiff::tz::TimeZone, AppError> {
+    let loc = state.store.location(location).await?;
+    Ok(jiff::tz::TimeZone::get(&loc.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC))
+}
+
+/// A job as a row of the list and the head of the detail page.
+struct JobRow {
+    id: i64,
+    name: String,
+    operation: String,
+    object: String,
+    status: String,
+    reason: Option<String>,
+    file_name: Option<String>,
+    processed: i64,
+    total: Option<i64>,
+    /// 0–100.
+    percent: i64,
+    created: i64,
+    updated: i64,
+    skipped: i64,
+    errors: i64,
+    warnings: i64,
+    blank: i64,
+    created_by: Option<String>,
+    created_at: String,
+    finished_at: Option<String>,
+    reverted_at: Option<String>,
+    live: bool,
+    /// The job just submitted, marked in the list.
+    highlight: bool,
+    /// An export's file: offered, pending or expired ([`with_download`]).
+    download: Download,
+}
+
+/// Whether an export's file can be downloaded (SPEC §10: 30 days after it was made).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Download {
+    /// Not an export, or one that ended without a file (failed, cancelled).
+    None,
+    /// A live export: the link is rendered hidden and shown by the polling when it completes.
+    Pending,
+    Ready,
+    /// Past its 30 days (or its file is gone): the download is disabled.
+    Expired,
+}
+
+/// Looks up the file of a completed export (by the session's location).
+async fn with_download(
+    state: &AppState,
+    location: LocationId,
+    mut row: JobRow,
+) -> Result<JobRow, AppError> {
+    if row.operation != "Export" {
+        return Ok(row);
+    }
+    row.download = if row.live || row.status == "paused" {
+        Download::Pending
+    } else if row.status == "completed" {
+        match state.store.job_file(location, row.id).await? {
+            Some(f) if f.is_available(store::now_ms()) => Download::Ready,
+            _ => Download::Expired,
+        }
+    } else {
+        Download::None
+    };
+    Ok(row)
+}
+
+impl JobRow {
+    fn new(job: &Job, extras: Option<&JobExtras>, tz: &jiff::tz::TimeZone) -> JobRow {
+        let t = job.totals;
+        // Lines done of the file's lines (blank rows count as done lines).
+        let percent = match job.total {
+            Some(total) if total > 0 => {
+                ((t.processed.saturating_sub(t.blank)).max(0) * 100 / total).clamp(0, 100)
+            }
+            _ if job.status == "completed" => 100,
+            _ => 0,
+        };
+        JobRow {
+            id: job.id,
+            name: job.name.clone(),
+            operation: match job.operation.as_str() {
+                "import" => "Import".into(),
+                "export" => "Export".into(),
+                other => other.to_string(),
+            },
+            object: match job.object.as_str() {
+                "contact" => "Contacts".into(),
+                other => other.to_string(),
+            },
+            status: job.status.clone(),
+            reason: job.status_reason.clone(),
+            file_name: job.file_name.clone(),
+            processed: t.processed.saturating_sub(t.blank).max(0),
+            total: job.total,
+            percent: if job.status == "completed" {
+                100
+            } else {
+                percent
+            },
+            created: t.created,
+            updated: t.updated,
+            skipped: t.skipped,
+            errors: t.errors,
+            warnings: t.warnings,
+            blank: t.blank,
+            created_by: extras.and_then(|e| e.created_by.clone()),
+            created_at: local_time(job.created_at, tz),
+            finished_at: job.finished_at.map(|f| local_time(f, tz)),
+            reverted_at: extras
+                .and_then(|e| e.reverted_at)
+                .map(|r| local_time(r, tz)),
+            live: matches!(job.status.as_str(), "queued" | "running"),
+            highlight: false,
+            download: Download::None,
+        }
+    }
+
+    fn download_ready(&self) -> bool {
+        self.download == Download::Ready
+    }
+    fn download_pending(&self) -> bool {
+        self.download == Download::Pending
+    }
+    fn download_expired(&self) -> bool {
+        self.download == Download::Expired
+    }
+
+    fn can_pause(&self) -> bool {
+        self.live
+    }
+    fn can_resume(&self) -> bool {
+        self.status == "paused"
+    }
+    fn can_cancel(&self) -> bool {
+        self.live || self.status == "paused"
+    }
+    fn can_revert(&self) -> bool {
+        self.operation == "Import"
+            && matches!(self.status.as_str(), "completed" | "cancelled")
+            && self.reverted_at.is_none()
+    }
+    fn has_error_log(&self) -> bool {
+        self.operation == "Import" && self.errors + self.warnings > 0
+    }
+}
+
+#[derive(Template)]
+#[template(path = "bulk_list.html")]
+struct ListPage {
+    nav: Nav,
+    rows: Vec<JobRow>,
+    submitted: Option<i64>,
+    exported: Option<i64>,
+    live: bool,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    submitted: Option<i64>,
+    exported: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, AppError> {
+    let loc = session.location_id;
+    let tz = location_tz(&state, loc).await?;
+    let jobs = state.store.jobs(loc).await?;
+    let extras = state.store.job_extras(loc).await?;
+    let mut rows: Vec<JobRow> = Vec::with_capacity(jobs.len());
+    for j in &jobs {
+        let row = JobRow {
+            highlight: q.submitted == Some(j.id) || q.exported == Some(j.id),
+            ..JobRow::new(j, extras.get(&j.id), &tz)
+        };
+        rows.push(with_download(&state, loc, row).await?);
+    }
+    let page = ListPage {
+        nav: nav(&state, &session, "bulk").await?,
+        live: rows.iter().any(|r| r.live),
+        submitted: q.submitted.filter(|id| rows.iter().any(|r| r.id == *id)),
+        exported: q.exported.filter(|id| rows.iter().any(|r| r.id == *id)),
+        rows,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+struct ProgressQuery {
+    job: Option<i64>,
+}
+
+/// `GET /bulk-actions/progress[?job=ID]`: the location's jobs' status and totals, for the
+/// pages' polling.
+async fn progress(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Query(q): Query<ProgressQuery>,
+) -> Result<Response, AppError> {
+    let loc = session.location_id;
+    let tz = location_tz(&state, loc).await?;
+    let jobs = match q.job {
+        Some(id) => vec![state.store.job(loc, id).await?],
+        None => state.store.jobs(loc).await?,
+    };
+    let all: Vec<serde_json::Value> = jobs
+        .iter()
+        .map(|j| {
+            let r = JobRow::new(j, None, &tz);
+            json!({
+                "id": r.id,
+                "status": r.status,
+                "status_reason": r.reason,
+                "processed": r.processed,
+                "total": r.total,
+                "percent": r.percent,
+                "created": r.created,
+                "updated": r.updated,
+                "skipped": r.skipped,
+                "errors": r.errors,
+                "warnings": r.warnings,
+            })
+        })
+        .collect();
+    Ok(([(CACHE_CONTROL, "no-store")], Json(all)).into_response())
+}
+
+/// One line of a tab, ready to show.
+struct LineView {
+    line: LineRecord,
+    /// `(header, value)` of the original row, for warning and error lines.
+    cells: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "bulk_detail.html")]
+struct DetailPage {
+    nav: Nav,
+    job: JobRow,
+    tab: &'static str,
+    tabs: Vec<(&'static str, &'static str, u64)>,
+    lines: Vec<LineView>,
+    first_page: bool,
+    next_after: Option<u64>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DetailQuery {
+    tab: Option<String>,
+    after: Option<u64>,
+    done: Option<String>,
+    deleted: Option<u64>,
+    restored: Option<u64>,
+    left: Option<u64>,
+}
+
+fn tab_of(name: &str) -> (LineTab, &'static str) {
+    match name {
+        "success" => (LineTab::Success, "success"),
+        "error" => (LineTab::Error, "error"),
+        "warning" => (LineTab::Warning, "warning"),
+        _ => (LineTab::All, "all"),
+    }
+}
+
+fn notice_for(q: &DetailQuery) -> Option<String> {
+    Some(match q.done.as_deref()? {
+        "paused" => "The import is paused. Resume it to continue from where it stopped.".into(),
+        "pause-requested" => "The import will pause after the rows it is working on now.".into(),
+        "resumed" => "The import will continue from where it stopped.".into(),
+        "cancelled" => "The import is cancelled. What it imported so far is kept.".into(),
+        "cancel-requested" => {
+            "The import will stop after the rows it is working on now; what it imported is kept."
+                .into()
+        }
+        "reverted" => format!(
+            "The import was reverted: {} contacts it added were deleted, {} contacts it changed were restored{}.",
+            q.deleted.unwrap_or(0),
+            q.restored.unwrap_or(0),
+            match q.left.unwrap_or(0) {
+                0 => String::new(),
+                n => format!(
+                    ", and {n} contacts changed since were left as they are (see the rows below)"
+                ),
+            }
+        ),
+        _ => return None,
+    })
+}
+
+async fn render_detail(
+    state: &AppState,
+    session: &SessionInfo,
+    id: i64,
+    q: &DetailQuery,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let loc = session.location_id;
+    let job = state.store.job(loc, id).await?;
+    let tz = location_tz(state, loc).await?;
+    let extras = state.store.job_extras(loc).await?;
+    let row = with_download(state, loc, JobRow::new(&job, extras.get(&id), &tz)).await?;
+    let (tab, tab_name) = tab_of(q.tab.as_deref().unwrap_or("all"));
+    let (counts, lines, headers) = if job.operation == "import" {
+        let counts = state.store.job_line_counts(loc, id).await?;
+        let lines = state
+            .store
+            .job_lines_page(loc, id, tab, q.after, PAGE)
+            .await?;
+        let headers = state.store.job_headers(loc, id).await?;
+        (counts, lines, headers)
+    } else {
+        (LineCounts::default(), Vec::new(), Vec::new())
+    };
+    let labels = crate::imports::field_labels(state, loc).await?;
+    let mut lines = lines;
+    for m in lines.iter_mut().flat_map(|l| l.messages.iter_mut()) {
+        if let Some(label) = m.field.as_ref().and_then(|f| labels.get(f)) {
+            m.field = Some(label.clone());
+        }
+    }
+    let next_after = (lines.len() == PAGE as usize)
+        .then(|| lines.last().map(|l| l.line))
+        .flatten();
+    let lines = lines
+        .into_iter()
+        .map(|l| LineView {
+            cells: l
+                .cells
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(i, v)| {
+                    (
+                        headers
+                            .get(i)
+                            .cloned()
+                            .unwrap_or_else(|| format!("Column {}", i + 1)),
+                        v.clone(),
+                    )
+                })
+                .collect(),
+            line: l,
+        })
+        .collect();
+    let page = DetailPage {
+        nav: nav(state, session, "bulk").await?,
+        tabs: vec![
+            ("all", "All", counts.all),
+            ("success", "Success", counts.success),
+            ("error", "Error", counts.error),
+            ("warning", "Warning", counts.warning),
+        ],
+        job: row,
+        tab: tab_name,
+        lines,
+        first_page: q.after.is_none(),
+        next_after,
+        notice: notice_for(q),
+        error: error.clone(),
+    };
+    let status = if error.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(job): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Result<Response, AppError> {
+    let id = job_id(&job)?;
+    render_detail(&state, &session, id, &q, None).await
+}
+
+/// `POST /bulk-actions/{job}/pause|resume|cancel|revert`.
+async fn act(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path((job, action)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let id = job_id(&job)?;
+    let loc = session.location_id;
+    let store = &state.store;
+    // Another location's job is not found, whatever the action.
+    let current = store.job(loc, id).await?;
+    let done: Result<String, store::StoreError> = match action.as_str() {
+        "pause" => store.request_pause(loc, id).await.map(|r| match r {
+            store::Requested::AtNextCheckpoint => "pause-requested".into(),
+            _ => "paused".into(),
+        }),
+        "cancel" => store.request_cancel(loc, id).await.map(|r| match r {
+            store::Requested::AtNextCheckpoint => "cancel-requested".into(),
+            _ => "cancelled".into(),
+        }),
+        "resume" => store.resume_job(loc, id).await.map(|()| "resumed".into()),
+        "revert" if current.operation == "import" => store.revert_import(loc, id).await.map(|r| {
+            format!(
+                "reverted&deleted={}&restored={}&left={}",
+                r.deleted.len(),
+                r.restored.len(),
+                r.conflicts.len()
+            )
+        }),
+        _ => return Err(AppError::NotFound("There is no such action.".into())),
+    };
+    match done {
+        Ok(done) => Ok(Redirect::to(&format!("/bulk-actions/{id}?done={done}")).into_response()),
+        Err(store::StoreError::Conflict(message)) => {
+            let q = DetailQuery {
+                tab: None,
+                after: None,
+                done: None,
+                deleted: None,
+                restored: None,
+                left: None,
+            };
+            render_detail(&state, &session, id, &q, Some(sentence(&message))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A store message as a sentence: capitalised, ending with a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+/// A file removed when the download that streams it ends (or is dropped).
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The error log's name: the file's own name with ` errors` before its extension, as CSV.
+fn error_log_name(file_name: Option<&str>, job: i64) -> String {
+    match file_name {
+        Some(f) if !f.is_empty() => {
+            let stem = f
+                .rsplit_once('.')
+                .map(|(s, _)| s)
+                .filter(|s| !s.is_empty())
+                .unwrap_or(f);
+            format!("{stem} errors.csv")
+        }
+        _ => format!("import-{job}-errors.csv"),
+    }
+}
+
+/// `GET /bulk-actions/{job}/error-log`: the SPEC §9.3 CSV, written to the file store and
+/// streamed from there, never held whole in memory.
+async fn error_log(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(job): Path<String>,
+) -> Result<Response, AppError> {
+    let id = job_id(&job)?;
+    let loc = session.location_id;
+    let j = state.store.job(loc, id).await?;
+    if j.operation != "import" {
+        return Err(AppError::NotFound(
+            "Only an import has an error log.".into(),
+        ));
+    }
+    let dir = jobs::files_dir(&state.data_dir);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| AppError::Internal(format!("creating the file store: {e}")))?;
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).expect("the operating system provides random bytes");
+    let path = dir.join(format!(
+        "errorlog-{id}-{}.csv",
+        nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ));
+    let temp = TempFile(path.clone());
+    jobs::save_error_log(&state.store, loc, id, &path)
+        .await
+        .map_err(|e| match e {
+            e if e.is_not_found() => AppError::NotFound("This Bulk Action was not found.".into()),
+            e => AppError::Internal(format!("writing the error log: {e}")),
+        })?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| AppError::Internal(format!("reading the error log: {e}")))?;
+    // The file is removed once the body has been sent (or the client went away).
+    let stream = futures_util::StreamExt::map(crate::download::file_stream(file), move |chunk| {
+        let _keep = &temp;
+        chunk
+    });
+    let name = error_log_name(j.file_name.as_deref(), id);
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                crate::download::content_disposition(&name),
+            ),
+            (CACHE_CONTROL, "no-store".to_string()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_logs_are_named_after_the_file() {
+        assert_eq!(error_log_name(Some("leads.csv"), 3), "leads errors.csv");
+        assert_eq!(error_log_name(Some(".csv"), 3), ".csv errors.csv");
+        assert_eq!(error_log_name(None, 3), "import-3-errors.csv");
+    }
+
+    #[test]
+    fn store_messages_read_as_sentences() {
+        assert_eq!(
+            sentence(
+                "job 3 is completed already; only a queued, running or paused job can be paused"
+            ),
+            "Job 3 is completed already; only a queued, running or paused job can be paused."
+        );
+    }
+}

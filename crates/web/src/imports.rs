@@ -1,0 +1,781 @@
+//! The import wizard's pages (SPEC §6.1, §6.6): upload → map → details → validate → submit,
+//! each a thin page over [`jobs::wizard`], which the JSON API calls too.
+//!
+//! Every route takes [`AdminUser`] (403 for anyone else, before a byte of an upload is read)
+//! and passes the session's location to the wizard, whose store calls filter on it: another
+//! location's draft is 404. Forms are plain POSTs; the session cookie is `SameSite=Strict`, so
+//! another site cannot post them with it.
+
+use askama::Template;
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use jobs::wizard::{
+    self, ColumnView, Details, FieldChoice, MappingView, OptionField, Problem, SubmitOptions,
+    UnmatchedValue, Upload, Validation, ValueChoice, WizardError,
+};
+use serde::Deserialize;
+use serde_json::json;
+use store::SessionInfo;
+
+use crate::auth::AdminUser;
+use crate::limits::{UploadError, receive_upload};
+use crate::pages::{Nav, nav};
+use crate::{AppError, AppState};
+
+/// The wizard's pages (their bodies are small forms: see [`crate::limits::body_deadline`]).
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/imports/new", get(new_import))
+        .route("/imports/{draft}/map", get(map_page).post(save_map))
+        .route("/imports/{draft}/sheet", post(choose_sheet))
+        .route(
+            "/imports/{draft}/values",
+            get(values_page).post(save_values),
+        )
+        .route(
+            "/imports/{draft}/details",
+            get(details_page).post(save_details),
+        )
+        .route("/imports/{draft}/review", get(review_page))
+        .route("/imports/{draft}/validate", post(run_validation))
+        .route("/imports/{draft}/submit", post(submit))
+}
+
+/// The upload route, whose body streams to the file store (see [`crate::limits`]).
+pub(crate) fn upload_routes() -> Router<AppState> {
+    Router::new().route("/imports/upload", post(upload))
+}
+
+impl From<WizardError> for AppError {
+    fn from(e: WizardError) -> Self {
+        match e {
+            WizardError::NotFound(m) => AppError::NotFound(m),
+            e if e.is_server_error() => AppError::Internal(e.to_string()),
+            e => AppError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+fn draft_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse()
+        .map_err(|_| AppError::NotFound("This import was not found.".into()))
+}
+
+/// The steps, for the step indicator.
+const STEPS: [&str; 4] = ["Upload", "Map columns", "Details", "Validate & submit"];
+
+// ---------------------------------------------------------------------------------------------
+// Upload.
+
+#[derive(Template)]
+#[template(path = "import_upload.html")]
+struct UploadPage {
+    nav: Nav,
+    steps: [&'static str; 4],
+    step: usize,
+    max_bytes: u64,
+}
+
+async fn new_import(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+) -> Result<Html<String>, AppError> {
+    let page = UploadPage {
+        nav: nav(&state, &session, "import").await?,
+        steps: STEPS,
+        step: 0,
+        max_bytes: wizard::MAX_UPLOAD_BYTES,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    name: Option<String>,
+}
+
+/// `POST /imports/upload?name=FILE_NAME` with the file as the raw body: 201 with
+/// `{"draft", "next"}`, or an error as `{"error": {"code", "message"}}` — 413 for a file over
+/// the limit (from `Content-Length`, before the body is read), 408 for a body that trickles.
+async fn upload(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let name = q.name.unwrap_or_default();
+    let received = async {
+        let mut up = Upload::begin(&state.data_dir, declared, wizard::MAX_UPLOAD_BYTES).await?;
+        receive_upload(body, &mut up).await?;
+        Ok::<_, UploadError>(
+            up.finish(
+                &state.store,
+                session.location_id,
+                Some(session.user.id),
+                &name,
+            )
+            .await?,
+        )
+    }
+    .await;
+    match received {
+        Ok(draft) => (
+            StatusCode::CREATED,
+            Json(json!({"draft": draft, "next": format!("/imports/{draft}/map")})),
+        )
+            .into_response(),
+        Err(e) => {
+            let status = e.status();
+            let message = if status.is_server_error() {
+                tracing::error!(error = %e, "upload failed");
+                "Aesthetix could not store the file. Try again; if it keeps happening, the server log says why.".to_string()
+            } else {
+                e.to_string()
+            };
+            (
+                status,
+                Json(json!({"error": {"code": e.code(), "message": message}})),
+            )
+                .into_response()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Map.
+
+/// A column's row on the mapping page.
+struct MapRow {
+    column: ColumnView,
+    /// The header as shown: `(blank header, column N)` for a blank one.
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "import_map.html")]
+struct MapPage {
+    nav: Nav,
+    steps: [&'static str; 4],
+    step: usize,
+    draft: i64,
+    view: MappingView,
+    rows: Vec<MapRow>,
+    fields: Vec<FieldChoice>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "import_refused.html")]
+struct RefusedPage {
+    nav: Nav,
+    steps: [&'static str; 4],
+    step: usize,
+    draft: i64,
+    message: String,
+    code: &'static str,
+    sheets: Vec<String>,
+}
+
+impl MapRow {
+    fn is_chosen(&self, key: &str) -> bool {
+        self.column.chosen.as_deref() == Some(key)
+    }
+}
+
+fn map_rows(view: &MappingView) -> Vec<MapRow> {
+    view.columns
+        .iter()
+        .map(|c| MapRow {
+            name: if c.header.is_empty() {
+                format!("(blank header, column {})", c.index + 1)
+            } else {
+                c.header.clone()
+            },
+            column: c.clone(),
+        })
+        .collect()
+}
+
+async fn render_map(
+    state: &AppState,
+    session: &SessionInfo,
+    draft: i64,
+    view: MappingView,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = MapPage {
+        nav: nav(state, session, "import").await?,
+        steps: STEPS,
+        step: 1,
+        draft,
+        rows: map_rows(&view),
+        fields: view.fields.clone(),
+        view,
+        error,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// A refused file (or a workbook that needs its sheet chosen), as a page.
+async fn render_refused(
+    state: &AppState,
+    session: &SessionInfo,
+    draft: i64,
+    e: WizardError,
+) -> Result<Response, AppError> {
+    match e {
+        WizardError::Submitted(job) => {
+            return Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response());
+        }
+        WizardError::Refused(_) => {}
+        other => return Err(other.into()),
+    }
+    let page = RefusedPage {
+        nav: nav(state, session, "import").await?,
+        steps: STEPS,
+        step: 1,
+        draft,
+        sheets: e
+            .sheet_choices()
+            .map(<[String]>::to_vec)
+            .unwrap_or_default(),
+        code: e.code(),
+        message: e.to_string(),
+    };
+    let status = if page.sheets.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn map_page(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    match wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await {
+        Ok(view) if view.job_id.is_some() => Ok(Redirect::to(&format!(
+            "/bulk-actions/{}",
+            view.job_id.unwrap_or_default()
+        ))
+        .into_response()),
+        Ok(view) => render_map(&state, &session, draft, view, None).await,
+        Err(e) => render_refused(&state, &session, draft, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct SheetForm {
+    sheet: String,
+}
+
+async fn choose_sheet(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+    axum::Form(form): axum::Form<SheetForm>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    match wizard::set_sheet(&state.store, session.location_id, draft, Some(form.sheet)).await {
+        Ok(()) => Ok(Redirect::to(&format!("/imports/{draft}/map")).into_response()),
+        Err(e) => render_refused(&state, &session, draft, e).await,
+    }
+}
+
+/// The mapping form: `columns` (how many), `col_N` (a field key, or empty), `skip_unmapped`.
+async fn save_map(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    let get = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let count: usize = get("columns").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let columns: Vec<Option<String>> = (0..count)
+        .map(|i| {
+            get(&format!("col_{i}"))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        })
+        .collect();
+    let skip = get("skip_unmapped").is_some();
+    let saved = wizard::set_mapping(
+        &state.store,
+        &state.data_dir,
+        session.location_id,
+        draft,
+        columns.clone(),
+        skip,
+    )
+    .await;
+    match saved {
+        Ok(()) => {
+            // Option fields with file values that match no option get a step of their own.
+            let fields =
+                wizard::option_values(&state.store, &state.data_dir, session.location_id, draft)
+                    .await?;
+            let next = if fields.iter().any(|f| !f.values.is_empty()) {
+                "values"
+            } else {
+                "details"
+            };
+            Ok(Redirect::to(&format!("/imports/{draft}/{next}")).into_response())
+        }
+        Err(e @ (WizardError::Unmatched(_) | WizardError::Invalid { .. })) => {
+            let mut view =
+                wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await?;
+            // Show what the admin chose, even where it could not be saved.
+            if columns.len() == view.columns.len() {
+                for (c, chosen) in view.columns.iter_mut().zip(columns) {
+                    c.chosen = chosen;
+                }
+            }
+            view.skip_unmapped = skip;
+            render_map(&state, &session, draft, view, Some(e.to_string())).await
+        }
+        Err(e) => render_refused(&state, &session, draft, e).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Option values (SPEC §6.1): file values of option fields that match no option.
+
+#[derive(Template)]
+#[template(path = "import_values.html")]
+struct ValuesPage {
+    nav: Nav,
+    steps: [&'static str; 4],
+    step: usize,
+    draft: i64,
+    /// Each field with its listed values, numbered across the form.
+    fields: Vec<(OptionField, Vec<(usize, UnmatchedValue)>)>,
+    error: Option<String>,
+}
+
+async fn render_values(
+    state: &AppState,
+    session: &SessionInfo,
+    draft: i64,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let mut n = 0;
+    let fields = wizard::option_values(&state.store, &state.data_dir, session.location_id, draft)
+        .await?
+        .into_iter()
+        .filter(|f| !f.values.is_empty())
+        .map(|f| {
+            let values = f
+                .values
+                .iter()
+                .map(|v| {
+                    n += 1;
+                    (n - 1, v.clone())
+                })
+                .collect();
+            (f, values)
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ValuesPage {
+        nav: nav(state, session, "import").await?,
+        steps: STEPS,
+        step: 1,
+        draft,
+        fields,
+        error,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn values_page(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    if let Some(job) = state
+        .store
+        .import_draft(session.location_id, draft)
+        .await?
+        .job_id
+    {
+        return Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response());
+    }
+    match render_values(&state, &session, draft, None).await {
+        Err(AppError::BadRequest(_)) => {
+            Ok(Redirect::to(&format!("/imports/{draft}/map")).into_response())
+        }
+        other => other,
+    }
+}
+
+/// The values form: per listed value `f_N` (field key), `v_N` (the file value) and `o_N`
+/// (an option, or empty to leave the value as it is).
+async fn save_values(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let mut choices = Vec::new();
+    for i in 0.. {
+        let (Some(field_key), Some(value)) = (get(&format!("f_{i}")), get(&format!("v_{i}")))
+        else {
+            break;
+        };
+        let option = get(&format!("o_{i}")).filter(|o| !o.trim().is_empty());
+        choices.push(ValueChoice {
+            field_key,
+            value,
+            option,
+        });
+    }
+    match wizard::set_option_values(
+        &state.store,
+        &state.data_dir,
+        session.location_id,
+        draft,
+        choices,
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/imports/{draft}/details")).into_response()),
+        Err(WizardError::Submitted(job)) => {
+            Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response())
+        }
+        Err(e @ WizardError::Invalid { .. }) => {
+            render_values(&state, &session, draft, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Details.
+
+#[derive(Template)]
+#[template(path = "import_details.html")]
+struct DetailsPage {
+    nav: Nav,
+    steps: [&'static str; 4],
+    step: usize,
+    draft: i64,
+    details: Details,
+    tags: String,
+    default_name: String,
+    workflows: Vec<(String, String)>,
+    /// Existing contacts a validation found the import would update.
+    resets: Option<i64>,
+    error: Option<String>,
+}
+
+async fn render_details(
+    state: &AppState,
+    session: &SessionInfo,
+    draft: i64,
+    details: Option<Details>,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let view = wizard::details(&state.store, session.location_id, draft).await?;
+    let settings = wizard::settings(&state.store, session.location_id, draft).await?;
+    let details = details.unwrap_or(view.details);
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = DetailsPage {
+        nav: nav(state, session, "import").await?,
+        steps: STEPS,
+        step: 2,
+        draft,
+        tags: details.tags.join(", "),
+        details,
+        default_name: view.default_name,
+        workflows: view.workflows,
+        resets: settings.validated.map(|v| v.verification_resets()),
+        error,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn details_page(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    if let Some(job) = state
+        .store
+        .import_draft(session.location_id, draft)
+        .await?
+        .job_id
+    {
+        return Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response());
+    }
+    render_details(&state, &session, draft, None, None).await
+}
+
+#[derive(Deserialize)]
+struct DetailsForm {
+    #[serde(default)]
+    name: String,
+    smart_list: Option<String>,
+    #[serde(default)]
+    mode: String,
+    skip_existing_phone: Option<String>,
+    no_update_empty: Option<String>,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    workflow: String,
+    suppress_tag_triggers: Option<String>,
+}
+
+/// Saves the details and runs the validation (the dry run), then shows its result.
+async fn save_details(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+    axum::Form(form): axum::Form<DetailsForm>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    let details = Details {
+        name: Some(form.name),
+        smart_list: form.smart_list.is_some(),
+        mode: if form.mode.is_empty() {
+            "create".into()
+        } else {
+            form.mode
+        },
+        skip_existing_phone: form.skip_existing_phone.is_some(),
+        no_update_empty: form.no_update_empty.is_some(),
+        tags: form.tags.split(',').map(|t| t.trim().to_string()).collect(),
+        workflow: Some(form.workflow),
+        suppress_tag_triggers: form.suppress_tag_triggers.is_some(),
+    };
+    let loc = session.location_id;
+    let result = async {
+        wizard::set_details(&state.store, loc, draft, details.clone()).await?;
+        wizard::validate(&state.store, &state.data_dir, loc, draft).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/imports/{draft}/review")).into_response()),
+        Err(WizardError::Submitted(job)) => {
+            Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response())
+        }
+        Err(e @ WizardError::Refused(_)) => render_refused(&state, &session, draft, e).await,
+        Err(e) if !e.is_server_error() && !matches!(e, WizardError::NotFound(_)) => {
+            let mut details = details;
+            details.tags.retain(|t| !t.is_empty());
+            render_details(&state, &session, draft, Some(details), Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validate and submit.
+
+#[derive(Template)]
+#[template(path = "import_review.html")]
+struct ReviewPage {
+    nav: Nav,
+    steps: [&'static str; 4],
+    step: usize,
+    draft: i64,
+    file_name: String,
+    name: String,
+    mode: &'static str,
+    validation: Option<Validation>,
+    problems: Vec<Problem>,
+    /// The workflows it would start: name, contacts, why.
+    triggered: Vec<(String, u64, String)>,
+    error: Option<String>,
+}
+
+/// The labels of the location's fields by key: how a message names its field to the admin.
+pub(crate) async fn field_labels(
+    state: &AppState,
+    location: store::LocationId,
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let mut labels: std::collections::HashMap<String, String> =
+        domain::field::STANDARD_CONTACT_FIELDS
+            .iter()
+            .map(|f| (f.key.to_string(), f.label.to_string()))
+            .collect();
+    for f in state
+        .store
+        .custom_fields(location, &domain::ObjectKind::Contact)
+        .await?
+    {
+        labels.insert(f.key, f.label);
+    }
+    Ok(labels)
+}
+
+/// Why a workflow would start, in words (`TriggeredWorkflow::reason` is a token).
+fn reason_words(reason: &str) -> String {
+    match reason.split_once(':') {
+        Some(("tag-added", tag)) => format!("the import adds the tag “{tag}”"),
+        _ if reason == "contact-created" => "it starts for every new contact".into(),
+        _ if reason == "chosen for this import" => "you chose it for this import".into(),
+        _ => reason.to_string(),
+    }
+}
+
+fn mode_words(mode: &str) -> &'static str {
+    match mode {
+        "upsert" => "Add new and update existing contacts",
+        "update" => "Update existing contacts only",
+        _ => "Add new contacts only",
+    }
+}
+
+async fn render_review(
+    state: &AppState,
+    session: &SessionInfo,
+    draft: i64,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let loc = session.location_id;
+    let d = state.store.import_draft(loc, draft).await?;
+    if let Some(job) = d.job_id {
+        return Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response());
+    }
+    let settings = wizard::settings(&state.store, loc, draft).await?;
+    let validation = wizard::last_validation(&state.store, loc, draft).await?;
+    let default_name = wizard::details(&state.store, loc, draft)
+        .await?
+        .default_name;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ReviewPage {
+        nav: nav(state, session, "import").await?,
+        steps: STEPS,
+        step: 3,
+        draft,
+        file_name: d.file.download_name,
+        name: settings.details.name.clone().unwrap_or(default_name),
+        mode: mode_words(&settings.details.mode),
+        problems: {
+            let labels = field_labels(state, loc).await?;
+            let mut problems = validation
+                .as_ref()
+                .map(|v| v.first_problems.clone())
+                .unwrap_or_default();
+            for m in problems.iter_mut().flat_map(|p| p.messages.iter_mut()) {
+                if let Some(label) = m.field.as_ref().and_then(|f| labels.get(f)) {
+                    m.field = Some(label.clone());
+                }
+            }
+            problems
+        },
+        triggered: validation
+            .iter()
+            .flat_map(|v| &v.triggered)
+            .map(|t| (t.name.clone(), t.contacts, reason_words(&t.reason)))
+            .collect(),
+        validation,
+        error,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn review_page(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    render_review(&state, &session, draft, None).await
+}
+
+async fn run_validation(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    match wizard::validate(&state.store, &state.data_dir, session.location_id, draft).await {
+        Ok(_) => Ok(Redirect::to(&format!("/imports/{draft}/review")).into_response()),
+        Err(WizardError::Submitted(job)) => {
+            Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response())
+        }
+        Err(e @ WizardError::Refused(_)) => render_refused(&state, &session, draft, e).await,
+        Err(e) if !e.is_server_error() && !matches!(e, WizardError::NotFound(_)) => {
+            render_review(&state, &session, draft, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct SubmitForm {
+    acknowledge: Option<String>,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+    axum::Form(form): axum::Form<SubmitForm>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    let options = SubmitOptions {
+        acknowledge_workflows: form.acknowledge.is_some(),
+        idempotency_key: None,
+    };
+    let submitted = wizard::submit(
+        &state.store,
+        &state.data_dir,
+        session.location_id,
+        Some(session.user.id),
+        draft,
+        &options,
+    )
+    .await;
+    match submitted {
+        Ok(s) => Ok(Redirect::to(&format!("/bulk-actions?submitted={}", s.job_id)).into_response()),
+        Err(e @ WizardError::Refused(_)) => render_refused(&state, &session, draft, e).await,
+        Err(e) if !e.is_server_error() && !matches!(e, WizardError::NotFound(_)) => {
+            render_review(&state, &session, draft, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
