@@ -267,7 +267,18 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Jobs {
             command: crate::jobs_cmd::JobsCommand::Resume { job },
         } => {
-            let code = crate::import_cmd::resume(&store, job).await;
+            let export = match store.job_location(job).await {
+                Ok(location) => store
+                    .job(location, job)
+                    .await
+                    .is_ok_and(|j| j.operation == "export"),
+                Err(_) => false,
+            };
+            let code = if export {
+                crate::export_cmd::resume(&store, &args.data_dir, job).await
+            } else {
+                crate::import_cmd::resume(&store, job).await
+            };
             store.close().await;
             return code;
         }

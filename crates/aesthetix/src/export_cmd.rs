@@ -180,6 +180,70 @@ pub async fn export_contacts(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `jobs resume JOB` for an export (SPEC §13.1): a paused export is queued again, then claimed
+/// (at once from a dead process of this host, else once its lease lapsed) and written whole in
+/// the foreground; the file is in Bulk Actions for 30 days.
+pub async fn resume(store: &Store, data_dir: &Path, job: i64) -> anyhow::Result<ExitCode> {
+    let location = store
+        .job_location(job)
+        .await
+        .with_context(|| format!("there is no job {job}"))?;
+    let j = store.job(location, job).await?;
+    if j.status == "paused" {
+        store
+            .resume_job(location, job)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    } else if !matches!(j.status.as_str(), "queued" | "running") {
+        bail!(
+            "job {job} is {}; only a paused or interrupted export can be resumed",
+            j.status
+        );
+    }
+    let owner = jobs::process_owner();
+    let dead = store
+        .job_lease_owner(location, job)
+        .await?
+        .filter(|o| jobs::owner_is_dead(o));
+    let Some(lease) = store
+        .claim_job(location, job, &owner, dead.as_deref())
+        .await?
+    else {
+        bail!(
+            "job {job} is being run by another process; it can be resumed once that process stops (its lease lapses {} s after its last heartbeat)",
+            store.lease_ms() / 1000
+        );
+    };
+    let bar = progress_bar();
+    let outcome = jobs::run_export(store, &jobs::files_dir(data_dir), lease, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await;
+    bar.finish_and_clear();
+    match outcome {
+        Ok(o) if o.file.is_some() => {
+            println!(
+                "Export {job} completed: {} contacts; download it from Bulk Actions within {} days.",
+                o.rows,
+                jobs::export::FILE_DAYS
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(o) => {
+            eprintln!(
+                "The export stopped before the end: it is {} (job {job}).",
+                o.status
+            );
+            Ok(ExitCode::from(3))
+        }
+        Err(e) => {
+            eprintln!("error: the export stopped before the end: {e}");
+            Ok(ExitCode::from(3))
+        }
+    }
+}
+
 /// Copies the finished file to `dest` through a temporary file beside it and a rename, so
 /// `dest` never holds half an export. (The job's own file is synced before it is recorded;
 /// this copy is the user's, written at the speed of the page cache.)

@@ -569,7 +569,7 @@ pub fn process_owner() -> String {
 
 /// Whether a lease owner is a process of this host that no longer runs (then its job can be
 /// taken over at once instead of waiting for the lease to lapse).
-fn owner_is_dead(owner: &str) -> bool {
+pub fn owner_is_dead(owner: &str) -> bool {
     let mut parts = owner.split('/');
     let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
         return false;

@@ -16,8 +16,8 @@ pub use error_log::{ErrorLogError, ErrorLogSummary, save_error_log, write_error_
 pub use export::{ExportError, ExportOutcome, ExportRequest, Selection, create_export, run_export};
 pub use import::{
     EnrollPlan, ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage,
-    TriggeredWorkflow, default_import_name, dry_run, new_import_job, prepare, process_owner,
-    resume_import, run_claimed, run_import, triggered_workflows,
+    TriggeredWorkflow, default_import_name, dry_run, new_import_job, owner_is_dead, prepare,
+    process_owner, resume_import, run_claimed, run_import, triggered_workflows,
 };
 pub use status::{StatusView, status_view};
 pub use worker::work;

@@ -668,3 +668,39 @@ async fn a_scheduled_export_runs_once_per_period_with_two_workers() {
         assert_eq!(out.status.code(), Some(1));
     }
 }
+
+/// `jobs resume JOB` finishes an export whose process died (SPEC §13.1: it runs in the
+/// foreground, like `import contacts`): the file it records equals an uninterrupted export's.
+#[tokio::test]
+async fn jobs_resume_finishes_an_export_whose_process_died() {
+    for d in each_backend().await {
+        d.ok(&["location", "create", "Glow"], "");
+        seed_many(&d, 3500).await;
+        let reference = d.dir.path().join("reference.csv");
+        assert!(export_cmd(&d, &reference).status().unwrap().success());
+        let reference = std::fs::read(&reference).unwrap();
+
+        let output = d.dir.path().join("out.csv");
+        let status = export_cmd(&d, &output)
+            .env("AESTHETIX_FAILPOINT", "export_batch:2")
+            .status()
+            .unwrap();
+        assert!(!status.success());
+        let job = newest_job(&d, "Glow");
+        assert_eq!(job_status(&d, job).await, "running");
+        assert_eq!(recorded(&d, job).await, None);
+
+        let out = d.ok(&["jobs", "resume", &job.to_string()], "");
+        assert!(out.contains(&format!("Export {job} completed")), "{out}");
+        assert_eq!(job_status(&d, job).await, "completed");
+        let file = recorded(&d, job)
+            .await
+            .expect("the resumed export recorded its file");
+        assert_eq!(std::fs::read(file).unwrap(), reference);
+
+        // A completed export is not resumed again.
+        let again = d.run(&["jobs", "resume", &job.to_string()], "");
+        assert_eq!(again.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&again.stderr).contains("completed"));
+    }
+}
