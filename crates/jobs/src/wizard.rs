@@ -455,7 +455,9 @@ pub fn display_file_name(given: &str) -> String {
     }
 }
 
-fn is_bidi_control(c: char) -> bool {
+/// Unicode's bidirectional controls (the right-to-left override among them), which can make
+/// `gpj.exe` read as `exe.jpg`: kept out of every file name shown or sent.
+pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 

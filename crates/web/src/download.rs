@@ -32,7 +32,7 @@ pub fn content_disposition(name: &str) -> String {
     let cleaned: String = name
         .chars()
         .map(|c| {
-            if c.is_control() || c == '/' || c == '\\' || is_bidi_control(c) {
+            if c.is_control() || c == '/' || c == '\\' || jobs::wizard::is_bidi_control(c) {
                 '_'
             } else {
                 c
@@ -64,12 +64,6 @@ pub fn content_disposition(name: &str) -> String {
         }
     }
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{extended}")
-}
-
-/// Unicode's bidirectional controls (the right-to-left override among them), which would
-/// make `gpj.exe` read as `exe.jpg`.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A fresh path under `data_dir/tmp/` with a random name: never derived from user input.
