@@ -416,19 +416,28 @@ async fn render_values(
     Ok((status, Html(page.render()?)).into_response())
 }
 
+/// A draft submitted already has nothing left to choose: its pages lead to its Bulk Action.
+async fn submitted_redirect(
+    state: &AppState,
+    session: &SessionInfo,
+    draft: i64,
+) -> Result<Option<Response>, AppError> {
+    let job = state
+        .store
+        .import_draft(session.location_id, draft)
+        .await?
+        .job_id;
+    Ok(job.map(|job| Redirect::to(&format!("/bulk-actions/{job}")).into_response()))
+}
+
 async fn values_page(
     State(state): State<AppState>,
     AdminUser(session): AdminUser,
     Path(draft): Path<String>,
 ) -> Result<Response, AppError> {
     let draft = draft_id(&draft)?;
-    if let Some(job) = state
-        .store
-        .import_draft(session.location_id, draft)
-        .await?
-        .job_id
-    {
-        return Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response());
+    if let Some(to_job) = submitted_redirect(&state, &session, draft).await? {
+        return Ok(to_job);
     }
     match render_values(&state, &session, draft, None).await {
         Err(AppError::BadRequest(_)) => {
@@ -536,13 +545,8 @@ async fn details_page(
     Path(draft): Path<String>,
 ) -> Result<Response, AppError> {
     let draft = draft_id(&draft)?;
-    if let Some(job) = state
-        .store
-        .import_draft(session.location_id, draft)
-        .await?
-        .job_id
-    {
-        return Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response());
+    if let Some(to_job) = submitted_redirect(&state, &session, draft).await? {
+        return Ok(to_job);
     }
     render_details(&state, &session, draft, None, None).await
 }

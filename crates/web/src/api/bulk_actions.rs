@@ -42,13 +42,10 @@ fn no_job(job: i64) -> ApiError {
 
 /// The job of the key's location, as JSON with its line counts per tab.
 async fn job_detail(store: &Store, location: LocationId, job: i64) -> Result<Value, ApiError> {
-    let j = store.job(location, job).await.map_err(|e| {
-        if e.is_not_found() {
-            no_job(job)
-        } else {
-            e.into()
-        }
-    })?;
+    let j = store
+        .job(location, job)
+        .await
+        .map_err(|e| map_missing(e, job))?;
     let counts = store.job_line_counts(location, job).await?;
     let mut v = job_json(&j);
     v["lines"] = json!({
@@ -119,13 +116,7 @@ async fn lines(
         .store
         .job_lines_page(key.location_id, job, tab, q.after, limit)
         .await
-        .map_err(|e| {
-            if e.is_not_found() {
-                no_job(job)
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(|e| map_missing(e, job))?;
     let next_after = if page.len() == limit as usize {
         page.last().map(|l| l.line)
     } else {
@@ -144,13 +135,11 @@ async fn error_log(
     State(state): State<AppState>,
     Path(job): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let j = state.store.job(key.location_id, job).await.map_err(|e| {
-        if e.is_not_found() {
-            no_job(job)
-        } else {
-            e.into()
-        }
-    })?;
+    let j = state
+        .store
+        .job(key.location_id, job)
+        .await
+        .map_err(|e| map_missing(e, job))?;
     if j.operation != "import" {
         return Err(ApiError::status(
             StatusCode::CONFLICT,
@@ -258,6 +247,8 @@ async fn revert(
     })))
 }
 
+/// A store error about `job`: not found (or another location's) is 404 `not_found`; a job in
+/// the wrong state for the operation is 409 `job.wrong_status`.
 fn map_missing(e: store::StoreError, job: i64) -> ApiError {
     if e.is_not_found() {
         no_job(job)
