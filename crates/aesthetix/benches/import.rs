@@ -8,7 +8,8 @@
 //!
 //! `cargo bench --bench import` — options by environment: `BENCH_ROWS` (200000),
 //! `BENCH_RUNS` (3), `BENCH_EXISTING` (1000000 contacts already in the location for the
-//! second scenario; 0 skips it). Not part of `cargo test`.
+//! second scenario; 0 skips it), `BENCH_VARIANTS` (`all`, or `shipped` for the shipped import
+//! alone against `sqlite3`). Not part of `cargo test`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -232,7 +233,10 @@ fn scenario(name: &str, file: &Path, work: &Path, runs: usize, rows: usize, exis
     if existing > 0 {
         seed_existing(&template, existing);
     }
-    let variants = variants();
+    let mut variants = variants();
+    if std::env::var("BENCH_VARIANTS").is_ok_and(|v| v == "shipped") {
+        variants.truncate(1);
+    }
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     let mut rss: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     // Per run: each variant's time over the shipped one's, and the shipped one's over sqlite3's.
@@ -293,9 +297,11 @@ fn scenario(name: &str, file: &Path, work: &Path, runs: usize, rows: usize, exis
         for v in 1..variants.len() {
             ratios[v].push(this_run[v] / this_run[0]);
         }
-        let c = (this_run[2] - this_run[1]) / (checkpoints(100) - checkpoints(10_000));
-        per_checkpoint.push(c);
-        shipped_share.push(c * (checkpoints(1000) - checkpoints(10_000)) / this_run[0]);
+        if variants.len() > 2 {
+            let c = (this_run[2] - this_run[1]) / (checkpoints(100) - checkpoints(10_000));
+            per_checkpoint.push(c);
+            shipped_share.push(c * (checkpoints(1000) - checkpoints(10_000)) / this_run[0]);
+        }
     }
     println!("{name} ({runs} runs; medians; ratios are medians of per-run ratios):");
     println!("  sqlite3 .import: {:.2} s", median(theirs));
@@ -311,6 +317,9 @@ fn scenario(name: &str, file: &Path, work: &Path, runs: usize, rows: usize, exis
             median(times[v].clone()),
             median(rss[v].clone()),
         );
+    }
+    if per_checkpoint.is_empty() {
+        return;
     }
     println!(
         "  one checkpoint costs {:.2} ms (slope from 10,000 rows a chunk to 100); the shipped \

@@ -7,6 +7,7 @@ mod drive;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use domain::message::{Level, Message};
 use domain::value::{ReadContext, email_match_key};
@@ -841,10 +842,14 @@ async fn run(
     let mut stopped: Option<AfterChunk> = None;
 
     let total_lines = prepared.info.records + prepared.info.blank_rows;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<tabular::Row>, Refusal>>(2);
+    type ReadChunk = Vec<(tabular::Row, Option<ContactInput>)>;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<ReadChunk, Refusal>>(2);
     let path = prepared.request.file.clone();
     let info = prepared.info.clone();
-    // Reading runs on its own thread, a chunk ahead of deciding and writing.
+    let uses = prepared.uses.clone();
+    let row_context = prepared.row_context.clone();
+    // Reading — the file's rows, and every cell read by its field's type (pure) — runs on its
+    // own thread, a chunk ahead of deciding and writing, so the two share the cores.
     let reader = tokio::task::spawn_blocking(move || {
         let mut rows = match tabular::rows_after(&path, &info, after_line) {
             Ok(r) => r,
@@ -857,7 +862,11 @@ async fn run(
             let mut chunk = Vec::with_capacity(chunk_rows);
             for _ in 0..chunk_rows {
                 match rows.next() {
-                    Some(Ok(row)) => chunk.push(row),
+                    Some(Ok(row)) => {
+                        let input = (!row.blank)
+                            .then(|| read_row(row.line, &row.cells, &uses, &row_context));
+                        chunk.push((row, input));
+                    }
                     Some(Err(e)) => {
                         let _ = tx.blocking_send(Err(e));
                         return;
@@ -881,20 +890,20 @@ async fn run(
     let headers = prepared.headers();
 
     let result: Result<(), ImportError> = async {
+        // One connection for the whole run: its statements are prepared once (SQLite).
+        let mut session = store.import_session().await?;
         while let Some(chunk) = rx.recv().await {
             let rows = chunk?;
-            let checkpoint_line = rows.last().map(|r| r.line).unwrap_or(0);
+            let checkpoint_line = rows.last().map(|r| r.0.line).unwrap_or(0);
             done_lines += rows.len() as u64;
             let mut chunk_totals = Totals::default();
             let mut inputs: Vec<ContactInput> = Vec::with_capacity(rows.len());
             let mut cells: HashMap<u64, Vec<String>> = HashMap::new();
-            for row in rows {
-                if row.blank {
+            for (row, input) in rows {
+                let Some(mut input) = input else {
                     chunk_totals.blank += 1;
                     continue;
-                }
-                let mut input =
-                    read_row(row.line, &row.cells, &prepared.uses, &prepared.row_context);
+                };
                 for m in &row.messages {
                     let field = headers.get(m.column).cloned().unwrap_or_default();
                     let mut msg = Message::warning(m.code, m.message.clone(), m.resolution);
@@ -925,7 +934,7 @@ async fn run(
                     .iter()
                     .filter_map(|i| i.value("phone").map(str::to_string))
                     .collect();
-                let found = store
+                let found = session
                     .contacts_for_matching(location, &ids, &emails, &phones)
                     .await?;
                 let mut snapshot: Vec<Existing> = Vec::with_capacity(found.len());
@@ -1054,18 +1063,20 @@ async fn run(
                 enrollments.sort();
                 write.enrollments = enrollments;
 
+                let write = Arc::new(write);
                 let ids: Vec<i64> = match job_id {
                     Some(_) => {
                         let lease = lease.as_ref().expect("a written run holds a lease");
-                        let (ids, after) = match store.apply_import_chunk(lease, &write).await {
-                            Ok(done) => done,
-                            // Another import took one of this chunk's emails or phones between the
-                            // lookup and the write (the unique index refused it, and the chunk was
-                            // rolled back): look up again and decide again, so the rows merge into
-                            // that contact instead of duplicating it.
-                            Err(e) if e.is_conflict() && attempt < CONFLICT_RETRIES => continue,
-                            Err(e) => return Err(e.into()),
-                        };
+                        let (ids, after) =
+                            match session.apply_import_chunk(lease, write.clone()).await {
+                                Ok(done) => done,
+                                // Another import took one of this chunk's emails or phones between the
+                                // lookup and the write (the unique index refused it, and the chunk was
+                                // rolled back): look up again and decide again, so the rows merge into
+                                // that contact instead of duplicating it.
+                                Err(e) if e.is_conflict() && attempt < CONFLICT_RETRIES => continue,
+                                Err(e) => return Err(e.into()),
+                            };
                         if after != AfterChunk::Running {
                             stopped = Some(after);
                         }

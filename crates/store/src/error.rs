@@ -10,7 +10,7 @@ pub enum StoreError {
     Conflict(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
-    /// SQLite read through rusqlite (the export's row source).
+    /// SQLite through rusqlite (an import's lookups and writes, the export's row source).
     #[error("database error: {0}")]
     Sqlite(#[source] rusqlite::Error),
     #[error("migration {version} failed: {source}")]
@@ -55,6 +55,9 @@ impl StoreError {
     /// what was being written was rolled back, and writing again will fail the same way until
     /// someone frees space (SPEC §9.6).
     pub fn is_disk_full(&self) -> bool {
+        if let StoreError::Sqlite(e) = self {
+            return e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull);
+        }
         let StoreError::Database(e) = self else {
             return false;
         };
@@ -77,6 +80,13 @@ impl StoreError {
     /// (SQLite busy, a PostgreSQL deadlock or serialisation failure). A job waits and tries
     /// again on these; `None` for every other error.
     pub fn unavailable(&self) -> Option<String> {
+        if let StoreError::Sqlite(e) = self {
+            return matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
+            .then(|| "the database file is locked by another process".to_string());
+        }
         let StoreError::Database(e) = self else {
             return None;
         };

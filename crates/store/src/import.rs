@@ -9,7 +9,11 @@ use domain::value::tag_key;
 
 use crate::claims::{AfterChunk, Lease};
 use crate::contacts::email_match_key;
-use crate::{Backend, LocationId, Result, Store, StoreError, now_ms, on_pool};
+use crate::{Backend, Db, LocationId, Result, Store, StoreError, now_ms};
+
+mod sqlite;
+
+pub(crate) use sqlite::SqliteSettings;
 
 /// Contact fields kept in their own text columns: (field key, column).
 pub(crate) const TEXT_COLUMNS: &[(&str, &str)] = &[
@@ -136,6 +140,10 @@ pub struct ChunkWrite {
 
 /// (contact id, value) rows.
 type Pairs = Vec<(i64, String)>;
+
+/// A journal row to write on PostgreSQL: (index into the chunk's contacts, then for an update
+/// only: values before, values after, email verification before).
+type JournalRow = (usize, Option<String>, Option<String>, Option<String>);
 
 fn select_columns() -> String {
     let mut cols = vec!["id".to_string()];
@@ -333,15 +341,18 @@ macro_rules! bind_contact {
 }
 
 impl Store {
-    /// The location's contacts with one of these ids, primary email match keys or primary
-    /// phones — a chunk's whole lookup in one query — with their tags and additional values.
-    pub async fn contacts_for_matching(
+    /// [`ImportSession::contacts_for_matching`] on PostgreSQL: a chunk's whole lookup in one
+    /// query.
+    async fn pg_contacts_for_matching(
         &self,
         location: LocationId,
         ids: &[i64],
         email_keys: &[String],
         phones: &[String],
     ) -> Result<Vec<StoredContact>> {
+        let Db::Postgres(p) = &self.db else {
+            unreachable!("the SQLite lookup is sqlite::contacts_for_matching")
+        };
         if ids.is_empty() && email_keys.is_empty() && phones.is_empty() {
             return Ok(Vec::new());
         }
@@ -365,7 +376,7 @@ impl Store {
             self.backend(),
             &format!("{} ORDER BY 1", parts.join(" UNION ")),
         );
-        let mut contacts: Vec<StoredContact> = on_pool!(self, p => {
+        let mut contacts: Vec<StoredContact> = {
             use sqlx::Row;
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             if !ids.is_empty() {
@@ -406,13 +417,17 @@ impl Store {
                     i += 1;
                 }
                 let custom: String = row.try_get(i)?;
-                let custom: BTreeMap<String, String> =
-                    serde_json::from_str(&custom).map_err(|e| StoreError::Corrupt(format!("custom_values: {e}")))?;
+                let custom: BTreeMap<String, String> = serde_json::from_str(&custom)
+                    .map_err(|e| StoreError::Corrupt(format!("custom_values: {e}")))?;
                 values.extend(custom);
-                out.push(StoredContact { id: row.try_get(0)?, values, ..StoredContact::default() });
+                out.push(StoredContact {
+                    id: row.try_get(0)?,
+                    values,
+                    ..StoredContact::default()
+                });
             }
             Ok::<_, StoreError>(out)
-        })?;
+        }?;
         if contacts.is_empty() {
             return Ok(contacts);
         }
@@ -443,10 +458,11 @@ impl Store {
                 "SELECT contact_id, phone FROM contact_phones WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
             ),
         );
-        let (tags, emails, phones): (Pairs, Pairs, Pairs) = on_pool!(self, p => {
+        let (tags, emails, phones): (Pairs, Pairs, Pairs) = {
             let mut out = Vec::new();
             for sql in [&tags_sql, &emails_sql, &phones_sql] {
-                let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);
+                let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(location.0);
                 for id in &found {
                     q = q.bind(*id);
                 }
@@ -454,7 +470,7 @@ impl Store {
             }
             let mut it = out.into_iter();
             Ok::<_, StoreError>((it.next().unwrap(), it.next().unwrap(), it.next().unwrap()))
-        })?;
+        }?;
         let pos: HashMap<i64, usize> = contacts
             .iter()
             .enumerate()
@@ -472,19 +488,16 @@ impl Store {
         Ok(contacts)
     }
 
-    /// Applies one chunk of an import in a single transaction: contacts created and updated
-    /// (each update resets email verification, SPEC §6.5), tags added, additional values
-    /// appended, notes, provenance, journal, line results and the job's totals and checkpoint.
-    /// Returns the id of every contact written, in `chunk.contacts` order.
-    ///
-    /// The commit is fenced on `lease` (SPEC §9.7): when another process holds the job now,
-    /// nothing is written. A pause or cancel requested meanwhile is settled in the same
-    /// transaction, after this chunk's checkpoint.
-    pub async fn apply_import_chunk(
+    /// [`ImportSession::apply_import_chunk`] on PostgreSQL: multi-row statements, one round
+    /// trip per batch.
+    async fn pg_apply_import_chunk(
         &self,
         lease: &Lease,
         chunk: &ChunkWrite,
     ) -> Result<(Vec<i64>, AfterChunk)> {
+        let Db::Postgres(p) = &self.db else {
+            unreachable!("the SQLite write is sqlite::apply_import_chunk")
+        };
         let now = now_ms();
         let location = lease.location_id;
         let job_id = lease.job_id;
@@ -500,7 +513,7 @@ impl Store {
             Backend::Postgres => "BEGIN",
         };
         let lease_ms = self.lease_ms;
-        on_pool!(self, p => {
+        {
             let mut tx = p.begin_with(begin).await?;
             let t = chunk.totals;
             // The lease first, without locking the job's row (the heartbeat must never wait
@@ -518,15 +531,19 @@ impl Store {
             // order, so the returned ids sorted ascending belong to the rows in order.
             let creates: Vec<usize> = (0..n).filter(|i| chunk.contacts[*i].id.is_none()).collect();
             for batch in creates.chunks(CONTACT_ROWS_PER_INSERT) {
-                let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(insert_many_sql(backend, batch.len())));
+                let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(insert_many_sql(
+                    backend,
+                    batch.len(),
+                )));
                 for &i in batch {
                     q = q.bind(location.0);
                     q = bind_contact!(q, &chunk.contacts[i].values, now, true);
                 }
-                let mut got: Vec<i64> = q
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(|e| crate::error::conflict_on_unique(e, || "another contact took this email or phone at the same time".into()))?;
+                let mut got: Vec<i64> = q.fetch_all(&mut *tx).await.map_err(|e| {
+                    crate::error::conflict_on_unique(e, || {
+                        "another contact took this email or phone at the same time".into()
+                    })
+                })?;
                 got.sort_unstable();
                 for (k, &i) in batch.iter().enumerate() {
                     ids[i] = got[k];
@@ -534,15 +551,28 @@ impl Store {
             }
             for (i, c) in chunk.contacts.iter().enumerate() {
                 let Some(id) = c.id else { continue };
-                let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(update.clone())).bind(id).bind(location.0);
+                let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(update.clone()))
+                    .bind(id)
+                    .bind(location.0);
                 let version: Option<i64> = bind_contact!(q, &c.values, now, false)
                     .fetch_optional(&mut *tx)
                     .await
-                    .map_err(|e| crate::error::conflict_on_unique(e, || "another contact took this email or phone at the same time".into()))?;
+                    .map_err(|e| {
+                        crate::error::conflict_on_unique(e, || {
+                            "another contact took this email or phone at the same time".into()
+                        })
+                    })?;
                 ids[i] = id;
-                versions[i] = version.ok_or_else(|| StoreError::not_found(format!("contact {id}")))?;
+                versions[i] =
+                    version.ok_or_else(|| StoreError::not_found(format!("contact {id}")))?;
             }
-            let action = |i: usize| if chunk.contacts[i].id.is_none() { "created" } else { "updated" };
+            let action = |i: usize| {
+                if chunk.contacts[i].id.is_none() {
+                    "created"
+                } else {
+                    "updated"
+                }
+            };
 
             // Tags: every new tag of the chunk created once, then linked in bulk.
             let mut tag_names: Vec<(String, String)> = Vec::new();
@@ -556,23 +586,52 @@ impl Store {
             }
             let mut tag_ids: HashMap<String, i64> = HashMap::new();
             if !tag_names.is_empty() {
-                insert_rows!(tx, backend, "INSERT INTO tags (location_id, name, name_key, created_at)", 4,
-                    " ON CONFLICT (location_id, name_key) DO NOTHING", tag_names, |q, t| q.bind(location.0).bind(&t.1).bind(&t.0).bind(now));
+                insert_rows!(
+                    tx,
+                    backend,
+                    "INSERT INTO tags (location_id, name, name_key, created_at)",
+                    4,
+                    " ON CONFLICT (location_id, name_key) DO NOTHING",
+                    tag_names,
+                    |q, t| q.bind(location.0).bind(&t.1).bind(&t.0).bind(now)
+                );
                 for batch in tag_names.chunks(500) {
-                    let sql = positional(backend, &format!("SELECT name_key, id FROM tags WHERE location_id = ? AND name_key IN ({})", qmarks(batch.len())));
-                    let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql)).bind(location.0);
+                    let sql = positional(
+                        backend,
+                        &format!(
+                            "SELECT name_key, id FROM tags WHERE location_id = ? AND name_key IN ({})",
+                            qmarks(batch.len())
+                        ),
+                    );
+                    let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql))
+                        .bind(location.0);
                     for (k, _) in batch {
                         q = q.bind(k.clone());
                     }
                     tag_ids.extend(q.fetch_all(&mut *tx).await?);
                 }
             }
-            let links: Vec<(i64, i64)> = chunk.contacts.iter().enumerate()
+            let links: Vec<(i64, i64)> = chunk
+                .contacts
+                .iter()
+                .enumerate()
                 .flat_map(|(i, c)| c.new_tags.iter().map(move |t| (i, t)))
                 .map(|(i, t)| (ids[i], tag_ids[&tag_key(t)]))
                 .collect();
-            insert_rows!(tx, backend, "INSERT INTO contact_tags (contact_id, tag_id, location_id, added_by_job, created_at)", 5,
-                " ON CONFLICT (contact_id, tag_id) DO NOTHING", links, |q, l| q.bind(l.0).bind(l.1).bind(location.0).bind(job_id).bind(now));
+            insert_rows!(
+                tx,
+                backend,
+                "INSERT INTO contact_tags (contact_id, tag_id, location_id, added_by_job, created_at)",
+                5,
+                " ON CONFLICT (contact_id, tag_id) DO NOTHING",
+                links,
+                |q, l| q
+                    .bind(l.0)
+                    .bind(l.1)
+                    .bind(location.0)
+                    .bind(job_id)
+                    .bind(now)
+            );
 
             // Additional emails and phones are rare: one statement each.
             for (i, c) in chunk.contacts.iter().enumerate() {
@@ -592,35 +651,118 @@ impl Store {
                         .execute(&mut *tx).await?;
                 }
             }
-            let notes: Vec<(i64, &String)> = chunk.contacts.iter().enumerate()
+            let notes: Vec<(i64, &String)> = chunk
+                .contacts
+                .iter()
+                .enumerate()
                 .flat_map(|(i, c)| c.notes.iter().map(move |nt| (i, nt)))
                 .map(|(i, nt)| (ids[i], nt))
                 .collect();
-            insert_rows!(tx, backend, "INSERT INTO notes (location_id, contact_id, body, job_id, created_at)", 5, "",
-                notes, |q, nt| q.bind(location.0).bind(nt.0).bind(nt.1).bind(job_id).bind(now));
+            insert_rows!(
+                tx,
+                backend,
+                "INSERT INTO notes (location_id, contact_id, body, job_id, created_at)",
+                5,
+                "",
+                notes,
+                |q, nt| q
+                    .bind(location.0)
+                    .bind(nt.0)
+                    .bind(nt.1)
+                    .bind(job_id)
+                    .bind(now)
+            );
             let provenance: Vec<usize> = (0..n).collect();
-            insert_rows!(tx, backend, "INSERT INTO contact_imports (contact_id, job_id, location_id, action)", 4,
-                " ON CONFLICT (contact_id, job_id) DO NOTHING", provenance, |q, i| q.bind(ids[*i]).bind(job_id).bind(location.0).bind(action(*i)));
-            let journal: Vec<(usize, Option<String>, String, Option<String>)> = chunk.contacts.iter().enumerate()
-                .map(|(i, c)| (i, c.before.as_ref().map(json), json(&c.values), c.before.as_ref().and_then(|_| verification.get(&ids[i]).cloned())))
+            insert_rows!(
+                tx,
+                backend,
+                "INSERT INTO contact_imports (contact_id, job_id, location_id, action)",
+                4,
+                " ON CONFLICT (contact_id, job_id) DO NOTHING",
+                provenance,
+                |q, i| q
+                    .bind(ids[*i])
+                    .bind(job_id)
+                    .bind(location.0)
+                    .bind(action(*i))
+            );
+            let journal: Vec<JournalRow> = chunk
+                .contacts
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    (
+                        i,
+                        c.before.as_ref().map(json),
+                        c.before.as_ref().map(|_| json(&c.values)),
+                        c.before
+                            .as_ref()
+                            .and_then(|_| verification.get(&ids[i]).cloned()),
+                    )
+                })
                 .collect();
-            insert_rows!(tx, backend, "INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at, email_verification_before)", 11, "",
-                journal, |q, j| q.bind(location.0).bind(job_id).bind(chunk.contacts[j.0].line as i64).bind("contact").bind(ids[j.0])
-                    .bind(action(j.0)).bind(j.1.clone()).bind(j.2.clone()).bind(versions[j.0]).bind(now).bind(j.3.clone()));
+            insert_rows!(
+                tx,
+                backend,
+                "INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at, email_verification_before)",
+                11,
+                "",
+                journal,
+                |q, j| q
+                    .bind(location.0)
+                    .bind(job_id)
+                    .bind(chunk.contacts[j.0].line as i64)
+                    .bind("contact")
+                    .bind(ids[j.0])
+                    .bind(action(j.0))
+                    .bind(j.1.clone())
+                    .bind(j.2.clone())
+                    .bind(versions[j.0])
+                    .bind(now)
+                    .bind(j.3.clone())
+            );
             for (workflow, written) in &chunk.enrollments {
                 let contact_ids: Vec<i64> = written.iter().map(|i| ids[*i]).collect();
                 let conn = &mut *tx;
-                crate::workflows::enroll_on!(conn, location, *workflow, &contact_ids, Some(job_id), now)?;
+                crate::workflows::enroll_on!(
+                    conn,
+                    location,
+                    *workflow,
+                    &contact_ids,
+                    Some(job_id),
+                    now
+                )?;
             }
-            let lines: Vec<(&LineWrite, Option<i64>)> = chunk.lines.iter()
-                .map(|l| (l, l.record.map(|r| match r {
-                    RecordRef::Id(id) => id,
-                    RecordRef::Written(i) => ids[i],
-                })))
+            let lines: Vec<(&LineWrite, Option<i64>)> = chunk
+                .lines
+                .iter()
+                .map(|l| {
+                    (
+                        l,
+                        l.record.map(|r| match r {
+                            RecordRef::Id(id) => id,
+                            RecordRef::Written(i) => ids[i],
+                        }),
+                    )
+                })
                 .collect();
-            insert_rows!(tx, backend, "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells)", 8, "",
-                lines, |q, l| q.bind(job_id).bind(l.0.line as i64).bind(l.0.status).bind(l.0.action).bind(l.1)
-                    .bind(l.0.primary.clone()).bind(l.0.messages.clone()).bind(l.0.cells.clone()));
+            insert_rows!(
+                tx,
+                backend,
+                "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells)",
+                8,
+                "",
+                lines,
+                |q, l| q
+                    .bind(job_id)
+                    .bind(l.0.line as i64)
+                    .bind(l.0.status)
+                    .bind(l.0.action)
+                    .bind(l.1)
+                    .bind(l.0.primary.clone())
+                    .bind(l.0.messages.clone())
+                    .bind(l.0.cells.clone())
+            );
             // The checkpoint last, fenced on the lease again: it holds the job's row lock only
             // for the commit. Had the lease lapsed and another process claimed the job
             // meanwhile, it matches nothing and the whole chunk rolls back.
@@ -642,7 +784,11 @@ impl Store {
                 _ => AfterChunk::Running,
             };
             if after != AfterChunk::Running {
-                let (status, finished) = if after == AfterChunk::Paused { ("paused", None) } else { ("cancelled", Some(now)) };
+                let (status, finished) = if after == AfterChunk::Paused {
+                    ("paused", None)
+                } else {
+                    ("cancelled", Some(now))
+                };
                 sqlx::query("UPDATE jobs SET status = $2, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $3 WHERE id = $1")
                     .bind(job_id).bind(status).bind(finished)
                     .execute(&mut *tx).await?;
@@ -656,6 +802,149 @@ impl Store {
                 crate::failpoint::hit("settle_after_commit");
             }
             Ok((ids, after))
+        }
+    }
+}
+
+/// An import's connection to the database for its whole run, through which it looks a chunk
+/// up and writes it. On SQLite a `rusqlite` connection of its own with its statements prepared
+/// once (see [`sqlite`]); on PostgreSQL the pool. The CLI, the worker and the dry run all go
+/// through one, and [`Store::contacts_for_matching`] / [`Store::apply_import_chunk`] open one
+/// for a single call, so each backend has one implementation of each.
+pub struct ImportSession {
+    store: Store,
+    conn: SessionConn,
+}
+
+enum SessionConn {
+    /// Lent to a blocking thread while a call runs.
+    Sqlite(Option<rusqlite::Connection>),
+    Postgres,
+}
+
+impl Store {
+    /// Opens an [`ImportSession`].
+    pub async fn import_session(&self) -> Result<ImportSession> {
+        let conn = match &self.db {
+            Db::Sqlite(pool) => {
+                let path = pool.connect_options().get_filename().to_path_buf();
+                let settings = crate::sqlite_settings();
+                let conn = blocking(move || sqlite::open_writer(&path, settings)).await?;
+                SessionConn::Sqlite(Some(conn))
+            }
+            Db::Postgres(_) => SessionConn::Postgres,
+        };
+        Ok(ImportSession {
+            store: self.clone(),
+            conn,
         })
+    }
+
+    /// [`ImportSession::contacts_for_matching`] through a session of its own.
+    pub async fn contacts_for_matching(
+        &self,
+        location: LocationId,
+        ids: &[i64],
+        email_keys: &[String],
+        phones: &[String],
+    ) -> Result<Vec<StoredContact>> {
+        self.import_session()
+            .await?
+            .contacts_for_matching(location, ids, email_keys, phones)
+            .await
+    }
+
+    /// [`ImportSession::apply_import_chunk`] through a session of its own.
+    pub async fn apply_import_chunk(
+        &self,
+        lease: &Lease,
+        chunk: &ChunkWrite,
+    ) -> Result<(Vec<i64>, AfterChunk)> {
+        self.import_session()
+            .await?
+            .apply_import_chunk(lease, std::sync::Arc::new(chunk.clone()))
+            .await
+    }
+}
+
+/// Runs `f` on a blocking thread.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("the import's database thread stopped: {e}")))?
+}
+
+impl ImportSession {
+    /// Runs `f` with the SQLite connection on a blocking thread, and takes it back.
+    async fn on_sqlite<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&mut rusqlite::Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let SessionConn::Sqlite(slot) = &mut self.conn else {
+            unreachable!("on_sqlite on a PostgreSQL session")
+        };
+        let mut conn = slot.take().ok_or_else(|| {
+            StoreError::Corrupt("the import's database connection was lost".into())
+        })?;
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let r = f(&mut conn);
+            (conn, r)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("the import's database thread stopped: {e}")))?;
+        *slot = Some(conn);
+        result
+    }
+
+    /// The location's contacts with one of these ids, primary email match keys or primary
+    /// phones, by ascending id, with their tags and additional values.
+    pub async fn contacts_for_matching(
+        &mut self,
+        location: LocationId,
+        ids: &[i64],
+        email_keys: &[String],
+        phones: &[String],
+    ) -> Result<Vec<StoredContact>> {
+        if ids.is_empty() && email_keys.is_empty() && phones.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.conn {
+            SessionConn::Postgres => {
+                self.store
+                    .pg_contacts_for_matching(location, ids, email_keys, phones)
+                    .await
+            }
+            SessionConn::Sqlite(_) => {
+                let (ids, emails, phones) = (ids.to_vec(), email_keys.to_vec(), phones.to_vec());
+                self.on_sqlite(move |c| {
+                    sqlite::contacts_for_matching(c, location.0, &ids, &emails, &phones)
+                })
+                .await
+            }
+        }
+    }
+
+    /// Applies one chunk of an import in a single transaction: contacts created and updated
+    /// (each update resets email verification, SPEC §6.5), tags added, additional values
+    /// appended, notes, provenance, journal, line results and the job's totals and checkpoint.
+    /// Returns the id of every contact written, in `chunk.contacts` order.
+    ///
+    /// The commit is fenced on `lease` (SPEC §9.7): when another process holds the job now,
+    /// nothing is written. A pause or cancel requested meanwhile is settled in the same
+    /// transaction, after this chunk's checkpoint.
+    pub async fn apply_import_chunk(
+        &mut self,
+        lease: &Lease,
+        chunk: std::sync::Arc<ChunkWrite>,
+    ) -> Result<(Vec<i64>, AfterChunk)> {
+        match self.conn {
+            SessionConn::Postgres => self.store.pg_apply_import_chunk(lease, &chunk).await,
+            SessionConn::Sqlite(_) => {
+                let lease = lease.clone();
+                let lease_ms = self.store.lease_ms;
+                self.on_sqlite(move |c| sqlite::apply_import_chunk(c, &lease, lease_ms, &chunk))
+                    .await
+            }
+        }
     }
 }

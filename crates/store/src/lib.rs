@@ -49,7 +49,9 @@ pub use error::StoreError;
 pub use export::{BATCH_ROWS, ExportBatch, ExportField, ExportReader, ExportScope};
 pub use fields::{CustomField, NewCustomField};
 pub use files::{NewFile, Notification, StoredFile, is_generated_name};
-pub use import::{ChunkWrite, ContactWrite, LineWrite, RecordRef, StoredContact, Totals};
+pub use import::{
+    ChunkWrite, ContactWrite, ImportSession, LineWrite, RecordRef, StoredContact, Totals,
+};
 pub use import_drafts::{ImportDraft, JobExtras};
 pub use job_lines::{LineCounts, LineMessage, LineRecord, LineTab, MAX_PAGE};
 pub use jobs::{Job, JobEffects, NewJob};
@@ -115,6 +117,17 @@ fn env_number(name: &str) -> Option<i64> {
     }
 }
 
+/// The knobs and test hooks every SQLite connection is opened with (see
+/// [`Store::open_sqlite`]), read from the environment.
+pub(crate) fn sqlite_settings() -> import::SqliteSettings {
+    import::SqliteSettings {
+        synchronous_normal: std::env::var("AESTHETIX_SQLITE_SYNCHRONOUS")
+            .is_ok_and(|v| v.eq_ignore_ascii_case("normal")),
+        busy_ms: env_number("AESTHETIX_TEST_SQLITE_BUSY_MS").unwrap_or(30_000),
+        max_pages: env_number("AESTHETIX_TEST_SQLITE_MAX_PAGES"),
+    }
+}
+
 /// Runs the same code against whichever pool the store holds. The body is compiled once per
 /// backend, so it may only use SQL both dialects accept.
 macro_rules! on_pool {
@@ -139,11 +152,13 @@ impl Store {
     /// - `AESTHETIX_TEST_SQLITE_BUSY_MS=N` — test hook: the busy timeout (30 s otherwise), so a
     ///   test meets `SQLITE_BUSY` without waiting 30 s.
     pub async fn open_sqlite(path: &Path) -> Result<Store> {
-        let synchronous = match std::env::var("AESTHETIX_SQLITE_SYNCHRONOUS").as_deref() {
-            Ok(v) if v.eq_ignore_ascii_case("normal") => SqliteSynchronous::Normal,
-            _ => SqliteSynchronous::Full,
+        let settings = sqlite_settings();
+        let synchronous = if settings.synchronous_normal {
+            SqliteSynchronous::Normal
+        } else {
+            SqliteSynchronous::Full
         };
-        let busy = env_number("AESTHETIX_TEST_SQLITE_BUSY_MS").unwrap_or(30_000);
+        let busy = settings.busy_ms;
         let mut options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -152,9 +167,10 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_millis(busy as u64))
             .pragma("cache_size", "-32768")
+            .pragma("temp_store", "memory")
             // Multi-row statements of every batch size would otherwise stay prepared.
             .statement_cache_capacity(24);
-        if let Some(pages) = env_number("AESTHETIX_TEST_SQLITE_MAX_PAGES") {
+        if let Some(pages) = settings.max_pages {
             options = options.pragma("max_page_count", pages.to_string());
         }
         let pool = SqlitePoolOptions::new()
