@@ -983,26 +983,48 @@ async fn run(
                     }
                 }
 
-                let plan = plan_chunk(inputs.clone(), snapshot, &prepared.options);
+                let mut plan = plan_chunk(inputs.clone(), snapshot, &prepared.options);
 
                 let mut write = ChunkWrite {
                     checkpoint_line,
                     ..ChunkWrite::default()
                 };
                 let mut write_index: HashMap<usize, usize> = HashMap::new();
-                for (i, c) in plan.contacts.iter().enumerate() {
+                for (i, c) in plan.contacts.iter_mut().enumerate() {
                     if !c.touched {
                         continue;
                     }
                     write_index.insert(i, write.contacts.len());
+                    // A written run reads only ids, lines and tags of the plan after this, so
+                    // the values move; a dry run carries them on to later chunks.
+                    let (values, before, new_emails, new_phones, notes) = if dry {
+                        (
+                            c.values.clone(),
+                            c.before.clone(),
+                            c.new_emails.clone(),
+                            c.new_phones.clone(),
+                            c.notes.iter().map(|(_, n)| n.clone()).collect(),
+                        )
+                    } else {
+                        (
+                            std::mem::take(&mut c.values),
+                            c.before.take(),
+                            std::mem::take(&mut c.new_emails),
+                            std::mem::take(&mut c.new_phones),
+                            std::mem::take(&mut c.notes)
+                                .into_iter()
+                                .map(|(_, n)| n)
+                                .collect(),
+                        )
+                    };
                     write.contacts.push(ContactWrite {
                         id: c.id,
-                        values: c.values.clone(),
-                        before: c.before.clone(),
+                        values,
+                        before,
                         new_tags: c.new_tags.clone(),
-                        new_emails: c.new_emails.clone(),
-                        new_phones: c.new_phones.clone(),
-                        notes: c.notes.iter().map(|(_, n)| n.clone()).collect(),
+                        new_emails,
+                        new_phones,
+                        notes,
                         line: c.first_line,
                     });
                 }
