@@ -141,6 +141,48 @@ pub struct ChunkWrite {
 /// (contact id, value) rows.
 type Pairs = Vec<(i64, String)>;
 
+/// A chunk's first statement: is the lease still this process's (`$1` job, `$2` location,
+/// `$3` owner)? Read without locking the job's row, so the heartbeat never waits behind a
+/// chunk.
+const LEASE_HELD_SQL: &str = "SELECT id FROM jobs WHERE id = $1 AND location_id = $2 AND status = 'running' AND lease_owner = $3";
+
+/// A chunk's last statement: the job's totals and checkpoint, fenced on the lease again
+/// (`$11` owner, `$12` the lease's new expiry); it returns a pending pause or cancel request.
+const CHECKPOINT_SQL: &str = "UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
+     updated_count = updated_count + $5, skipped_count = skipped_count + $6, error_count = error_count + $7, \
+     warning_count = warning_count + $8, blank_count = blank_count + $9, checkpoint_line = $10, \
+     lease_expires_at = $12, status_reason = NULL \
+     WHERE id = $1 AND location_id = $2 AND status = 'running' AND lease_owner = $11 RETURNING requested";
+
+/// Settles a pause or cancel request with the chunk (`$2` status, `$3` finished at).
+const SETTLE_SQL: &str = "UPDATE jobs SET status = $2, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $3 WHERE id = $1";
+
+/// What the unique index refusing a contact means to the user.
+const TAKEN_MEANWHILE: &str = "another contact took this email or phone at the same time";
+
+/// What the checkpoint's returned request does to the job after this chunk.
+fn after_chunk(requested: Option<&str>) -> AfterChunk {
+    match requested {
+        Some("pause") => AfterChunk::Paused,
+        Some("cancel") => AfterChunk::Cancelled,
+        _ => AfterChunk::Running,
+    }
+}
+
+/// The status and finish time a settled request gives the job.
+fn settled(after: AfterChunk, now: i64) -> (&'static str, Option<i64>) {
+    if after == AfterChunk::Paused {
+        ("paused", None)
+    } else {
+        ("cancelled", Some(now))
+    }
+}
+
+/// What a chunk did to a contact, for provenance and the journal.
+fn action_of(c: &ContactWrite) -> &'static str {
+    if c.id.is_none() { "created" } else { "updated" }
+}
+
 /// A journal row to write on PostgreSQL: (index into the chunk's contacts, then for an update
 /// only: values before, values after, email verification before).
 type JournalRow = (usize, Option<String>, Option<String>, Option<String>);
@@ -518,9 +560,12 @@ impl Store {
             let t = chunk.totals;
             // The lease first, without locking the job's row (the heartbeat must never wait
             // behind a chunk): a process that lost its lease writes nothing.
-            let held: Option<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE id = $1 AND location_id = $2 AND status = 'running' AND lease_owner = $3")
-                .bind(job_id).bind(location.0).bind(&lease.owner)
-                .fetch_optional(&mut *tx).await?;
+            let held: Option<i64> = sqlx::query_scalar(LEASE_HELD_SQL)
+                .bind(job_id)
+                .bind(location.0)
+                .bind(&lease.owner)
+                .fetch_optional(&mut *tx)
+                .await?;
             if held.is_none() {
                 return Err(crate::claims::lease_lost(job_id));
             }
@@ -539,11 +584,10 @@ impl Store {
                     q = q.bind(location.0);
                     q = bind_contact!(q, &chunk.contacts[i].values, now, true);
                 }
-                let mut got: Vec<i64> = q.fetch_all(&mut *tx).await.map_err(|e| {
-                    crate::error::conflict_on_unique(e, || {
-                        "another contact took this email or phone at the same time".into()
-                    })
-                })?;
+                let mut got: Vec<i64> = q
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(|e| crate::error::conflict_on_unique(e, || TAKEN_MEANWHILE.into()))?;
                 got.sort_unstable();
                 for (k, &i) in batch.iter().enumerate() {
                     ids[i] = got[k];
@@ -557,22 +601,12 @@ impl Store {
                 let version: Option<i64> = bind_contact!(q, &c.values, now, false)
                     .fetch_optional(&mut *tx)
                     .await
-                    .map_err(|e| {
-                        crate::error::conflict_on_unique(e, || {
-                            "another contact took this email or phone at the same time".into()
-                        })
-                    })?;
+                    .map_err(|e| crate::error::conflict_on_unique(e, || TAKEN_MEANWHILE.into()))?;
                 ids[i] = id;
                 versions[i] =
                     version.ok_or_else(|| StoreError::not_found(format!("contact {id}")))?;
             }
-            let action = |i: usize| {
-                if chunk.contacts[i].id.is_none() {
-                    "created"
-                } else {
-                    "updated"
-                }
-            };
+            let action = |i: usize| action_of(&chunk.contacts[i]);
 
             // Tags: every new tag of the chunk created once, then linked in bulk.
             let mut tag_names: Vec<(String, String)> = Vec::new();
@@ -766,32 +800,33 @@ impl Store {
             // The checkpoint last, fenced on the lease again: it holds the job's row lock only
             // for the commit. Had the lease lapsed and another process claimed the job
             // meanwhile, it matches nothing and the whole chunk rolls back.
-            let requested: Option<Option<String>> = sqlx::query_scalar("UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
-                         updated_count = updated_count + $5, skipped_count = skipped_count + $6, error_count = error_count + $7, \
-                         warning_count = warning_count + $8, blank_count = blank_count + $9, checkpoint_line = $10, \
-                         lease_expires_at = $12, status_reason = NULL \
-                         WHERE id = $1 AND location_id = $2 AND status = 'running' AND lease_owner = $11 RETURNING requested")
-                .bind(job_id).bind(location.0).bind(t.processed).bind(t.created).bind(t.updated).bind(t.skipped)
-                .bind(t.errors).bind(t.warnings).bind(t.blank).bind(chunk.checkpoint_line as i64)
-                .bind(&lease.owner).bind(now_ms() + lease_ms)
-                .fetch_optional(&mut *tx).await?;
+            let requested: Option<Option<String>> = sqlx::query_scalar(CHECKPOINT_SQL)
+                .bind(job_id)
+                .bind(location.0)
+                .bind(t.processed)
+                .bind(t.created)
+                .bind(t.updated)
+                .bind(t.skipped)
+                .bind(t.errors)
+                .bind(t.warnings)
+                .bind(t.blank)
+                .bind(chunk.checkpoint_line as i64)
+                .bind(&lease.owner)
+                .bind(now_ms() + lease_ms)
+                .fetch_optional(&mut *tx)
+                .await?;
             let Some(requested) = requested else {
                 return Err(crate::claims::lease_lost(job_id));
             };
-            let after = match requested.as_deref() {
-                Some("pause") => AfterChunk::Paused,
-                Some("cancel") => AfterChunk::Cancelled,
-                _ => AfterChunk::Running,
-            };
+            let after = after_chunk(requested.as_deref());
             if after != AfterChunk::Running {
-                let (status, finished) = if after == AfterChunk::Paused {
-                    ("paused", None)
-                } else {
-                    ("cancelled", Some(now))
-                };
-                sqlx::query("UPDATE jobs SET status = $2, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $3 WHERE id = $1")
-                    .bind(job_id).bind(status).bind(finished)
-                    .execute(&mut *tx).await?;
+                let (status, finished) = settled(after, now);
+                sqlx::query(SETTLE_SQL)
+                    .bind(job_id)
+                    .bind(status)
+                    .bind(finished)
+                    .execute(&mut *tx)
+                    .await?;
                 // A pause or cancel settling: the process may die on either side of the commit.
                 crate::failpoint::hit("settle_before_commit");
             }

@@ -18,8 +18,9 @@ use rusqlite::types::ToSql;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::{
-    BOOL_COLUMNS, ChunkWrite, OWNER, RecordRef, StoredContact, TEXT_COLUMNS, custom_json, json,
-    search_text, select_columns,
+    BOOL_COLUMNS, CHECKPOINT_SQL, ChunkWrite, LEASE_HELD_SQL, OWNER, RecordRef, SETTLE_SQL,
+    StoredContact, TAKEN_MEANWHILE, TEXT_COLUMNS, action_of, after_chunk, custom_json, json,
+    search_text, select_columns, settled,
 };
 use crate::claims::{AfterChunk, Lease};
 use crate::contacts::email_match_key;
@@ -82,7 +83,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 
 fn conflict_on_unique(e: rusqlite::Error) -> StoreError {
     if is_unique_violation(&e) {
-        StoreError::Conflict("another contact took this email or phone at the same time".into())
+        StoreError::Conflict(TAKEN_MEANWHILE.into())
     } else {
         StoreError::Sqlite(e)
     }
@@ -230,9 +231,7 @@ pub(crate) fn apply_import_chunk(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // The lease first, without locking the job's row: a process that lost it writes nothing.
     let held: Option<i64> = tx
-        .prepare_cached(
-            "SELECT id FROM jobs WHERE id = ?1 AND location_id = ?2 AND status = 'running' AND lease_owner = ?3",
-        )?
+        .prepare_cached(&numbered(LEASE_HELD_SQL))?
         .query_row(rusqlite::params![job_id, location, lease.owner], |r| {
             r.get(0)
         })
@@ -288,13 +287,7 @@ pub(crate) fn apply_import_chunk(
             }
         }
     }
-    let action = |i: usize| {
-        if chunk.contacts[i].id.is_none() {
-            "created"
-        } else {
-            "updated"
-        }
-    };
+    let action = |i: usize| action_of(&chunk.contacts[i]);
 
     // Tags: each new tag of the chunk created once, then linked.
     let mut tag_ids: HashMap<String, i64> = HashMap::new();
@@ -420,13 +413,7 @@ pub(crate) fn apply_import_chunk(
     // process claimed the job meanwhile, it matches nothing and the whole chunk rolls back.
     let t = chunk.totals;
     let requested: Option<Option<String>> = tx
-        .prepare_cached(
-            "UPDATE jobs SET processed = processed + ?3, created_count = created_count + ?4, \
-             updated_count = updated_count + ?5, skipped_count = skipped_count + ?6, error_count = error_count + ?7, \
-             warning_count = warning_count + ?8, blank_count = blank_count + ?9, checkpoint_line = ?10, \
-             lease_expires_at = ?12, status_reason = NULL \
-             WHERE id = ?1 AND location_id = ?2 AND status = 'running' AND lease_owner = ?11 RETURNING requested",
-        )?
+        .prepare_cached(&numbered(CHECKPOINT_SQL))?
         .query_row(
             rusqlite::params![
                 job_id,
@@ -448,19 +435,11 @@ pub(crate) fn apply_import_chunk(
     let Some(requested) = requested else {
         return Err(crate::claims::lease_lost(job_id));
     };
-    let after = match requested.as_deref() {
-        Some("pause") => AfterChunk::Paused,
-        Some("cancel") => AfterChunk::Cancelled,
-        _ => AfterChunk::Running,
-    };
+    let after = after_chunk(requested.as_deref());
     if after != AfterChunk::Running {
-        let (status, finished) = if after == AfterChunk::Paused {
-            ("paused", None)
-        } else {
-            ("cancelled", Some(now))
-        };
+        let (status, finished) = settled(after, now);
         tx.execute(
-            "UPDATE jobs SET status = ?2, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?3 WHERE id = ?1",
+            &numbered(SETTLE_SQL),
             rusqlite::params![job_id, status, finished],
         )?;
         // A pause or cancel settling: the process may die on either side of the commit.
