@@ -48,6 +48,17 @@ pub fn chunk_rows() -> usize {
         .map_or(CHUNK_ROWS, |n| n.min(MAX_CHUNK_ROWS))
 }
 
+/// Test hook: `AESTHETIX_TEST_CHUNK_PAUSE_MS=N` makes a written import wait N ms after each
+/// committed chunk, so a test can act on the database between two chunks of a small file (an
+/// import of a few thousand rows otherwise ends before a test can observe it mid-way).
+fn chunk_pause() -> Option<std::time::Duration> {
+    std::env::var("AESTHETIX_TEST_CHUNK_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map(std::time::Duration::from_millis)
+}
+
 /// Everything an import is asked to do (SPEC §6.1, §13.1).
 #[derive(Debug, Clone, Default)]
 pub struct ImportRequest {
@@ -892,6 +903,7 @@ async fn run(
     let result: Result<(), ImportError> = async {
         // One connection for the whole run: its statements are prepared once (SQLite).
         let mut session = store.import_session().await?;
+        let pause = chunk_pause();
         while let Some(chunk) = rx.recv().await {
             let rows = chunk?;
             let checkpoint_line = rows.last().map(|r| r.0.line).unwrap_or(0);
@@ -1183,6 +1195,9 @@ async fn run(
             progress(done_lines, total_lines);
             if stopped.is_some() {
                 break;
+            }
+            if let (false, Some(pause)) = (dry, pause) {
+                tokio::time::sleep(pause).await;
             }
         }
         Ok(())

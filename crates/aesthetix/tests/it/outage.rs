@@ -137,7 +137,9 @@ async fn an_import_waits_for_a_sqlite_file_another_process_locked() {
     let mut import = d.command(&import_args(&file));
     import
         .env("AESTHETIX_CHUNK_ROWS", CHUNK.to_string())
-        .env("AESTHETIX_TEST_SQLITE_BUSY_MS", "200");
+        .env("AESTHETIX_TEST_SQLITE_BUSY_MS", "200")
+        // Slow enough that the lock below lands mid-file, however fast the import is.
+        .env("AESTHETIX_TEST_CHUNK_PAUSE_MS", "150");
     let mut child = Watched::spawn(import);
     let store = d.store().await;
     let job = wait_for_new_job(&store, None, 60).await;
