@@ -250,7 +250,9 @@ async fn request_then_kill(
 ) -> store::Job {
     let newest = newest_job(d);
     let mut run = run;
-    run.env("AESTHETIX_FAILPOINT", failpoint);
+    run.env("AESTHETIX_FAILPOINT", failpoint)
+        // Paced, so the request lands while chunks remain, however fast the import is.
+        .env("AESTHETIX_TEST_CHUNK_PAUSE_MS", "100");
     let mut child = Watched::spawn(run);
     let job = match job {
         Some(job) => job,
