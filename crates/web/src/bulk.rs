@@ -328,12 +328,27 @@ fn tab_of(name: &str) -> (LineTab, &'static str) {
     }
 }
 
-fn notice_for(q: &DetailQuery) -> Option<String> {
+/// What the page says after an action on the job, in words of its operation: an export keeps
+/// no partial file, so a cancelled one leaves none and a resumed one starts its file again.
+fn notice_for(q: &DetailQuery, operation: &str) -> Option<String> {
+    let export = operation == "export";
+    let what = if export { "export" } else { "import" };
     Some(match q.done.as_deref()? {
+        // An export keeps no partial file: resuming writes it again from the start.
+        "paused" if export => {
+            "The export is paused. Resume it to write its file from the start.".into()
+        }
         "paused" => "The import is paused. Resume it to continue from where it stopped.".into(),
-        "pause-requested" => "The import will pause after the rows it is working on now.".into(),
+        "pause-requested" => {
+            format!("The {what} will pause after the rows it is working on now.")
+        }
+        "resumed" if export => "The export will write its file again from the start.".into(),
         "resumed" => "The import will continue from where it stopped.".into(),
+        "cancelled" if export => "The export is cancelled; it made no file.".into(),
         "cancelled" => "The import is cancelled. What it imported so far is kept.".into(),
+        "cancel-requested" if export => {
+            "The export will stop after the rows it is working on now; it will make no file.".into()
+        }
         "cancel-requested" => {
             "The import will stop after the rows it is working on now; what it imported is kept."
                 .into()
@@ -423,7 +438,7 @@ async fn render_detail(
         lines,
         first_page: q.after.is_none(),
         next_after,
-        notice: notice_for(q),
+        notice: notice_for(q, &job.operation),
         error: error.clone(),
     };
     let status = if error.is_some() {
@@ -602,6 +617,45 @@ mod tests {
                 "job 3 is completed already; only a queued, running or paused job can be paused"
             ),
             "Job 3 is completed already; only a queued, running or paused job can be paused."
+        );
+    }
+
+    /// An export's page never speaks of imported rows kept or of continuing where it stopped:
+    /// an export keeps no partial file.
+    #[test]
+    fn notices_speak_of_the_jobs_own_operation() {
+        let done = |d: &str| DetailQuery {
+            tab: None,
+            after: None,
+            done: Some(d.into()),
+            deleted: None,
+            restored: None,
+            left: None,
+        };
+        for d in [
+            "paused",
+            "pause-requested",
+            "resumed",
+            "cancelled",
+            "cancel-requested",
+        ] {
+            let import = notice_for(&done(d), "import").unwrap();
+            let export = notice_for(&done(d), "export").unwrap();
+            assert!(import.starts_with("The import "), "{import}");
+            assert!(export.starts_with("The export "), "{export}");
+            assert!(
+                !export.contains("imported") && !export.contains("where it stopped"),
+                "{export}"
+            );
+        }
+        assert_eq!(
+            notice_for(&done("cancelled"), "export").unwrap(),
+            "The export is cancelled; it made no file."
+        );
+        assert!(
+            notice_for(&done("cancelled"), "import")
+                .unwrap()
+                .contains("is kept")
         );
     }
 }
