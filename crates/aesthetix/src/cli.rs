@@ -512,3 +512,21 @@ async fn field_create(
     );
     Ok(())
 }
+
+/// A progress bar on a terminal ("importing … rows", "exporting … contacts"), nothing
+/// otherwise.
+pub(crate) fn progress_bar(doing: &str, unit: &str) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {doing} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}} left)"
+        ))
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar
+}

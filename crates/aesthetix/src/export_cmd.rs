@@ -3,13 +3,11 @@
 //! process holds its lease and runs it in the foreground, its file is kept in the file store
 //! for 30 days, and a copy is written to `--output`.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jobs::{ExportError, ExportRequest, Selection};
 use store::{Lease, Store};
 
@@ -141,13 +139,7 @@ pub async fn export_contacts(
         location_id: location.id,
         owner,
     };
-    let bar = progress_bar();
-    let outcome = jobs::run_export(store, &jobs::files_dir(data_dir), lease, |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })
-    .await;
-    bar.finish_and_clear();
+    let outcome = run_in_foreground(store, data_dir, lease).await;
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -214,13 +206,7 @@ pub async fn resume(store: &Store, data_dir: &Path, job: i64) -> anyhow::Result<
             store.lease_ms() / 1000
         );
     };
-    let bar = progress_bar();
-    let outcome = jobs::run_export(store, &jobs::files_dir(data_dir), lease, |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })
-    .await;
-    bar.finish_and_clear();
+    let outcome = run_in_foreground(store, data_dir, lease).await;
     match outcome {
         Ok(o) if o.file.is_some() => {
             println!(
@@ -378,18 +364,18 @@ fn show_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
         .unwrap_or_else(|_| ms.to_string())
 }
 
-/// A progress bar on a terminal, nothing otherwise.
-fn progress_bar() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} exporting [{bar:40}] {pos}/{len} contacts ({eta} left)",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
-    );
-    bar
+/// Runs an export this process holds, with a progress bar on a terminal.
+async fn run_in_foreground(
+    store: &Store,
+    data_dir: &Path,
+    lease: Lease,
+) -> Result<jobs::ExportOutcome, ExportError> {
+    let bar = crate::cli::progress_bar("exporting", "contacts");
+    let outcome = jobs::run_export(store, &jobs::files_dir(data_dir), lease, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await;
+    bar.finish_and_clear();
+    outcome
 }

@@ -1,13 +1,12 @@
 //! `aesthetix import contacts`: the CLI front end of the one import engine.
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use engine::{Mode, parse_map_arg};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jobs::{ImportError, ImportRequest, ReportLine};
 use store::Store;
 
@@ -159,7 +158,7 @@ pub async fn import_contacts(
         bail!(msg);
     }
 
-    let bar = progress_bar();
+    let bar = crate::cli::progress_bar("importing", "rows");
 
     // The report's lines are written as they come, so memory stays flat however long the file.
     let mut report_out = match &args.report {
@@ -327,7 +326,7 @@ pub async fn resume(store: &Store, job: i64) -> anyhow::Result<ExitCode> {
         .job_location(job)
         .await
         .with_context(|| format!("there is no job {job}"))?;
-    let bar = progress_bar();
+    let bar = crate::cli::progress_bar("importing", "rows");
     let outcome = jobs::resume_import(
         store,
         job,
@@ -366,22 +365,6 @@ pub async fn resume(store: &Store, job: i64) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A progress bar on a terminal, nothing otherwise.
-fn progress_bar() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} importing [{bar:40}] {pos}/{len} rows ({eta} left)",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
-    );
-    bar
 }
 
 /// An import error as one sentence for a person.

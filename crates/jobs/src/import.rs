@@ -430,6 +430,28 @@ struct Touched {
     created: bool,
 }
 
+/// What a job already did, from its line log: what a resumed run starts from.
+async fn touched_by(
+    store: &Store,
+    location: store::LocationId,
+    job: i64,
+) -> Result<HashMap<i64, Touched>, StoreError> {
+    Ok(store
+        .job_touched(location, job)
+        .await?
+        .into_iter()
+        .map(|(id, line, created)| {
+            (
+                id,
+                Touched {
+                    line: line as u64,
+                    created,
+                },
+            )
+        })
+        .collect())
+}
+
 /// The fields a dry run carries from chunk to chunk: those a later line's decision reads.
 const CARRIED_FIELDS: &[&str] = &["first_name", "last_name", "email", "phone", "contact_type"];
 
@@ -704,20 +726,7 @@ pub async fn run_claimed(
             return Err(e);
         }
     };
-    let touched = store
-        .job_touched(location_id, job_id)
-        .await?
-        .into_iter()
-        .map(|(id, line, created)| {
-            (
-                id,
-                Touched {
-                    line: line as u64,
-                    created,
-                },
-            )
-        })
-        .collect();
+    let touched = touched_by(store, location_id, job_id).await?;
     let after_line = job.checkpoint_line as u64;
     drive::drive(
         store,

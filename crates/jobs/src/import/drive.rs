@@ -19,7 +19,7 @@ use domain::message::Level;
 use engine::{Action, LineStatus};
 use store::{AfterChunk, Lease, LineRecord, LineTab, Store, StoreError};
 
-use super::{ImportError, Prepared, Report, ReportLine, ReportMessage, Resume, Touched, run};
+use super::{ImportError, Prepared, Report, ReportLine, ReportMessage, Resume, run, touched_by};
 
 /// Waits between tries while the database is away.
 const BACKOFF_SECS: &[u64] = &[1, 2, 4, 8, 16, 30];
@@ -270,20 +270,7 @@ async fn reload(store: &Store, lease: &Lease) -> Result<Reloaded, StoreError> {
         // Taken over while this process could not reach the database.
         return Err(StoreError::LeaseLost(lease.job_id));
     }
-    let touched = store
-        .job_touched(lease.location_id, lease.job_id)
-        .await?
-        .into_iter()
-        .map(|(id, line, created)| {
-            (
-                id,
-                Touched {
-                    line: line as u64,
-                    created,
-                },
-            )
-        })
-        .collect();
+    let touched = touched_by(store, lease.location_id, lease.job_id).await?;
     Ok(Reloaded::Running(Resume {
         lease: lease.clone(),
         after_line: checkpoint,
