@@ -134,11 +134,13 @@ pub(crate) fn contacts_for_matching(
     let tx = conn.transaction()?;
     let conn: &Connection = &tx;
     let mut found: BTreeMap<i64, StoredContact> = BTreeMap::new();
+    // The statement's text is built once per chunk, not once per identifier.
     let cols = select_columns();
-    let mut lookup = |col: &str, value: &dyn ToSql| -> Result<()> {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {cols} FROM contacts WHERE location_id = ?1 AND {col} = ?2"
-        ))?;
+    let by =
+        |col: &str| format!("SELECT {cols} FROM contacts WHERE location_id = ?1 AND {col} = ?2");
+    let (by_id, by_email, by_phone) = (by("id"), by("email_key"), by("phone"));
+    let mut lookup = |sql: &str, value: &dyn ToSql| -> Result<()> {
+        let mut stmt = conn.prepare_cached(sql)?;
         let mut rows = stmt.query(rusqlite::params![location, value])?;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
@@ -178,13 +180,13 @@ pub(crate) fn contacts_for_matching(
         Ok(())
     };
     for id in ids {
-        lookup("id", id)?;
+        lookup(&by_id, id)?;
     }
     for e in email_keys {
-        lookup("email_key", e)?;
+        lookup(&by_email, e)?;
     }
     for p in phones {
-        lookup("phone", p)?;
+        lookup(&by_phone, p)?;
     }
     // Side values per contact, in the order the PostgreSQL reading gives them.
     let mut tags = conn.prepare_cached(
