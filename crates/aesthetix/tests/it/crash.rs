@@ -53,6 +53,12 @@ fn attempt(d: &Deployment, file: &str, job: Option<i64>) -> Command {
     cmd
 }
 
+/// The wait after each committed chunk of a run the random kills aim at. Unpaced, a release or
+/// even debug build imports the rest of the 3,000-row file faster than the test can poll and
+/// kill (CI saw a run end after two kills); paced, a run commits a few chunks in the 25 ms poll
+/// plus the 0–80 ms random wait, so five kills land, and still some of them mid-chunk.
+const KILL_PACE_MS: &str = "15";
+
 fn sqlite_integrity(d: &Deployment) -> String {
     if d.database_url.is_some() {
         return "ok".into();
@@ -107,7 +113,9 @@ async fn a_killed_import_resumes_to_exactly_the_uninterrupted_result() {
         let mut landed = 0;
         for _ in 0..5 {
             let before = job_now(&store, job).await.checkpoint_line;
-            let mut child = Watched::spawn(attempt(&crashed, &file, Some(job)));
+            let mut run = attempt(&crashed, &file, Some(job));
+            run.env("AESTHETIX_TEST_CHUNK_PAUSE_MS", KILL_PACE_MS);
+            let mut child = Watched::spawn(run);
             wait_for_job(&store, job, 60, "a resumed run commits a chunk", |j| {
                 j.checkpoint_line > before || j.status != "running"
             })
