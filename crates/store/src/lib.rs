@@ -152,6 +152,12 @@ impl Store {
     /// - `AESTHETIX_TEST_SQLITE_BUSY_MS=N` — test hook: the busy timeout (30 s otherwise), so a
     ///   test meets `SQLITE_BUSY` without waiting 30 s.
     pub async fn open_sqlite(path: &Path) -> Result<Store> {
+        Store::open_sqlite_at(path, i64::MAX).await
+    }
+
+    /// [`Store::open_sqlite`], migrated up to schema version `last` only (tests of a migration
+    /// start from the version before it).
+    pub(crate) async fn open_sqlite_at(path: &Path, last: i64) -> Result<Store> {
         let settings = sqlite_settings();
         let synchronous = if settings.synchronous_normal {
             SqliteSynchronous::Normal
@@ -181,7 +187,7 @@ impl Store {
             db: Db::Sqlite(pool),
             lease_ms: lease_ms_from_env(),
         };
-        store.migrate().await?;
+        store.migrate_to(last).await?;
         Ok(store)
     }
 
