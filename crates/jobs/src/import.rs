@@ -2,6 +2,7 @@
 //! then run (stream the rows in chunks: read → look up → decide → write one transaction).
 //! `drive` keeps a job going through a database that goes away or a disk that fills up.
 
+mod carry;
 mod drive;
 
 use std::borrow::Cow;
@@ -455,11 +456,6 @@ async fn touched_by(
 /// The fields a dry run carries from chunk to chunk: those a later line's decision reads.
 const CARRIED_FIELDS: &[&str] = &["first_name", "last_name", "email", "phone", "contact_type"];
 
-/// A contact as a dry run left it, standing in for the write it did not make.
-struct Carried {
-    existing: Existing,
-}
-
 fn line_write_cells(cells: &[String]) -> Option<String> {
     Some(serde_json::to_string(cells).expect("strings serialise"))
 }
@@ -901,9 +897,12 @@ async fn run(
         }
     });
 
-    let mut carried: HashMap<i64, Carried> = HashMap::new();
-    let mut carried_by_email: HashMap<String, i64> = HashMap::new();
-    let mut carried_by_phone: HashMap<String, i64> = HashMap::new();
+    // A dry run's earlier chunks wrote nothing: what they decided stands in for it.
+    let mut carry = if dry {
+        Some(carry::DryCarry::open()?)
+    } else {
+        None
+    };
     let mut next_dry_id: i64 = -1;
     let mut totals = Totals::default();
     let mut done_lines = after_line.saturating_sub(1);
@@ -961,9 +960,11 @@ async fn run(
                 let mut snapshot: Vec<Existing> = Vec::with_capacity(found.len());
                 let mut seen: HashSet<i64> = HashSet::new();
                 for c in found {
-                    if let Some(carried) = carried.get(&c.id) {
+                    if let Some(carry) = carry.as_mut()
+                        && let Some(carried) = carry.get(c.id)?
+                    {
                         seen.insert(c.id);
-                        snapshot.push(carried.existing.clone());
+                        snapshot.push(carried);
                         continue;
                     }
                     let t = touched.get(&c.id).copied();
@@ -978,28 +979,20 @@ async fn run(
                         created_by_import: t.is_some_and(|t| t.created),
                     });
                 }
-                if dry {
-                    // A dry run's earlier chunks wrote nothing: what they decided stands in for it.
-                    // Looked up through indexes of what was carried, never by walking it all.
-                    let wanted: Vec<i64> = ids
-                        .iter()
-                        .copied()
-                        .chain(
-                            emails
-                                .iter()
-                                .filter_map(|e| carried_by_email.get(e).copied()),
-                        )
-                        .chain(
-                            phones
-                                .iter()
-                                .filter_map(|p| carried_by_phone.get(p).copied()),
-                        )
-                        .collect();
+                if let Some(carry) = carry.as_mut() {
+                    // Looked up by id, email and phone, never by walking all that was carried.
+                    let mut wanted: Vec<i64> = ids.clone();
+                    for e in &emails {
+                        wanted.extend(carry.by_email(e)?);
+                    }
+                    for p in &phones {
+                        wanted.extend(carry.by_phone(p)?);
+                    }
                     for id in wanted {
                         if seen.insert(id)
-                            && let Some(c) = carried.get(&id)
+                            && let Some(carried) = carry.get(id)?
                         {
-                            snapshot.push(c.existing.clone());
+                            snapshot.push(carried);
                         }
                     }
                 }
@@ -1138,6 +1131,7 @@ async fn run(
                 };
                 break (plan, write, write_index, enroll_of, ids, chunk_totals);
             };
+            let mut to_carry = Vec::new();
             for (plan_i, write_i) in &write_index {
                 let c = &plan.contacts[*plan_i];
                 let id = ids[*write_i];
@@ -1152,9 +1146,9 @@ async fn run(
                         created,
                     },
                 );
-                if dry {
-                    // Only what later lines' decisions read is carried, so a dry run of a
-                    // large file stays small: identifiers, name, type, fill-only fields, tags.
+                if carry.is_some() {
+                    // Only what later lines' decisions read is carried: identifiers, name,
+                    // type, fill-only fields, tags.
                     let values = c
                         .values
                         .iter()
@@ -1164,27 +1158,23 @@ async fn run(
                         })
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();
-                    if let Some(e) = c.values.get("email") {
-                        carried_by_email.insert(email_match_key(e), id);
-                    }
-                    if let Some(p) = c.values.get("phone") {
-                        carried_by_phone.insert(p.clone(), id);
-                    }
-                    carried.insert(
-                        id,
-                        Carried {
-                            existing: Existing {
-                                id,
-                                values,
-                                tags: c.tags.clone(),
-                                additional_emails: Vec::new(),
-                                additional_phones: Vec::new(),
-                                touched_line: c.touched_line,
-                                created_by_import: created,
-                            },
+                    to_carry.push(carry::CarriedContact {
+                        existing: Existing {
+                            id,
+                            values,
+                            tags: c.tags.clone(),
+                            additional_emails: Vec::new(),
+                            additional_phones: Vec::new(),
+                            touched_line: c.touched_line,
+                            created_by_import: created,
                         },
-                    );
+                        email_key: c.values.get("email").map(|e| email_match_key(e)),
+                        phone: c.values.get("phone").cloned(),
+                    });
                 }
+            }
+            if let Some(carry) = carry.as_mut() {
+                carry.put(&to_carry)?;
             }
             for (l, w) in plan.lines.iter().zip(&write.lines) {
                 let record_id = w.record.map(|r| match r {
