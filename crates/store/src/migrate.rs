@@ -119,11 +119,11 @@ impl Store {
 /// The SQLite migrations up to `last`, each in its own write transaction, on a connection whose
 /// foreign keys are off: each is checked with `foreign_key_check` before it commits.
 async fn sqlite_migrate(conn: &mut sqlx::SqliteConnection, last: i64) -> Result<()> {
-    // BEGIN IMMEDIATE takes the write lock at once, so two processes migrate in turn.
     sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
         .execute(&mut *conn)
         .await?;
     for &(version, sql) in SQLITE.iter().filter(|(v, _)| *v <= last) {
+        // BEGIN IMMEDIATE takes the write lock at once, so two processes migrate in turn.
         sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
         let done: Option<i64> =
             sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")

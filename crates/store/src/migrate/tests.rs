@@ -40,6 +40,21 @@ async fn dump(store: &Store, table: &str, order: &str) -> Vec<Row> {
         .collect()
 }
 
+/// The rebuilt tables and two that refer to `contacts`, whole.
+async fn dump_rebuilt(store: &Store) -> Vec<Vec<Row>> {
+    let mut all = Vec::new();
+    for (table, order) in [
+        ("contacts", "id"),
+        ("job_lines", "job_id, line"),
+        ("contact_imports", "contact_id, job_id"),
+        ("contact_tags", "contact_id"),
+        ("notes", "id"),
+    ] {
+        all.push(dump(store, table, order).await);
+    }
+    all
+}
+
 async fn exec(store: &Store, sql: &str) -> Result<(), String> {
     let crate::Db::Sqlite(pool) = &store.db else {
         unreachable!()
@@ -104,23 +119,11 @@ async fn version_6_rebuilds_the_import_tables_keeping_rows_ids_and_constraints()
     )
     .await
     .unwrap();
-    let before = (
-        dump(&old, "contacts", "id").await,
-        dump(&old, "job_lines", "job_id, line").await,
-        dump(&old, "contact_imports", "contact_id, job_id").await,
-        dump(&old, "contact_tags", "contact_id").await,
-        dump(&old, "notes", "id").await,
-    );
+    let before = dump_rebuilt(&old).await;
     old.close().await;
 
     let store = Store::open_sqlite(&path).await.unwrap();
-    let after = (
-        dump(&store, "contacts", "id").await,
-        dump(&store, "job_lines", "job_id, line").await,
-        dump(&store, "contact_imports", "contact_id, job_id").await,
-        dump(&store, "contact_tags", "contact_id").await,
-        dump(&store, "notes", "id").await,
-    );
+    let after = dump_rebuilt(&store).await;
     assert_eq!(after, before, "every row kept, column for column");
     assert_eq!(one(&store, "PRAGMA integrity_check").await, "ok");
 
