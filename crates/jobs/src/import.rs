@@ -1009,28 +1009,21 @@ async fn run(
                         continue;
                     }
                     write_index.insert(i, write.contacts.len());
-                    // A written run reads only ids, lines and tags of the plan after this, so
-                    // the values move; a dry run carries them on to later chunks.
-                    let (values, before, new_emails, new_phones, notes) = if dry {
-                        (
-                            c.values.clone(),
-                            c.before.clone(),
-                            c.new_emails.clone(),
-                            c.new_phones.clone(),
-                            c.notes.iter().map(|(_, n)| n.clone()).collect(),
-                        )
+                    // After this the plan is read only for ids, lines, tags and new tags — and,
+                    // in a dry run, for the values it carries on to later chunks — so the rest
+                    // moves into the write.
+                    let values = if dry {
+                        c.values.clone()
                     } else {
-                        (
-                            std::mem::take(&mut c.values),
-                            c.before.take(),
-                            std::mem::take(&mut c.new_emails),
-                            std::mem::take(&mut c.new_phones),
-                            std::mem::take(&mut c.notes)
-                                .into_iter()
-                                .map(|(_, n)| n)
-                                .collect(),
-                        )
+                        std::mem::take(&mut c.values)
                     };
+                    let before = c.before.take();
+                    let new_emails = std::mem::take(&mut c.new_emails);
+                    let new_phones = std::mem::take(&mut c.new_phones);
+                    let notes = std::mem::take(&mut c.notes)
+                        .into_iter()
+                        .map(|(_, n)| n)
+                        .collect();
                     write.contacts.push(ContactWrite {
                         id: c.id,
                         values,

@@ -9,7 +9,7 @@ use domain::value::tag_key;
 
 use crate::claims::{AfterChunk, Lease};
 use crate::contacts::email_match_key;
-use crate::{Backend, Db, LocationId, Result, Store, StoreError, now_ms};
+use crate::{Db, LocationId, Result, Store, StoreError, now_ms};
 
 mod sqlite;
 
@@ -205,28 +205,21 @@ fn qmarks(n: usize) -> String {
     s
 }
 
-/// A statement written with positional `?` parameters, for `backend`: SQLite takes `?` as it
-/// is (its `$N` names are looked up one by one, which is quadratic in a statement with
-/// thousands of parameters); PostgreSQL gets `$1`, `$2`, … in order. Our SQL never holds a `?`
-/// inside a string literal.
-fn positional(backend: Backend, sql: &str) -> String {
-    match backend {
-        Backend::Sqlite => sql.to_string(),
-        Backend::Postgres => {
-            let mut out = String::with_capacity(sql.len() + sql.len() / 4);
-            let mut k = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    k += 1;
-                    out.push('$');
-                    out.push_str(&k.to_string());
-                } else {
-                    out.push(c);
-                }
-            }
-            out
+/// A statement written with positional `?` parameters, for PostgreSQL: `$1`, `$2`, … in
+/// order. Our SQL never holds a `?` inside a string literal.
+fn positional(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + sql.len() / 4);
+    let mut k = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            k += 1;
+            out.push('$');
+            out.push_str(&k.to_string());
+        } else {
+            out.push(c);
         }
     }
+    out
 }
 
 fn placeholders(first: usize, n: usize) -> String {
@@ -275,24 +268,19 @@ fn insert_sql() -> String {
     )
 }
 
-/// Rows per multi-row `INSERT` of contacts (35 parameters each; SQLite allows 32,766).
+/// Rows per multi-row `INSERT` of contacts on PostgreSQL (35 parameters each).
 const CONTACT_ROWS_PER_INSERT: usize = 500;
 
-/// `INSERT … VALUES (…), (…) RETURNING id` for `rows` contacts.
-fn insert_many_sql(backend: Backend, rows: usize) -> String {
+/// `INSERT … VALUES (…), (…) RETURNING id` for `rows` contacts (PostgreSQL).
+fn insert_many_sql(rows: usize) -> String {
     let one = insert_sql();
     let (head, _) = one.split_once(" VALUES ").expect("an INSERT … VALUES");
     let cols = head.matches(',').count() + 1;
-    format!(
-        "{} RETURNING id",
-        multi_values(backend, head, cols, rows, "")
-    )
+    format!("{} RETURNING id", multi_values(head, cols, rows, ""))
 }
 
-/// `PREFIX VALUES ($1, …), (…)SUFFIX` for `rows` rows of `cols` parameters. SQLite gets plain
-/// `?` placeholders: it looks `$N` names up one by one, which is quadratic in a statement of
-/// thousands of parameters.
-fn multi_values(backend: Backend, prefix: &str, cols: usize, rows: usize, suffix: &str) -> String {
+/// `PREFIX VALUES ($1, …), (…)SUFFIX` for `rows` rows of `cols` parameters (PostgreSQL).
+fn multi_values(prefix: &str, cols: usize, rows: usize, suffix: &str) -> String {
     use std::fmt::Write;
     let mut s = String::with_capacity(prefix.len() + rows * cols * 6 + suffix.len() + 8);
     s.push_str(prefix);
@@ -304,12 +292,7 @@ fn multi_values(backend: Backend, prefix: &str, cols: usize, rows: usize, suffix
             if c > 0 {
                 s.push_str(", ");
             }
-            match backend {
-                Backend::Sqlite => s.push('?'),
-                Backend::Postgres => {
-                    let _ = write!(s, "${k}");
-                }
-            }
+            let _ = write!(s, "${k}");
             k += 1;
         }
         s.push(')');
@@ -319,12 +302,12 @@ fn multi_values(backend: Backend, prefix: &str, cols: usize, rows: usize, suffix
 }
 
 /// Inserts `items` with multi-row statements of at most 500 rows (and 30,000 parameters):
-/// one round trip per batch instead of one per row.
+/// one round trip per batch instead of one per row (PostgreSQL).
 macro_rules! insert_rows {
-    ($tx:expr, $backend:expr, $prefix:expr, $cols:expr, $suffix:expr, $items:expr, |$q:ident, $it:ident| $bind:expr) => {{
+    ($tx:expr, $prefix:expr, $cols:expr, $suffix:expr, $items:expr, |$q:ident, $it:ident| $bind:expr) => {{
         let per = (30_000 / $cols).min(500);
         for batch in $items.chunks(per) {
-            let sql = multi_values($backend, $prefix, $cols, batch.len(), $suffix);
+            let sql = multi_values($prefix, $cols, batch.len(), $suffix);
             let mut $q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for $it in batch {
                 $q = $bind;
@@ -414,10 +397,7 @@ impl Store {
                 ));
             }
         }
-        let sql = positional(
-            self.backend(),
-            &format!("{} ORDER BY 1", parts.join(" UNION ")),
-        );
+        let sql = positional(&format!("{} ORDER BY 1", parts.join(" UNION ")));
         let mut contacts: Vec<StoredContact> = {
             use sqlx::Row;
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
@@ -475,31 +455,18 @@ impl Store {
         }
         let found: Vec<i64> = contacts.iter().map(|c| c.id).collect();
         let list = qmarks(found.len());
-        let backend = self.backend();
-        // `+ct.location_id`: without statistics SQLite would answer this through the
-        // (location_id, tag_id) index — every tag link of the location, once per chunk, which
-        // made an import quadratic — instead of the primary key's contact_id. The unary plus
-        // keeps the location filter and takes that index out of the running (PostgreSQL reads
-        // it as the same number).
-        let tags_sql = positional(
-            backend,
-            &format!(
-                "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
+        // `+ct.location_id` as on SQLite (see `sqlite::contacts_for_matching`): PostgreSQL
+        // reads it as the same number.
+        let tags_sql = positional(&format!(
+            "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
              WHERE +ct.location_id = ? AND ct.contact_id IN ({list}) ORDER BY ct.created_at, t.id"
-            ),
-        );
-        let emails_sql = positional(
-            backend,
-            &format!(
-                "SELECT contact_id, email FROM contact_emails WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
-            ),
-        );
-        let phones_sql = positional(
-            backend,
-            &format!(
-                "SELECT contact_id, phone FROM contact_phones WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
-            ),
-        );
+        ));
+        let emails_sql = positional(&format!(
+            "SELECT contact_id, email FROM contact_emails WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
+        ));
+        let phones_sql = positional(&format!(
+            "SELECT contact_id, phone FROM contact_phones WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
+        ));
         let (tags, emails, phones): (Pairs, Pairs, Pairs) = {
             let mut out = Vec::new();
             for sql in [&tags_sql, &emails_sql, &phones_sql] {
@@ -546,17 +513,9 @@ impl Store {
         let update = update_sql();
         // Every update resets email verification (SPEC §6.5): the journal keeps what it was.
         let verification = self.email_verifications(location, chunk).await?;
-        let backend = self.backend();
-        // SQLite takes the write lock at BEGIN: a read first and a write later would fail
-        // outright (SQLITE_BUSY_SNAPSHOT) whenever another connection — this job's heartbeat —
-        // wrote in between.
-        let begin = match backend {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
-        };
         let lease_ms = self.lease_ms;
         {
-            let mut tx = p.begin_with(begin).await?;
+            let mut tx = p.begin().await?;
             let t = chunk.totals;
             // The lease first, without locking the job's row (the heartbeat must never wait
             // behind a chunk): a process that lost its lease writes nothing.
@@ -576,10 +535,8 @@ impl Store {
             // order, so the returned ids sorted ascending belong to the rows in order.
             let creates: Vec<usize> = (0..n).filter(|i| chunk.contacts[*i].id.is_none()).collect();
             for batch in creates.chunks(CONTACT_ROWS_PER_INSERT) {
-                let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(insert_many_sql(
-                    backend,
-                    batch.len(),
-                )));
+                let mut q =
+                    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(insert_many_sql(batch.len())));
                 for &i in batch {
                     q = q.bind(location.0);
                     q = bind_contact!(q, &chunk.contacts[i].values, now, true);
@@ -622,7 +579,6 @@ impl Store {
             if !tag_names.is_empty() {
                 insert_rows!(
                     tx,
-                    backend,
                     "INSERT INTO tags (location_id, name, name_key, created_at)",
                     4,
                     " ON CONFLICT (location_id, name_key) DO NOTHING",
@@ -630,13 +586,10 @@ impl Store {
                     |q, t| q.bind(location.0).bind(&t.1).bind(&t.0).bind(now)
                 );
                 for batch in tag_names.chunks(500) {
-                    let sql = positional(
-                        backend,
-                        &format!(
-                            "SELECT name_key, id FROM tags WHERE location_id = ? AND name_key IN ({})",
-                            qmarks(batch.len())
-                        ),
-                    );
+                    let sql = positional(&format!(
+                        "SELECT name_key, id FROM tags WHERE location_id = ? AND name_key IN ({})",
+                        qmarks(batch.len())
+                    ));
                     let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql))
                         .bind(location.0);
                     for (k, _) in batch {
@@ -654,7 +607,6 @@ impl Store {
                 .collect();
             insert_rows!(
                 tx,
-                backend,
                 "INSERT INTO contact_tags (contact_id, tag_id, location_id, added_by_job, created_at)",
                 5,
                 " ON CONFLICT (contact_id, tag_id) DO NOTHING",
@@ -694,7 +646,6 @@ impl Store {
                 .collect();
             insert_rows!(
                 tx,
-                backend,
                 "INSERT INTO notes (location_id, contact_id, body, job_id, created_at)",
                 5,
                 "",
@@ -709,7 +660,6 @@ impl Store {
             let provenance: Vec<usize> = (0..n).collect();
             insert_rows!(
                 tx,
-                backend,
                 "INSERT INTO contact_imports (contact_id, job_id, location_id, action)",
                 4,
                 " ON CONFLICT (contact_id, job_id) DO NOTHING",
@@ -737,7 +687,6 @@ impl Store {
                 .collect();
             insert_rows!(
                 tx,
-                backend,
                 "INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at, email_verification_before)",
                 11,
                 "",
@@ -782,7 +731,6 @@ impl Store {
                 .collect();
             insert_rows!(
                 tx,
-                backend,
                 "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells)",
                 8,
                 "",
@@ -921,12 +869,11 @@ impl ImportSession {
         let mut conn = slot.take().ok_or_else(|| {
             StoreError::Corrupt("the import's database connection was lost".into())
         })?;
-        let (conn, result) = tokio::task::spawn_blocking(move || {
+        let (conn, result) = blocking(move || {
             let r = f(&mut conn);
-            (conn, r)
+            Ok((conn, r))
         })
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("the import's database thread stopped: {e}")))?;
+        .await?;
         *slot = Some(conn);
         result
     }
