@@ -77,7 +77,7 @@ pub enum WizardError {
     TooLarge { limit: u64 },
     /// A file refused by SPEC §4, with its code.
     #[error("{0}")]
-    Refused(Refusal),
+    Refused(FileRefusal),
     /// `mapping.unmatched`: columns without a field while "Don't import data in unmatched
     /// columns" is off. Holds the headers.
     #[error(
@@ -127,7 +127,7 @@ impl WizardError {
     pub fn code(&self) -> &'static str {
         match self {
             WizardError::TooLarge { .. } => "file.too_large",
-            WizardError::Refused(r) => r.code(),
+            WizardError::Refused(r) => r.code.0,
             WizardError::Unmatched(_) => "mapping.unmatched",
             WizardError::Invalid { code, .. } => code,
             WizardError::AcknowledgementRequired(_) => "workflows.acknowledgement_required",
@@ -141,13 +141,13 @@ impl WizardError {
     /// Whether the server failed (rather than the request or the file being wrong).
     pub fn is_server_error(&self) -> bool {
         matches!(self, WizardError::Io(_) | WizardError::Store(_))
-            || matches!(self, WizardError::Refused(Refusal::Io(_)))
+            || matches!(self, WizardError::Refused(r) if r.io)
     }
 
     /// A workbook with several sheets: their names, for a sheet picker.
     pub fn sheet_choices(&self) -> Option<&[String]> {
         match self {
-            WizardError::Refused(Refusal::SeveralSheets { names }) => Some(names),
+            WizardError::Refused(r) if !r.sheets.is_empty() => Some(&r.sheets),
             _ => None,
         }
     }
@@ -174,11 +174,63 @@ impl From<StoreError> for WizardError {
 impl From<ImportError> for WizardError {
     fn from(e: ImportError) -> Self {
         match e {
-            ImportError::Refused(r) => WizardError::Refused(r),
+            ImportError::Refused(r) => WizardError::Refused(r.into()),
             ImportError::Mapping(m) => WizardError::invalid("mapping.invalid", m.to_string()),
             ImportError::Invalid(m) => WizardError::invalid("import.invalid", m),
             ImportError::Store(s) => s.into(),
         }
+    }
+}
+
+/// A file refused by SPEC §4, as the wizard keeps it with its draft: the refusal's stable
+/// code and message, and a workbook's sheets when the refusal is that one must be chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct FileRefusal {
+    pub code: RefusalCode,
+    pub message: String,
+    /// The sheets to choose from (`xlsx.several_sheets`), else empty.
+    pub sheets: Vec<String>,
+    /// The file could not be read at all (a server failure, never kept with the draft).
+    #[serde(skip)]
+    pub io: bool,
+}
+
+impl From<Refusal> for FileRefusal {
+    fn from(r: Refusal) -> Self {
+        let sheets = match &r {
+            Refusal::SeveralSheets { names } => names.clone(),
+            _ => Vec::new(),
+        };
+        FileRefusal {
+            code: RefusalCode(r.code()),
+            message: r.to_string(),
+            sheets,
+            io: r.is_io(),
+        }
+    }
+}
+
+/// One of `tabular`'s stable refusal codes. A stored one that is not (written by another
+/// version) fails to read, and the file is read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusalCode(pub &'static str);
+
+impl Serialize for RefusalCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RefusalCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Refusal::CODES
+            .iter()
+            .copied()
+            .find(|c| *c == code)
+            .map(RefusalCode)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown refusal code {code}")))
     }
 }
 
@@ -250,6 +302,61 @@ pub struct DraftSettings {
     pub details: Details,
     /// The last validation, with the settings it ran on.
     pub validated: Option<Validation>,
+    /// What reading the file found, for the sheet it was read with (SPEC §13.2: a draft's
+    /// file is read once per step, never once per request). Not a choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<Inspection>,
+    /// The option fields' unmatched values, for the mapping they were counted on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub option_scan: Option<option_values::OptionScan>,
+}
+
+/// What inspecting a draft's file found: enough to show the mapping step without reading the
+/// file again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inspection {
+    /// The sheet asked for when the file was read (`None`: the only one).
+    pub sheet_asked: Option<String>,
+    pub found: Result<FileSummary, FileRefusal>,
+}
+
+/// A readable file, as the mapping step shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSummary {
+    pub encoding: String,
+    pub sheet: Option<String>,
+    pub records: u64,
+    pub columns: Vec<ColumnSummary>,
+}
+
+/// One column of a readable file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnSummary {
+    pub header: String,
+    /// A fully blank column.
+    pub ignored: bool,
+    /// Up to [`SAMPLES_PER_COLUMN`] values from the first rows.
+    pub samples: Vec<String>,
+}
+
+impl FileSummary {
+    fn of(info: &FileInfo) -> Self {
+        FileSummary {
+            encoding: info.encoding.to_string(),
+            sheet: info.sheet.clone(),
+            records: info.records,
+            columns: info
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ColumnSummary {
+                    header: c.header.clone(),
+                    ignored: c.ignored,
+                    samples: samples(info, i),
+                })
+                .collect(),
+        }
+    }
 }
 
 impl DraftSettings {
@@ -258,6 +365,8 @@ impl DraftSettings {
     fn fingerprint(&self) -> String {
         let mut s = self.clone();
         s.validated = None;
+        s.inspection = None;
+        s.option_scan = None;
         serde_json::to_string(&s).expect("settings serialise")
     }
 }
@@ -499,7 +608,7 @@ pub struct MappingView {
     pub file_name: String,
     pub size_bytes: i64,
     /// The encoding SPEC §4 chose, or `xlsx`.
-    pub encoding: &'static str,
+    pub encoding: String,
     pub sheet: Option<String>,
     /// Non-blank record rows.
     pub records: u64,
@@ -597,16 +706,63 @@ fn stored_path(data_dir: &Path, stored_name: &str) -> PathBuf {
     files_dir(data_dir).join(stored_name)
 }
 
+/// How many files the wizard reads at once, whoever asks: reading a workbook holds its shared
+/// strings (at most the inflated-size cap, held compactly) and a core, so a burst of uploads
+/// waits its turn instead of multiplying the peak (SPEC §13.2).
+static READING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 async fn inspect(path: PathBuf, sheet: Option<String>) -> Result<FileInfo, WizardError> {
     let opts = ReadOptions {
         sheet,
         max_file_bytes: MAX_UPLOAD_BYTES,
         ..ReadOptions::default()
     };
+    let _turn = READING
+        .acquire()
+        .await
+        .map_err(|e| std::io::Error::other(format!("reading the file stopped: {e}")))?;
     tokio::task::spawn_blocking(move || tabular::inspect(&path, &opts))
         .await
         .map_err(|e| std::io::Error::other(format!("reading the file stopped: {e}")))?
-        .map_err(WizardError::Refused)
+        .map_err(|r| WizardError::Refused(r.into()))
+}
+
+/// What the draft's file holds, read once and kept with the draft: the kept inspection when it
+/// was made for the sheet now chosen, else the file is read and the result kept (a refusal
+/// too; a failure to read it at all is not kept).
+async fn inspected(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    draft: &store::ImportDraft,
+    settings: &mut DraftSettings,
+) -> Result<FileSummary, WizardError> {
+    if let Some(kept) = &settings.inspection
+        && kept.sheet_asked == settings.sheet
+    {
+        return kept.found.clone().map_err(WizardError::Refused);
+    }
+    let found = match inspect(
+        stored_path(data_dir, &draft.file.stored_name),
+        settings.sheet.clone(),
+    )
+    .await
+    {
+        Ok(info) => Ok(FileSummary::of(&info)),
+        Err(WizardError::Refused(r)) if !r.io => Err(r),
+        Err(e) => return Err(e),
+    };
+    settings.inspection = Some(Inspection {
+        sheet_asked: settings.sheet.clone(),
+        found: found.clone(),
+    });
+    if draft.job_id.is_none() {
+        match save(store, location, draft.id, settings).await {
+            Ok(()) | Err(WizardError::Submitted(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    found.map_err(WizardError::Refused)
 }
 
 fn samples(info: &FileInfo, column: usize) -> Vec<String> {
@@ -636,12 +792,8 @@ pub async fn mapping(
     draft_id: i64,
 ) -> Result<MappingView, WizardError> {
     let draft = store.import_draft(location, draft_id).await?;
-    let settings = read_settings(&draft.settings)?;
-    let info = inspect(
-        stored_path(data_dir, &draft.file.stored_name),
-        settings.sheet.clone(),
-    )
-    .await?;
+    let mut settings = read_settings(&draft.settings)?;
+    let info = inspected(store, data_dir, location, &draft, &mut settings).await?;
     let custom = custom_targets(store, location).await?;
     let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
     let ignored: Vec<bool> = info.columns.iter().map(|c| c.ignored).collect();
@@ -662,15 +814,15 @@ pub async fn mapping(
     };
     let columns = info
         .columns
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, c)| ColumnView {
             index: i,
-            header: c.header.clone(),
-            samples: samples(&info, i),
-            auto: auto[i].clone(),
             chosen: if c.ignored { None } else { chosen[i].clone() },
             blank: c.ignored,
+            header: c.header,
+            samples: c.samples,
+            auto: auto[i].clone(),
         })
         .collect();
     Ok(MappingView {
@@ -678,7 +830,7 @@ pub async fn mapping(
         file_name: draft.file.download_name,
         size_bytes: draft.file.size_bytes,
         encoding: info.encoding,
-        sheet: info.sheet.clone(),
+        sheet: info.sheet,
         records: info.records,
         columns,
         fields: field_choices(&custom),
@@ -729,6 +881,8 @@ pub async fn set_sheet(
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
     settings.columns = None;
+    settings.inspection = None;
+    settings.option_scan = None;
     save(store, location, draft_id, &settings).await
 }
 
@@ -745,8 +899,10 @@ pub async fn set_mapping(
     columns: Vec<Option<String>>,
     skip_unmapped: bool,
 ) -> Result<(), WizardError> {
-    let (_, mut settings) = load(store, location, draft_id).await?;
+    // The view first: reading the file keeps what it found with the draft, which the
+    // settings loaded after it then carry.
     let view = mapping(store, data_dir, location, draft_id).await?;
+    let (_, mut settings) = load(store, location, draft_id).await?;
     if columns.len() != view.columns.len() {
         return Err(WizardError::invalid(
             "mapping.invalid",
@@ -1069,6 +1225,8 @@ pub async fn validate(
     location: LocationId,
     draft_id: i64,
 ) -> Result<Validation, WizardError> {
+    // Read (or recall) the file before loading the settings this saves, so they carry it.
+    mapping(store, data_dir, location, draft_id).await?;
     let (draft, mut settings) = load(store, location, draft_id).await?;
     let req = request(store, data_dir, location, None, &draft, &settings, true).await?;
     let today = today(req.location.as_ref().expect("set above"));

@@ -162,6 +162,30 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Every code [`Refusal::code`] gives, so a code stored as text can be read back as one.
+    pub const CODES: &'static [&'static str] = &[
+        "file.too_large",
+        "file.empty",
+        "file.binary",
+        "file.not_utf8_multibyte",
+        "file.old_excel",
+        "file.quote_unclosed",
+        "file.cell_too_large",
+        "file.too_many_columns",
+        "file.header_blank",
+        "file.header_duplicate",
+        "file.no_rows",
+        "file.sheet_on_csv",
+        "xlsx.several_sheets",
+        "xlsx.sheet_not_found",
+        "xlsx.dtd",
+        "xlsx.too_large",
+        "xlsx.too_many_rows",
+        "xlsx.invalid",
+        "file.changed",
+        "file.io",
+    ];
+
     /// The stable code of this refusal.
     pub fn code(&self) -> &'static str {
         match self {
@@ -260,4 +284,59 @@ fn duplicates_text(duplicates: &[(String, Vec<usize>)]) -> String {
         .map(|(name, cols)| Dup(name, cols).to_string())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Refusal;
+
+    #[test]
+    fn every_code_is_listed_once() {
+        let all = [
+            Refusal::TooLarge { size: 2, limit: 1 },
+            Refusal::Empty,
+            Refusal::Binary,
+            Refusal::MultiByteLegacy {
+                encoding: "Shift_JIS",
+            },
+            Refusal::OldExcel,
+            Refusal::QuoteUnclosed {
+                line: 2,
+                column: 0,
+                header: String::new(),
+            },
+            Refusal::CellTooLarge {
+                line: 2,
+                column: 0,
+                header: String::new(),
+                limit: 1,
+            },
+            Refusal::TooManyColumns {
+                line: 1,
+                column: 1000,
+                limit: 1000,
+            },
+            Refusal::HeaderBlank,
+            Refusal::HeaderDuplicate { duplicates: vec![] },
+            Refusal::NoRows,
+            Refusal::SheetOnText,
+            Refusal::SeveralSheets { names: vec![] },
+            Refusal::SheetNotFound {
+                name: String::new(),
+                names: vec![],
+            },
+            Refusal::XlsxDtd {
+                part: String::new(),
+            },
+            Refusal::XlsxTooLarge { limit: 1 },
+            Refusal::XlsxTooManyRows { line: 2, limit: 1 },
+            Refusal::XlsxInvalid {
+                detail: String::new(),
+            },
+            Refusal::Changed,
+            Refusal::Io(std::io::Error::other("x")),
+        ];
+        let codes: Vec<&str> = all.iter().map(Refusal::code).collect();
+        assert_eq!(codes, Refusal::CODES);
+    }
 }

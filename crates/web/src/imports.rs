@@ -67,6 +67,25 @@ fn draft_id(raw: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::NotFound("This import was not found.".into()))
 }
 
+/// A form's fields by name, looked up in constant time (a form of a megabyte holds about
+/// 100,000 fields: a scan per lookup would cost seconds). The first of two same-named fields
+/// wins, as a linear search would.
+pub(crate) struct FormFields(std::collections::HashMap<String, String>);
+
+impl FormFields {
+    pub(crate) fn new(fields: Vec<(String, String)>) -> Self {
+        let mut map = std::collections::HashMap::with_capacity(fields.len());
+        for (k, v) in fields {
+            map.entry(k).or_insert(v);
+        }
+        FormFields(map)
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
 /// The steps, for the step indicator.
 const STEPS: [&str; 4] = ["Upload", "Map columns", "Details", "Validate & submit"];
 
@@ -302,6 +321,9 @@ async fn choose_sheet(
 }
 
 /// The mapping form: `columns` (how many), `col_N` (a field key, or empty), `skip_unmapped`.
+///
+/// The form's own count never sizes anything (SPEC §13.2): it must equal the number of
+/// columns of the draft's file, which is looked up first; `col_N` past it are ignored.
 async fn save_map(
     State(state): State<AppState>,
     AdminUser(session): AdminUser,
@@ -309,13 +331,20 @@ async fn save_map(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let draft = draft_id(&draft)?;
-    let get = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let count: usize = get("columns").and_then(|n| n.parse().ok()).unwrap_or(0);
-    let columns: Vec<Option<String>> = (0..count)
+    let form = FormFields::new(form);
+    let get = |name: &str| form.get(name);
+    let file_columns =
+        match wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await {
+            Ok(view) => view.columns.len(),
+            Err(e) => return render_refused(&state, &session, draft, e).await,
+        };
+    let given = get("columns").map(str::trim).unwrap_or("");
+    if given != file_columns.to_string() {
+        return Err(AppError::BadRequest(format!(
+            "This mapping form is for a file with another number of columns (the file has {file_columns}). Open the mapping step again and choose a field for each column."
+        )));
+    }
+    let columns: Vec<Option<String>> = (0..file_columns)
         .map(|i| {
             get(&format!("col_{i}"))
                 .map(str::trim)
@@ -456,7 +485,8 @@ async fn save_values(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let draft = draft_id(&draft)?;
-    let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let form = FormFields::new(form);
+    let get = |name: &str| form.get(name).map(str::to_string);
     let mut choices = Vec::new();
     for i in 0.. {
         let (Some(field_key), Some(value)) = (get(&format!("f_{i}")), get(&format!("v_{i}")))

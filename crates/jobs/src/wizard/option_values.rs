@@ -88,7 +88,7 @@ pub async fn option_values(
 ) -> Result<Vec<OptionField>, WizardError> {
     let view = mapping(store, data_dir, location, draft_id).await?;
     let draft = store.import_draft(location, draft_id).await?;
-    let settings = read_settings(&draft.settings)?;
+    let mut settings = read_settings(&draft.settings)?;
     let custom = custom_targets(store, location).await?;
     let target = |key: &str| -> Option<Target> {
         domain::field::STANDARD_CONTACT_FIELDS
@@ -109,12 +109,37 @@ pub async fn option_values(
     if fields.is_empty() {
         return Ok(Vec::new());
     }
-    let path = stored_path(data_dir, &draft.file.stored_name);
-    let info = inspect(path.clone(), settings.sheet.clone()).await?;
-    let scan_fields = fields.clone();
-    let counted = tokio::task::spawn_blocking(move || scan(&path, &info, &scan_fields))
-        .await
-        .map_err(|e| std::io::Error::other(format!("reading the file stopped: {e}")))??;
+    // The count depends on which columns feed which options: kept with the draft for that,
+    // so showing the step again does not read the file again (SPEC §13.2).
+    let scanned_for = serde_json::to_string(
+        &fields
+            .iter()
+            .map(|(i, t)| (i, &t.key, &t.options))
+            .collect::<Vec<_>>(),
+    )
+    .expect("fields serialise");
+    let counted = match &settings.option_scan {
+        Some(kept) if kept.fields == scanned_for => kept.counted.clone(),
+        _ => {
+            let path = stored_path(data_dir, &draft.file.stored_name);
+            let info = inspect(path.clone(), settings.sheet.clone()).await?;
+            let scan_fields = fields.clone();
+            let counted = tokio::task::spawn_blocking(move || scan(&path, &info, &scan_fields))
+                .await
+                .map_err(|e| std::io::Error::other(format!("reading the file stopped: {e}")))??;
+            settings.option_scan = Some(OptionScan {
+                fields: scanned_for,
+                counted: counted.clone(),
+            });
+            if draft.job_id.is_none() {
+                match save(store, location, draft_id, &settings).await {
+                    Ok(()) | Err(WizardError::Submitted(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            counted
+        }
+    };
     let mapped: HashMap<(String, String), String> = settings
         .map_values
         .iter()
@@ -145,6 +170,15 @@ pub async fn option_values(
 /// there were.
 type Counted = Vec<(Vec<(String, u64)>, u64)>;
 
+/// The unmatched values counted over the whole file, kept with the draft for the columns and
+/// options they were counted for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionScan {
+    /// The fields counted, as `(column, field key, options)` in JSON.
+    fields: String,
+    counted: Counted,
+}
+
 fn scan(
     path: &Path,
     info: &tabular::FileInfo,
@@ -153,8 +187,9 @@ fn scan(
     // Per field: lower-cased value → (first spelling, rows, order first seen).
     let mut seen: Vec<HashMap<String, (String, u64, usize)>> = vec![HashMap::new(); fields.len()];
     let mut more: Vec<HashMap<String, ()>> = vec![HashMap::new(); fields.len()];
-    for row in tabular::rows(path, info).map_err(WizardError::Refused)? {
-        let row = row.map_err(WizardError::Refused)?;
+    let refused = |r: tabular::Refusal| WizardError::Refused(r.into());
+    for row in tabular::rows(path, info).map_err(refused)? {
+        let row = row.map_err(refused)?;
         if row.blank {
             continue;
         }
@@ -202,8 +237,8 @@ pub async fn set_option_values(
     draft_id: i64,
     choices: Vec<ValueChoice>,
 ) -> Result<(), WizardError> {
-    let (_, mut settings) = load(store, location, draft_id).await?;
     let view = mapping(store, data_dir, location, draft_id).await?;
+    let (_, mut settings) = load(store, location, draft_id).await?;
     let custom = custom_targets(store, location).await?;
     for choice in choices {
         let key = choice.field_key.trim();

@@ -382,3 +382,45 @@ async fn refused_files_and_workbook_sheets() {
         );
     }
 }
+
+/// SPEC §13.2: a draft's file is read once per step, not once per request. Once the mapping
+/// step has read it, showing that step again (the page, the API's GET) answers from what the
+/// draft kept — proven by replacing the stored file with one that reads differently.
+#[tokio::test]
+async fn a_draft_keeps_what_reading_its_file_found() {
+    for db in each_backend().await {
+        let store = &db.store;
+        let dir = TempDir::new("wizard-kept");
+        let (glow, _) = setup(store).await;
+        let draft = upload_str(store, dir.path(), glow, "leads.csv", CSV).await;
+        let first = mapping(store, dir.path(), glow, draft).await.unwrap();
+        let stored = files_dir(dir.path()).join(&files_in(dir.path())[0]);
+        std::fs::write(&stored, "Only,Two\nx,y\n").unwrap();
+        let again = mapping(store, dir.path(), glow, draft).await.unwrap();
+        assert_eq!(again, first, "the mapping step read the file again");
+        // Saving the mapping keeps it too (it reads the view before its settings).
+        let columns = first.columns.iter().map(|c| c.auto.clone()).collect();
+        set_mapping(store, dir.path(), glow, draft, columns, true)
+            .await
+            .unwrap();
+        let kept = settings(store, glow, draft).await.unwrap();
+        assert!(kept.inspection.is_some(), "saving the mapping dropped it");
+        assert_eq!(
+            mapping(store, dir.path(), glow, draft)
+                .await
+                .unwrap()
+                .columns
+                .len(),
+            first.columns.len()
+        );
+        // Choosing a sheet reads the file again.
+        set_sheet(store, glow, draft, None).await.unwrap();
+        std::fs::write(&stored, "").unwrap();
+        let err = mapping(store, dir.path(), glow, draft).await.unwrap_err();
+        assert_eq!(err.code(), "file.empty");
+        // A refusal is kept as well: a fixed file under it changes nothing until re-uploaded.
+        std::fs::write(&stored, CSV).unwrap();
+        let err = mapping(store, dir.path(), glow, draft).await.unwrap_err();
+        assert_eq!(err.code(), "file.empty");
+    }
+}
