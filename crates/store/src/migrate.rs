@@ -23,6 +23,10 @@ const SQLITE: &[(i64, &str)] = &[
         6,
         include_str!("../../../migrations/sqlite/0006_import_tables.sql"),
     ),
+    (
+        7,
+        include_str!("../../../migrations/sqlite/0007_login_failures.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -40,6 +44,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         5,
         include_str!("../../../migrations/postgres/0005_import_drafts.sql"),
+    ),
+    (
+        7,
+        include_str!("../../../migrations/postgres/0007_login_failures.sql"),
     ),
 ];
 

@@ -26,6 +26,9 @@ pub struct SessionInfo {
     pub user: User,
     pub location_id: LocationId,
     pub role: Role,
+    /// What names the session in the database (the SHA-256 of its cookie's token): the web
+    /// derives the session's form token from it.
+    pub session_key: String,
 }
 
 /// The key users are found by: the email in Unicode lower case.
@@ -111,6 +114,70 @@ impl Store {
                 hash,
             )
         }))
+    }
+
+    /// Until when logins for `email` or from `address` are refused (SPEC §13.2): the time the
+    /// `limit`-th most recent failure within `window_ms` falls out of the window, for the email
+    /// or the address, whichever is later; `None` when neither has `limit` failures in it.
+    pub async fn login_blocked_until(
+        &self,
+        email: &str,
+        address: &str,
+        limit: i64,
+        window_ms: i64,
+    ) -> Result<Option<i64>> {
+        let since = now_ms() - window_ms;
+        let email = email_key(email);
+        let mut until = None;
+        for (column, value) in [("email_key", email.as_str()), ("address", address)] {
+            let at: Option<i64> = on_pool!(self, p => {
+                let sql = if column == "email_key" {
+                    "SELECT at FROM login_failures WHERE email_key = $1 AND at > $2 \
+                     ORDER BY at DESC LIMIT 1 OFFSET $3"
+                } else {
+                    "SELECT at FROM login_failures WHERE address = $1 AND at > $2 \
+                     ORDER BY at DESC LIMIT 1 OFFSET $3"
+                };
+                sqlx::query_scalar(sql)
+                    .bind(value)
+                    .bind(since)
+                    .bind(limit - 1)
+                    .fetch_optional(p)
+                    .await
+            })?;
+            if let Some(at) = at {
+                until = until.max(Some(at + window_ms));
+            }
+        }
+        Ok(until)
+    }
+
+    /// Records a failed login for `email` from `address`, and forgets failures older than
+    /// `window_ms`.
+    pub async fn record_login_failure(
+        &self,
+        email: &str,
+        address: &str,
+        window_ms: i64,
+    ) -> Result<()> {
+        let now = now_ms();
+        on_pool!(self, p => {
+            sqlx::query("DELETE FROM login_failures WHERE at <= $1")
+                .bind(now - window_ms)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        on_pool!(self, p => {
+            sqlx::query("INSERT INTO login_failures (email_key, address, at) VALUES ($1, $2, $3)")
+                .bind(email_key(email))
+                .bind(address)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
     }
 
     /// How many users exist at all (zero on a first run).
@@ -215,6 +282,7 @@ impl Store {
                 },
                 location_id: LocationId(location),
                 role: role(&r)?,
+                session_key: token_hash.to_string(),
             })
         })
         .transpose()

@@ -44,6 +44,7 @@
       var xhr = new XMLHttpRequest();
       xhr.open("POST", zone.getAttribute("data-upload-url") + "?name=" + encodeURIComponent(file.name));
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      xhr.setRequestHeader("X-CSRF-Token", zone.getAttribute("data-csrf") || "");
       xhr.upload.onprogress = function (e) {
         if (e.lengthComputable) bar.value = Math.round(e.loaded * 100 / e.total);
       };

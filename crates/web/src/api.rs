@@ -278,6 +278,9 @@ async fn body_deadline(req: axum::extract::Request, next: axum::middleware::Next
     let read = tokio::time::timeout(BODY_DEADLINE, axum::body::to_bytes(body, MAX_FORM_BYTES));
     match read.await {
         Ok(Ok(bytes)) => {
+            if crate::guard::body_has_nul(&parts.headers, &bytes) {
+                return crate::guard::nul_refused(true);
+            }
             next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes)))
                 .await
         }

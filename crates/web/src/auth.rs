@@ -37,6 +37,23 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// How many passwords are hashed or checked at once: each Argon2 run takes 19 MiB and a core
+/// for tens of milliseconds, so a burst of sign-ins waits its turn instead of taking the
+/// machine's memory and every request thread.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// [`verify_password`] on a blocking thread, at most two at a time: never on the threads that
+/// answer requests (SPEC §13.2).
+pub async fn check_password(password: &str, hash: &str) -> bool {
+    let Ok(_turn) = HASHING.acquire().await else {
+        return false;
+    };
+    let (password, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
     getrandom::fill(&mut buf).expect("the operating system provides random bytes");
@@ -56,6 +73,44 @@ pub(crate) fn new_session_token() -> (String, String) {
 
 pub(crate) fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// The name of the form field, and of the header, that carry a session's form token.
+pub const FORM_TOKEN_FIELD: &str = "csrf_token";
+pub const FORM_TOKEN_HEADER: &str = "x-csrf-token";
+
+/// The session's form token (SPEC §13.2): every form a signed-in page shows carries it, and
+/// every POST of a signed-in browser must send it back, so a page of another site — which
+/// cannot read our pages — cannot make the browser post for it. Derived from what names the
+/// session (the SHA-256 of its cookie's secret token), so it needs no storage and ends with
+/// the session.
+pub fn form_token(session_key: &str) -> String {
+    let digest = Sha256::digest(format!("aesthetix form token\0{session_key}").as_bytes());
+    hex(&digest[..16])
+}
+
+/// The form token of the session a `Cookie` header's value names (`aesthetix_session=…`),
+/// for clients that post forms themselves (the tests); empty without a session cookie.
+pub fn form_token_of_cookie(cookie: &str) -> String {
+    let mut headers = axum::http::HeaderMap::new();
+    if let Ok(v) = axum::http::HeaderValue::from_str(cookie) {
+        headers.insert(COOKIE, v);
+    }
+    expected_form_token(&headers).unwrap_or_default()
+}
+
+/// The form token a request with this session cookie must send, if it has a session cookie.
+pub(crate) fn expected_form_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    session_token(headers).map(|t| form_token(&token_hash(&t)))
+}
+
+/// Compares two tokens in time that depends only on their length.
+pub(crate) fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A password a person can type: 20 characters from an alphabet without look-alikes.

@@ -49,7 +49,9 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// The upload route, whose body streams to the file store (see [`crate::limits`]).
 pub(crate) fn upload_routes() -> Router<AppState> {
-    Router::new().route("/imports/upload", post(upload))
+    Router::new()
+        .route("/imports/upload", post(upload))
+        .route_layer(axum::middleware::from_fn(crate::limits::form_token_header))
 }
 
 impl From<WizardError> for AppError {
@@ -133,10 +135,13 @@ async fn upload(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let name = q.name.unwrap_or_default();
     let received = async {
+        // Refused before a byte is stored: a form's body is not a file.
+        let kind = crate::limits::UploadBody::of(&headers)?;
+        let declared = kind.file_len_at_most(declared);
         let mut up = Upload::begin(&state.data_dir, declared, wizard::MAX_UPLOAD_BYTES).await?;
-        receive_upload(body, &mut up).await?;
+        let part_name = receive_upload(&headers, body, &mut up).await?;
+        let name = q.name.or(part_name).unwrap_or_default();
         Ok::<_, UploadError>(
             up.finish(
                 &state.store,

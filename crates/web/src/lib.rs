@@ -15,11 +15,12 @@ mod download;
 mod downloads;
 mod error;
 mod exports;
+mod guard;
 mod imports;
 pub mod limits;
 mod pages;
+pub mod serve;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use axum::Router;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .route("/assets/app.js", axum::routing::get(app_js))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(guard::guard))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -92,14 +94,15 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     response
 }
 
-/// Serves the application on `listener` until the process is stopped.
+/// Serves the application on `listener` until the process is stopped (Ctrl+C), through the
+/// connection loop of [`serve`] (header and idle deadlines).
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    let idle = std::env::var("AESTHETIX_TEST_IDLE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
+        .unwrap_or(serve::IDLE_TIMEOUT);
+    serve::serve_with_shutdown(router(state), listener, idle, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await

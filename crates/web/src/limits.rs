@@ -17,7 +17,6 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http_body_util::BodyExt;
 use jobs::wizard::{Upload, WizardError};
 use tokio::time::Instant;
 
@@ -46,6 +45,17 @@ pub enum UploadError {
     /// The client stopped sending (a closed connection, a malformed body).
     #[error("The upload was interrupted before the whole file arrived. Try again.")]
     Interrupted,
+    /// A body that is not a file (415): a form's `text/plain` or URL-encoded body — what a
+    /// page of another site can post without asking — or no content type at all.
+    #[error(
+        "Send the file itself as the request body with a file content type (such as application/octet-stream, text/csv, or the workbook's type), or as a multipart form (multipart/form-data) with the file as a part."
+    )]
+    NotAFile,
+    /// A multipart form without a file part.
+    #[error(
+        "The form holds no file. Send the file as a part with a file name (curl -F file=@patients.csv)."
+    )]
+    NoFilePart,
 }
 
 impl UploadError {
@@ -57,6 +67,8 @@ impl UploadError {
             UploadError::Wizard(_) => StatusCode::UNPROCESSABLE_ENTITY,
             UploadError::TooSlow => StatusCode::REQUEST_TIMEOUT,
             UploadError::Interrupted => StatusCode::BAD_REQUEST,
+            UploadError::NotAFile => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            UploadError::NoFilePart => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -66,27 +78,108 @@ impl UploadError {
             UploadError::Wizard(e) => e.code(),
             UploadError::TooSlow => "upload.too_slow",
             UploadError::Interrupted => "upload.interrupted",
+            UploadError::NotAFile => "upload.not_a_file",
+            UploadError::NoFilePart => "upload.no_file",
         }
     }
 }
 
-/// Streams `body` into `upload`, enforcing the size limit (by [`Upload::write`]) and the pace
-/// above. On error what was written is removed (the [`Upload`] is dropped by the caller).
-pub async fn receive_upload(mut body: Body, upload: &mut Upload) -> Result<(), UploadError> {
+/// How an upload's body carries the file, from its `Content-Type` (SPEC §13.2: uploads need
+/// a multipart or file content type).
+pub enum UploadBody {
+    /// The body is the file.
+    Raw,
+    /// A multipart form with this boundary; its first part with a file name is the file.
+    Multipart(String),
+}
+
+impl UploadBody {
+    /// Reads the request's content type; a form's or none is [`UploadError::NotAFile`].
+    pub fn of(headers: &axum::http::HeaderMap) -> Result<UploadBody, UploadError> {
+        let Some(ct) = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Err(UploadError::NotAFile);
+        };
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "multipart/form-data" => multer::parse_boundary(ct)
+                .map(UploadBody::Multipart)
+                .map_err(|_| UploadError::NotAFile),
+            "" | "text/plain" | "application/x-www-form-urlencoded" => Err(UploadError::NotAFile),
+            _ => Ok(UploadBody::Raw),
+        }
+    }
+
+    /// The most the file can be, from the body's declared length: all of it, or for a form
+    /// all but the envelope (a form's parts and headers take at most a few kilobytes).
+    pub fn file_len_at_most(&self, declared: Option<u64>) -> Option<u64> {
+        match self {
+            UploadBody::Raw => declared,
+            UploadBody::Multipart(_) => declared.map(|n| n.saturating_sub(64 * 1024)),
+        }
+    }
+}
+
+/// Streams an upload request's file into `upload` — the body itself, or the first file part
+/// of a multipart form — enforcing the size limit (by [`Upload::write`]) and the pace above.
+/// Returns the part's file name, when it came as one. On error what was written is removed
+/// (the [`Upload`] is dropped by the caller).
+pub async fn receive_upload(
+    headers: &axum::http::HeaderMap,
+    body: Body,
+    upload: &mut Upload,
+) -> Result<Option<String>, UploadError> {
+    match UploadBody::of(headers)? {
+        UploadBody::Raw => {
+            receive_stream(body.into_data_stream(), upload).await?;
+            Ok(None)
+        }
+        UploadBody::Multipart(boundary) => {
+            let mut form = multer::Multipart::new(body.into_data_stream(), boundary);
+            let deadline = Instant::now() + UPLOAD_DEADLINE;
+            loop {
+                let next = tokio::time::timeout_at(deadline, form.next_field()).await;
+                let field = match next {
+                    Err(_) => return Err(UploadError::TooSlow),
+                    Ok(Err(_)) => return Err(UploadError::Interrupted),
+                    Ok(Ok(None)) => return Err(UploadError::NoFilePart),
+                    Ok(Ok(Some(field))) => field,
+                };
+                let Some(name) = field.file_name().map(str::to_string) else {
+                    continue;
+                };
+                receive_stream(field, upload).await?;
+                return Ok(Some(name));
+            }
+        }
+    }
+}
+
+async fn receive_stream<S, E>(stream: S, upload: &mut Upload) -> Result<(), UploadError>
+where
+    S: futures_util::Stream<Item = Result<axum::body::Bytes, E>>,
+{
+    use futures_util::StreamExt;
+    let mut stream = std::pin::pin!(stream);
     let deadline = Instant::now() + UPLOAD_DEADLINE;
     let mut window_end = Instant::now() + UPLOAD_WINDOW;
     let mut window_bytes: u64 = 0;
     loop {
-        let next = tokio::time::timeout_at(window_end.min(deadline), body.frame()).await;
+        let next = tokio::time::timeout_at(window_end.min(deadline), stream.next()).await;
         let now = Instant::now();
         match next {
             Ok(None) => return Ok(()),
             Ok(Some(Err(_))) => return Err(UploadError::Interrupted),
-            Ok(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    window_bytes += data.len() as u64;
-                    upload.write(&data).await?;
-                }
+            Ok(Some(Ok(data))) => {
+                window_bytes += data.len() as u64;
+                upload.write(&data).await?;
             }
             Err(_) => {}
         }
@@ -106,11 +199,21 @@ pub async fn receive_upload(mut body: Body, upload: &mut Upload) -> Result<(), U
 /// Middleware: reads a request's body whole, at most [`MAX_FORM_BYTES`] within
 /// [`BODY_DEADLINE`], before the handler runs; a slower body is answered 408, a larger one
 /// 413. Not for upload routes, which stream ([`receive_upload`]).
+///
+/// A POST of a signed-in browser must carry the session's form token (SPEC §13.2), in the
+/// `csrf_token` field of its form or the `X-CSRF-Token` header, else it is refused with 403
+/// before its handler runs. `POST /login` needs none (there is no session yet).
 pub async fn body_deadline(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let read = tokio::time::timeout(BODY_DEADLINE, axum::body::to_bytes(body, MAX_FORM_BYTES));
     match read.await {
         Ok(Ok(bytes)) => {
+            if needs_form_token(&parts) && !carries_form_token(&parts, &bytes) {
+                return form_token_refused();
+            }
+            if crate::guard::body_has_nul(&parts.headers, &bytes) {
+                return crate::guard::nul_refused(false);
+            }
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
@@ -125,4 +228,59 @@ pub async fn body_deadline(req: Request, next: Next) -> Response {
         )
             .into_response(),
     }
+}
+
+/// Middleware for routes whose body streams (the upload): the form token must come in the
+/// `X-CSRF-Token` header, since the body is the file.
+pub async fn form_token_header(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    if needs_form_token(&parts) && !carries_form_token(&parts, &[]) {
+        return form_token_refused();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+fn needs_form_token(parts: &axum::http::request::Parts) -> bool {
+    use axum::http::Method;
+    !matches!(
+        parts.method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) && parts.uri.path() != "/login"
+        && crate::auth::expected_form_token(&parts.headers).is_some()
+}
+
+/// Whether the request sends back its session's form token, in the header or, in a form
+/// body, the `csrf_token` field.
+fn carries_form_token(parts: &axum::http::request::Parts, body: &[u8]) -> bool {
+    use crate::auth::{FORM_TOKEN_FIELD, FORM_TOKEN_HEADER, same_token};
+    let Some(expected) = crate::auth::expected_form_token(&parts.headers) else {
+        return true;
+    };
+    if let Some(sent) = parts
+        .headers
+        .get(FORM_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        return same_token(sent.trim(), &expected);
+    }
+    let form = parts
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    form && form_urlencoded::parse(body)
+        .find(|(k, _)| k == FORM_TOKEN_FIELD)
+        .is_some_and(|(_, v)| same_token(v.trim(), &expected))
+}
+
+fn form_token_refused() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        axum::response::Html(
+            "<!doctype html><meta charset=\"utf-8\"><title>Not allowed</title>\
+             <p>This form is out of date or did not come from this page, so it was not sent. \
+             Go back, reload the page and try again.</p><p><a href=\"/\">Go to Aesthetix</a></p>",
+        ),
+    )
+        .into_response()
 }

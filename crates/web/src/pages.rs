@@ -43,6 +43,8 @@ pub(crate) struct Nav {
     pub(crate) location_name: String,
     /// Unread "your export is ready" notices (admins only).
     pub(crate) notices: Vec<crate::exports::Notice>,
+    /// The session's form token, sent back by every form (SPEC §13.2).
+    pub(crate) csrf: String,
 }
 
 pub(crate) async fn nav(
@@ -61,6 +63,7 @@ pub(crate) async fn nav(
         active,
         admin,
         notices,
+        csrf: auth::form_token(&session.session_key),
         user_name: session.user.name.clone(),
         location_name: location.name,
     })
@@ -89,31 +92,71 @@ struct LoginForm {
     password: String,
 }
 
+/// How many failed logins, for one email or from one address, open the window of refusals.
+pub(crate) const LOGIN_FAILURES: i64 = 10;
+/// The window failed logins are counted over (15 minutes).
+pub(crate) const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// `POST /login`: 303 to the contacts with a session cookie, 401 for a wrong email or
+/// password, 429 with `Retry-After` while the email or the address has had
+/// [`LOGIN_FAILURES`] failures within [`LOGIN_WINDOW_MS`] (SPEC §13.2). The password is checked
+/// off the request threads ([`auth::check_password`]).
 async fn login(
     State(state): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    let refused = |message: &str| -> Result<Response, AppError> {
+    let address = peer
+        .map(|axum::Extension(axum::extract::ConnectInfo(a))| a.ip().to_string())
+        .unwrap_or_default();
+    let page = |status: StatusCode, message: &str| -> Result<Response, AppError> {
         let page = LoginPage {
             error: Some(message.to_string()),
             email: form.email.clone(),
         };
-        Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response())
+        Ok((status, Html(page.render()?)).into_response())
     };
-    let Some((user, hash)) = state.store.user_with_password(&form.email).await? else {
-        // Spend the same time as a real check, so timing does not reveal who has an account.
-        auth::verify_password(&form.password, DUMMY_HASH);
-        return refused(
-            "That email and password do not match an account. Check both and try again.",
+    if let Some(until) = state
+        .store
+        .login_blocked_until(&form.email, &address, LOGIN_FAILURES, LOGIN_WINDOW_MS)
+        .await?
+    {
+        let seconds = ((until - store::now_ms()) / 1000).max(1);
+        let minutes = (seconds + 59) / 60;
+        let mut response = page(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "Too many failed sign-ins for this email or from this network. Wait {minutes} minute{} and try again, or ask an admin to check your account.",
+                if minutes == 1 { "" } else { "s" }
+            ),
+        )?;
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(seconds),
         );
-    };
-    if !auth::verify_password(&form.password, &hash) {
-        return refused(
-            "That email and password do not match an account. Check both and try again.",
-        );
+        return Ok(response);
     }
+    let wrong = "That email and password do not match an account. Check both and try again.";
+    let found = state.store.user_with_password(&form.email).await?;
+    // An unknown email costs the same time as a real check, so timing does not reveal who has
+    // an account.
+    let hash = found.as_ref().map_or(DUMMY_HASH, |(_, hash)| hash.as_str());
+    let matches = auth::check_password(&form.password, hash).await;
+    let user = match found {
+        Some((user, _)) if matches => user,
+        _ => {
+            state
+                .store
+                .record_login_failure(&form.email, &address, LOGIN_WINDOW_MS)
+                .await?;
+            return page(StatusCode::UNAUTHORIZED, wrong);
+        }
+    };
     let Some(membership) = state.store.memberships(user.id).await?.into_iter().next() else {
-        return refused("Your account is not part of any location yet. Ask an admin to add you.");
+        return page(
+            StatusCode::UNAUTHORIZED,
+            "Your account is not part of any location yet. Ask an admin to add you.",
+        );
     };
     let (token, token_hash) = auth::new_session_token();
     let expires = store::now_ms() + SESSION_DAYS * 24 * 3600 * 1000;
@@ -182,8 +225,9 @@ async fn contacts(
     Query(q): Query<ContactsQuery>,
 ) -> Result<Html<String>, AppError> {
     let query = q.q.unwrap_or_default().trim().to_string();
-    let page = q.page.unwrap_or(1).max(1);
-    let result = state
+    // A page past the last (2^63 included) shows the last page: the offset never overflows.
+    let mut page = q.page.unwrap_or(1).clamp(1, i64::MAX / PER_PAGE);
+    let mut result = state
         .store
         .contacts_page(
             session.location_id,
@@ -192,6 +236,19 @@ async fn contacts(
             PER_PAGE,
         )
         .await?;
+    let last = ((result.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    if page > last {
+        page = last;
+        result = state
+            .store
+            .contacts_page(
+                session.location_id,
+                Some(&query),
+                (page - 1) * PER_PAGE,
+                PER_PAGE,
+            )
+            .await?;
+    }
     let location = state.store.location(session.location_id).await?;
     let tz =
         jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
@@ -276,7 +333,7 @@ impl SettingsPage {
     }
 }
 
-#[derive(Deserialize, Clone)]
+#[derive(Clone)]
 struct SettingsForm {
     country: String,
     timezone: String,
@@ -320,20 +377,50 @@ async fn settings_page(
     Ok(Html(page.render()?))
 }
 
+/// `POST /settings` (SPEC §13.2): form fields `country`, `timezone`, `currency`,
+/// `date_order`, `match_order` and `require_identifier`, each optional — a field left out
+/// keeps its saved value. `require_identifier` reads `on`/`true`/`yes`/`1` or
+/// `off`/`false`/`no`/`0`; of several, the last counts (the page sends `off` then, when
+/// checked, `on`).
 async fn save_settings(
     State(state): State<AppState>,
     AdminUser(session): AdminUser,
-    Form(form): Form<SettingsForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
+    let location = state.store.location(session.location_id).await?;
+    let mut form = SettingsForm::from(&location.settings);
+    let mut errors = Vec::new();
+    for (name, value) in fields {
+        match name.as_str() {
+            "country" => form.country = value,
+            "timezone" => form.timezone = value,
+            "currency" => form.currency = value,
+            "date_order" => form.date_order = value,
+            "match_order" => form.match_order = value,
+            "require_identifier" | "require_unique_identifier" => {
+                match value.trim().to_ascii_lowercase().as_str() {
+                    "on" | "true" | "yes" | "1" => {
+                        form.require_unique_identifier = Some("on".into())
+                    }
+                    "off" | "false" | "no" | "0" | "" => form.require_unique_identifier = None,
+                    other => errors.push(format!(
+                        "“Require an email or phone” must be on or off, not “{other}”."
+                    )),
+                }
+            }
+            _ => {}
+        }
+    }
     match parse_settings(&form) {
-        Ok(settings) => {
+        Ok(settings) if errors.is_empty() => {
             state
                 .store
                 .update_location_settings(session.location_id, &settings)
                 .await?;
             Ok(Redirect::to("/settings?saved=1").into_response())
         }
-        Err(errors) => {
+        parsed => {
+            errors.extend(parsed.err().unwrap_or_default());
             let page = SettingsPage::new(
                 nav(&state, &session, "settings").await?,
                 &form,
@@ -370,10 +457,13 @@ fn parse_settings(f: &SettingsForm) -> Result<LocationSettings, Vec<String>> {
         .date_order
         .parse::<DateOrder>()
         .map_err(|e| errors.push(format!("Date order: {e}")));
-    let match_order = f
-        .match_order
-        .parse::<MatchOrder>()
-        .map_err(|e| errors.push(format!("Matching order: {e}")));
+    let match_order = match f.match_order.trim().replace(' ', "").as_str() {
+        "email,phone" => "email_first".to_string(),
+        "phone,email" => "phone_first".to_string(),
+        other => other.to_string(),
+    }
+    .parse::<MatchOrder>()
+    .map_err(|e| errors.push(format!("Matching order: {e}")));
     match (date_order, match_order) {
         (Ok(date_order), Ok(match_order)) if errors.is_empty() => Ok(LocationSettings {
             country,

@@ -340,7 +340,7 @@ async fn an_integrator_imports_step_by_step_through_the_api() {
             Method::POST,
             "/imports/drafts?file_name=patients.csv",
             &key,
-            |r| r.body(PATIENTS),
+            |r| r.header("content-type", "text/csv").body(PATIENTS),
         )
         .await;
         assert_eq!(status, StatusCode::CREATED, "{draft}");
@@ -535,7 +535,7 @@ async fn one_request_imports_refusals_and_the_size_limit() {
 
         // Unmatched columns: refused, naming them, nothing submitted.
         let (status, v) = send(base, Method::POST, "/imports?file_name=p.csv", &key, |r| {
-            r.body(PATIENTS)
+            r.header("content-type", "text/csv").body(PATIENTS)
         })
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -545,7 +545,9 @@ async fn one_request_imports_refusals_and_the_size_limit() {
         // without the body being needed again.
         let path = "/imports?file_name=p.csv&skip_unmapped=true&mode=upsert&tag=Spring";
         let (status, first) = send(base, Method::POST, path, &key, |r| {
-            r.header("Idempotency-Key", "k-1").body(PATIENTS)
+            r.header("Idempotency-Key", "k-1")
+                .header("content-type", "text/csv")
+                .body(PATIENTS)
         })
         .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{first}");
@@ -566,12 +568,18 @@ async fn one_request_imports_refusals_and_the_size_limit() {
             Method::POST,
             "/imports/drafts?file_name=h.csv",
             &key,
-            |r| r.body("First Name,Email\n"),
+            |r| {
+                r.header("content-type", "text/csv")
+                    .body("First Name,Email\n")
+            },
         )
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["error"]["code"], "file.no_rows", "{v}");
-        let (status, v) = send(base, Method::POST, "/imports/drafts", &key, |r| r.body("")).await;
+        let (status, v) = send(base, Method::POST, "/imports/drafts", &key, |r| {
+            r.header("content-type", "text/csv").body("")
+        })
+        .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["error"]["code"], "file.empty", "{v}");
 
@@ -643,7 +651,7 @@ async fn file_values_that_match_no_option_are_listed_and_mapped_to_options() {
             Method::POST,
             "/imports/drafts?file_name=t.csv",
             &key,
-            |r| r.body(csv),
+            |r| r.header("content-type", "text/csv").body(csv),
         )
         .await;
         assert_eq!(status, StatusCode::CREATED, "{draft}");
@@ -759,7 +767,8 @@ async fn an_api_upload_trickled_a_byte_a_second_is_stopped() {
     tcp.write_all(
         format!(
             "POST /api/v1/imports/drafts?file_name=slow.csv HTTP/1.1\r\nHost: {addr}\r\n\
-             Authorization: Bearer {key}\r\nContent-Length: 1000\r\n\r\nEmail\n"
+             Authorization: Bearer {key}\r\nContent-Type: text/csv\r\n\
+             Content-Length: 1000\r\n\r\nEmail\n"
         )
         .as_bytes(),
     )

@@ -40,6 +40,7 @@ async fn post(base: &str, path: &str, cookie: &str, form: &[(&str, &str)]) -> re
     http()
         .post(format!("{base}{path}"))
         .header(reqwest::header::COOKIE, cookie)
+        .header("x-csrf-token", crate::support::csrf(cookie))
         .form(form)
         .send()
         .await
@@ -316,6 +317,7 @@ async fn exportweb_an_export_started_on_the_page_is_downloadable_and_announced_t
         let resp = http()
             .post(format!("{base}{path}"))
             .header(reqwest::header::COOKIE, &admin)
+            .header("x-csrf-token", crate::support::csrf(&admin))
             .header(reqwest::header::REFERER, format!("{base}/contacts?page=1"))
             .send()
             .await

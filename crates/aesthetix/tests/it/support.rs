@@ -176,6 +176,12 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// The form token of the session behind `cookie` (`aesthetix_session=…`): what its pages put
+/// in every form's `csrf_token` field, sent here as the `X-CSRF-Token` header.
+pub fn csrf(cookie: &str) -> String {
+    web::auth::form_token_of_cookie(cookie)
+}
+
 /// The session cookie a login response set (`name=value`).
 pub fn session_cookie(resp: &reqwest::Response) -> Option<String> {
     resp.headers()

@@ -148,6 +148,7 @@ async fn first_run_login_contacts_settings_and_a_refused_user() {
             async move {
                 http()
                     .post(format!("{base}/settings"))
+                    .header("x-csrf-token", crate::support::csrf(&cookie))
                     .header("cookie", cookie)
                     .form(&form)
                     .send()
@@ -236,6 +237,7 @@ async fn first_run_login_contacts_settings_and_a_refused_user() {
         let refused_post = http()
             .post(format!("{base}/settings"))
             .header("cookie", &user_cookie)
+            .header("x-csrf-token", crate::support::csrf(&user_cookie))
             .form(&[
                 ("country", "US"),
                 ("timezone", "UTC"),
@@ -252,6 +254,7 @@ async fn first_run_login_contacts_settings_and_a_refused_user() {
         let out = http()
             .post(format!("{base}/logout"))
             .header("cookie", &user_cookie)
+            .header("x-csrf-token", crate::support::csrf(&user_cookie))
             .send()
             .await
             .unwrap();

@@ -40,6 +40,7 @@ async fn post_form(
     http()
         .post(format!("{base}{path}"))
         .header(reqwest::header::COOKIE, cookie)
+        .header("x-csrf-token", crate::support::csrf(cookie))
         .form(form)
         .send()
         .await
@@ -63,6 +64,8 @@ async fn upload(
     let resp = http()
         .post(format!("{base}/imports/upload?name={encoded}"))
         .header(reqwest::header::COOKIE, cookie)
+        .header("x-csrf-token", crate::support::csrf(cookie))
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
         .body(bytes)
         .send()
         .await
@@ -215,6 +218,7 @@ async fn the_wizard_to_a_finished_job_with_hostile_values_for_admins_only() {
         let resp = http()
             .post(format!("{base}/imports/{draft}/map"))
             .header(reqwest::header::COOKIE, &admin)
+            .header("x-csrf-token", crate::support::csrf(&admin))
             .form(&form)
             .send()
             .await
@@ -229,6 +233,7 @@ async fn the_wizard_to_a_finished_job_with_hostile_values_for_admins_only() {
         let resp = http()
             .post(format!("{base}/imports/{draft}/map"))
             .header(reqwest::header::COOKIE, &admin)
+            .header("x-csrf-token", crate::support::csrf(&admin))
             .form(&form)
             .send()
             .await
@@ -457,9 +462,10 @@ fn trickle(base: &str, path: &str, cookie: &str, content_type: &str) -> (String,
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_millis(900)))
         .unwrap();
+    let token = crate::support::csrf(cookie);
     write!(
         s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nContent-Type: {content_type}\r\nContent-Length: 100000\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nX-CSRF-Token: {token}\r\nContent-Type: {content_type}\r\nContent-Length: 100000\r\n\r\n"
     )
     .unwrap();
     let start = Instant::now();
@@ -490,9 +496,10 @@ fn head_only(base: &str, cookie: &str, length: u64) -> String {
     let addr = base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let token = crate::support::csrf(cookie);
     write!(
         s,
-        "POST /imports/upload?name=big.csv HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nContent-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n"
+        "POST /imports/upload?name=big.csv HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nX-CSRF-Token: {token}\r\nContent-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n"
     )
     .unwrap();
     let mut buf = vec![0u8; 4096];
@@ -508,9 +515,10 @@ fn chunked_upload(base: &str, cookie: &str, length: usize) -> String {
     let addr = base.trim_start_matches("http://").to_string();
     let mut s = TcpStream::connect(&addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let token = crate::support::csrf(cookie);
     write!(
         s,
-        "POST /imports/upload?name=big.csv HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "POST /imports/upload?name=big.csv HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nX-CSRF-Token: {token}\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
     .unwrap();
     let mut w = s.try_clone().unwrap();

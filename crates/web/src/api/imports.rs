@@ -119,16 +119,20 @@ async fn store_upload(
     file_name: Option<String>,
     body: Body,
 ) -> Result<i64, ApiError> {
-    // Refused here, before a byte of the body is read.
+    let refused =
+        |e: crate::limits::UploadError| ApiError::status(e.status(), e.code(), e.to_string());
+    // Refused here, before a byte of the body is read: a form's body, or one too large.
+    let kind = crate::limits::UploadBody::of(headers).map_err(refused)?;
     let mut up = wizard::Upload::begin(
         &state.data_dir,
-        content_length(headers),
+        kind.file_len_at_most(content_length(headers)),
         wizard::MAX_UPLOAD_BYTES,
     )
     .await?;
-    crate::limits::receive_upload(body, &mut up)
+    let part_name = crate::limits::receive_upload(headers, body, &mut up)
         .await
-        .map_err(|e| ApiError::status(e.status(), e.code(), e.to_string()))?;
+        .map_err(refused)?;
+    let file_name = file_name.or(part_name);
     if up.received() == 0 {
         return Err(ApiError::status(
             StatusCode::UNPROCESSABLE_ENTITY,
