@@ -82,6 +82,18 @@ impl From<ColumnError> for ExportError {
     }
 }
 
+/// Why an export failed for good, in the user's words: the request's own problem as it
+/// was worded, anything else as a reference to the log.
+fn failure_reason(e: &ExportError) -> String {
+    match e {
+        ExportError::Invalid(why) | ExportError::Store(StoreError::Invalid(why)) => why.clone(),
+        other => format!(
+            "The export stopped on an unexpected problem (reference {}). Start it again; if it stops again, give the reference to whoever runs Aesthetix.",
+            crate::incident("export failed", other)
+        ),
+    }
+}
+
 /// How a run of an export ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportOutcome {
@@ -250,14 +262,29 @@ pub async fn run_export(
     match &result {
         Ok(_) => {}
         Err(ExportError::Store(StoreError::LeaseLost(_))) => {}
-        Err(ExportError::Store(e)) => {
+        // The database or the disk failing passes: the next run writes the file again.
+        Err(ExportError::Store(e)) if e.unavailable().is_some() || e.is_disk_full() => {
+            let words = e
+                .unavailable()
+                .unwrap_or_else(|| "the database's disk is full".to_string());
             let _ = store
-                .set_job_reason(&lease, Some(&format!("interrupted: {e}")))
+                .set_job_reason(&lease, Some(&format!("interrupted: {words}")))
                 .await;
         }
+        Err(ExportError::File { .. }) => {
+            let _ = store
+                .set_job_reason(
+                    &lease,
+                    Some("interrupted: the export file could not be written"),
+                )
+                .await;
+            tracing::warn!(job = lease.job_id, error = ?result.as_ref().err(), "export interrupted");
+        }
+        // Anything else would fail the same way on every run (SPEC §13.2): the job ends
+        // `failed` with a plain reason, never retried.
         Err(e) => {
             let _ = store
-                .finish_leased_job(&lease, "failed", Some(&e.to_string()))
+                .finish_leased_job(&lease, "failed", Some(&failure_reason(e)))
                 .await;
         }
     }

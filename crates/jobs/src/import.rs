@@ -102,6 +102,19 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+/// Why an import failed for good, in the user's words: a refused file, a mapping or a request
+/// as worded; a database failure as a reference to the log (its text never reaches a page).
+pub(crate) fn failure_reason(e: &ImportError) -> String {
+    match e {
+        ImportError::Store(StoreError::Invalid(why)) => why.clone(),
+        ImportError::Store(other) => format!(
+            "The import stopped on an unexpected problem (reference {}). What it imported so far is kept; give the reference to whoever runs Aesthetix.",
+            crate::incident("import failed", other)
+        ),
+        other => other.to_string(),
+    }
+}
+
 impl ImportError {
     /// A stable code for the API: the file refusal's own, or the kind of problem.
     pub fn code(&self) -> &'static str {
@@ -717,7 +730,7 @@ pub async fn run_claimed(
         Ok(p) => p,
         Err(e) => {
             let _ = store
-                .finish_leased_job(&lease, "failed", Some(&e.to_string()))
+                .finish_leased_job(&lease, "failed", Some(&failure_reason(&e)))
                 .await;
             return Err(e);
         }

@@ -22,6 +22,18 @@ pub use import::{
 pub use status::{StatusView, status_view};
 pub use worker::work;
 
+/// Logs an unexpected failure once, with a short reference, and returns the reference: what a
+/// page, an API answer or a job's reason shows in its place (SPEC §13.2: internal error text
+/// never reaches a page or an API response), so whoever met it can name it to whoever reads
+/// the log.
+pub fn incident(what: &str, detail: &dyn std::fmt::Display) -> String {
+    let mut bytes = [0u8; 4];
+    getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
+    let reference: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    tracing::error!(reference = %reference, error = %detail, "{what}");
+    reference
+}
+
 /// The file store: uploads, exports and error logs under generated names.
 pub fn files_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("files")

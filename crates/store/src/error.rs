@@ -23,6 +23,10 @@ pub enum StoreError {
     LeaseLost(i64),
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
+    /// A request the store refuses for what it asks, in the user's words (a Smart List whose
+    /// saved filters can no longer run): the same request will fail the same way.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl From<sqlx::Error> for StoreError {

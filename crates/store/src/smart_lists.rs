@@ -140,6 +140,11 @@ fn is_field_key(key: &str) -> bool {
     !key.is_empty() && key.chars().all(|c| c == '_' || c.is_alphanumeric())
 }
 
+/// The first and last dates a `created_after` / `created_before` filter takes (SPEC §13.1):
+/// midnight of any of them exists in every time zone, so a saved filter always runs.
+pub const FIRST_FILTER_DATE: Date = jiff::civil::date(1900, 1, 1);
+pub const LAST_FILTER_DATE: Date = jiff::civil::date(9998, 12, 31);
+
 /// Reads one §13.1 filter expression.
 ///
 /// ```text
@@ -152,6 +157,9 @@ pub fn parse_filter(expr: &str) -> Result<Filter, FilterError> {
         expr: expr.to_string(),
         problem,
     };
+    if expr.contains('\0') {
+        return Err(fail("it holds a NUL character".into()));
+    }
     let Some((left, value)) = expr.split_once('=') else {
         return Err(fail("it has no '=' between a key and a value".into()));
     };
@@ -184,11 +192,17 @@ pub fn parse_filter(expr: &str) -> Result<Filter, FilterError> {
                 }
             )));
         }
-        value
+        let date = value
             .parse::<Date>()
             .ok()
             .filter(|_| value.len() == 10)
-            .ok_or_else(|| fail(format!("'{value}' is not a date written YYYY-MM-DD")))
+            .ok_or_else(|| fail(format!("'{value}' is not a date written YYYY-MM-DD")))?;
+        if !(FIRST_FILTER_DATE..=LAST_FILTER_DATE).contains(&date) {
+            return Err(fail(format!(
+                "'{value}' is outside the dates a filter takes, {FIRST_FILTER_DATE} to {LAST_FILTER_DATE}"
+            )));
+        }
+        Ok(date)
     };
     let condition =
         match key {
@@ -272,11 +286,20 @@ pub struct SmartList {
     /// Leads, Patients, Mass SMS and Mass Email: made with the location, never deleted.
     pub builtin: bool,
     pub created_at: i64,
+    /// Why the saved filters cannot run (a list saved before its filters were checked at
+    /// save): it is listed with no contacts, and counting or exporting it is refused with
+    /// this reason instead of failing every page that lists the location's Smart Lists.
+    pub unreadable: Option<String>,
+    /// The filters as saved, when they cannot be read.
+    saved: Vec<String>,
 }
 
 impl SmartList {
     /// The filters as the admin wrote them (§13.1 syntax).
     pub fn filter_exprs(&self) -> Vec<String> {
+        if self.unreadable.is_some() {
+            return self.saved.clone();
+        }
         self.filters.iter().map(Filter::to_string).collect()
     }
 }
@@ -408,17 +431,28 @@ fn from_row(r: ListRow) -> Result<SmartList> {
     let (id, name, filters, builtin, created_at) = r;
     let exprs: Vec<String> = serde_json::from_str(&filters)
         .map_err(|e| StoreError::Corrupt(format!("filters of Smart List '{name}': {e}")))?;
-    let filters = exprs
+    let (filters, unreadable, saved) = match exprs
         .iter()
         .map(|e| parse_filter(e))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| StoreError::Corrupt(format!("Smart List '{name}': {e}")))?;
+    {
+        Ok(filters) => (filters, None, Vec::new()),
+        Err(e) => (
+            Vec::new(),
+            Some(format!(
+                "The Smart List '{name}' cannot run: {e}. Delete it and save it again with filters that work."
+            )),
+            exprs,
+        ),
+    };
     Ok(SmartList {
         id,
         name,
         filters,
         builtin,
         created_at,
+        unreadable,
+        saved,
     })
 }
 
@@ -501,6 +535,8 @@ impl Store {
             filters: filters.to_vec(),
             builtin: false,
             created_at: now,
+            unreadable: None,
+            saved: Vec::new(),
         })
     }
 
@@ -548,7 +584,10 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let list = from_row(row)?;
-            let count = self.count_where(location, &list.filters, &tz).await?;
+            let count = match list.unreadable {
+                Some(_) => 0,
+                None => self.count_where(location, &list.filters, &tz).await?,
+            };
             out.push((list, count));
         }
         Ok(out)
@@ -606,6 +645,9 @@ impl Store {
 
     /// The number of contacts in a Smart List of the location.
     pub async fn smart_list_count(&self, location: LocationId, list: &SmartList) -> Result<i64> {
+        if let Some(why) = &list.unreadable {
+            return Err(StoreError::Invalid(why.clone()));
+        }
         self.count_matching(location, &list.filters).await
     }
 
@@ -615,6 +657,9 @@ impl Store {
         location: LocationId,
         list: &SmartList,
     ) -> Result<Vec<i64>> {
+        if let Some(why) = &list.unreadable {
+            return Err(StoreError::Invalid(why.clone()));
+        }
         self.contact_ids_matching(location, &list.filters).await
     }
 

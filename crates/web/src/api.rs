@@ -156,6 +156,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::NotFound(format!("{what} was not found")),
             StoreError::Conflict(msg) => ApiError::status(StatusCode::CONFLICT, "conflict", msg),
+            StoreError::Invalid(msg) => {
+                ApiError::status(StatusCode::UNPROCESSABLE_ENTITY, "request.invalid", msg)
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -179,14 +182,14 @@ impl IntoResponse for ApiError {
                 message,
                 ..
             } => (*status, *code, message.clone()),
-            ApiError::Internal(detail) => {
-                tracing::error!(error = %detail, "API request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Aesthetix could not finish this request; the server log says why.".into(),
-                )
-            }
+            ApiError::Internal(detail) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!(
+                    "Aesthetix could not finish this request (reference {}); the server log says why.",
+                    jobs::incident("API request failed", detail)
+                ),
+            ),
         };
         let mut error = json!({"code": code, "message": message});
         if let Some(details) = details {

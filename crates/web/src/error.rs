@@ -26,7 +26,9 @@ impl From<store::StoreError> for AppError {
             store::StoreError::NotFound(what) => {
                 AppError::NotFound(format!("{what} was not found"))
             }
-            store::StoreError::Conflict(msg) => AppError::BadRequest(msg),
+            store::StoreError::Conflict(msg) | store::StoreError::Invalid(msg) => {
+                AppError::BadRequest(msg)
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -52,13 +54,13 @@ impl IntoResponse for AppError {
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "Please check your input"),
-            AppError::Internal(detail) => {
-                tracing::error!(error = %detail, "request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong")
-            }
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong"),
         };
         let message = match &self {
-            AppError::Internal(_) => "Aesthetix could not finish this request. Try again; if it keeps happening, the server log says why.".to_string(),
+            AppError::Internal(detail) => format!(
+                "Aesthetix could not finish this request (reference {}). Try again; if it keeps happening, give the reference to whoever runs Aesthetix.",
+                jobs::incident("request failed", detail)
+            ),
             other => other.to_string(),
         };
         let page = ErrorPage {

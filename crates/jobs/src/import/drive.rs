@@ -157,8 +157,10 @@ pub(super) async fn drive(
         Ok(Some(AfterChunk::Paused)) => "paused",
         Ok(Some(_)) => "cancelled",
         Err(ImportError::Store(e)) if e.is_lease_lost() => return Err(e.into()),
-        Err(ImportError::Store(e)) => {
-            // The database failed for good: the job keeps its checkpoint and is resumed by the
+        Err(ImportError::Store(e))
+            if e.unavailable().is_some() || e.is_disk_full() || e.is_conflict() =>
+        {
+            // The database failed for now: the job keeps its checkpoint and is resumed by the
             // next process once its lease lapses (SPEC §9.6); it is not marked failed.
             let _ = store
                 .set_job_reason(
@@ -168,9 +170,11 @@ pub(super) async fn drive(
                 .await;
             return Err(e.into());
         }
+        // Anything else would fail the same way on every run (SPEC §13.2): the job ends
+        // `failed` with a plain reason and is never retried.
         Err(e) => {
             let _ = store
-                .finish_leased_job(&lease, "failed", Some(&e.to_string()))
+                .finish_leased_job(&lease, "failed", Some(&super::failure_reason(&e)))
                 .await;
             return Err(e);
         }
