@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use store::testing::TempDir;
+use store::testing::{TempDir, say_skipped};
 
 use crate::support::{Deployment, each_backend, spawn_app, testdata};
 
@@ -60,7 +60,7 @@ fn browser_tools() -> Option<(PathBuf, PathBuf)> {
     if std::env::var("AESTHETIX_REQUIRE_SERVICES").as_deref() == Ok("1") {
         panic!("AESTHETIX_REQUIRE_SERVICES=1 but the browser test cannot run: {missing} ({how})");
     }
-    eprintln!("\n*** SKIPPING the browser test: {missing} ({how}) ***\n");
+    say_skipped(&format!("the browser test: {missing} ({how})"));
     None
 }
 
