@@ -73,14 +73,8 @@ fn rust_literals(source: &str) -> Vec<Literal> {
                 {
                     end += 1;
                 }
-                let text: String = s[start..end.min(s.len())].iter().collect();
-                out.push(Literal {
-                    line,
-                    included: given_to_include(&code),
-                    text: text.clone(),
-                });
-                line += text.matches('\n').count();
-                code.push_str("\"\"");
+                let text = s[start..end.min(s.len())].iter().collect();
+                line += found(&mut out, &mut code, line, text);
                 i = end + 1 + hashes;
                 continue;
             }
@@ -90,14 +84,8 @@ fn rust_literals(source: &str) -> Vec<Literal> {
             while end < s.len() && s[end] != '"' {
                 end += if s[end] == '\\' { 2 } else { 1 };
             }
-            let text: String = s[i + 1..end.min(s.len())].iter().collect();
-            out.push(Literal {
-                line,
-                included: given_to_include(&code),
-                text: text.clone(),
-            });
-            line += text.matches('\n').count();
-            code.push_str("\"\"");
+            let text = s[i + 1..end.min(s.len())].iter().collect();
+            line += found(&mut out, &mut code, line, text);
             i = end + 1;
             continue;
         }
@@ -120,6 +108,19 @@ fn rust_literals(source: &str) -> Vec<Literal> {
         i += 1;
     }
     out
+}
+
+/// Records a literal that starts on `line` after `code`, standing in the code as `""`; how
+/// many lines it spans.
+fn found(out: &mut Vec<Literal>, code: &mut String, line: usize, text: String) -> usize {
+    let spans = text.matches('\n').count();
+    out.push(Literal {
+        line,
+        included: given_to_include(code),
+        text,
+    });
+    code.push_str("\"\"");
+    spans
 }
 
 /// Whether the code just before a literal opens `include_str!(`, `include_bytes!(` or
