@@ -1,7 +1,7 @@
 //! Databases for tests: a fresh SQLite file, and — when `AESTHETIX_TEST_DATABASE_URL` names a
 //! PostgreSQL server — a fresh database of its own on that server for every test.
 //!
-//! Without the variable, PostgreSQL tests skip with a loud line; with
+//! Without the variable, PostgreSQL tests skip with a loud line (`say_skipped`); with
 //! `AESTHETIX_REQUIRE_SERVICES=1` (as CI sets it) its absence fails the test instead.
 
 use std::path::{Path, PathBuf};
@@ -58,8 +58,9 @@ impl TestDb {
     }
 }
 
-/// The admin URL of the test PostgreSQL server, or `None` (after a loud line) when the
-/// environment names none. Panics when `AESTHETIX_REQUIRE_SERVICES=1` and none is named.
+/// The admin URL of the test PostgreSQL server, or `None` (after a loud line, once per test
+/// binary) when the environment names none. Panics when `AESTHETIX_REQUIRE_SERVICES=1` and none
+/// is named.
 pub fn postgres_admin_url() -> Option<String> {
     match std::env::var("AESTHETIX_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
@@ -67,13 +68,24 @@ pub fn postgres_admin_url() -> Option<String> {
             if std::env::var("AESTHETIX_REQUIRE_SERVICES").as_deref() == Ok("1") {
                 panic!("AESTHETIX_REQUIRE_SERVICES=1 but AESTHETIX_TEST_DATABASE_URL is not set");
             }
-            eprintln!(
-                "\n*** SKIPPING the PostgreSQL half of this test: AESTHETIX_TEST_DATABASE_URL is not set \
-                 (e.g. postgres://postgres@127.0.0.1:5432/test) ***\n"
-            );
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                say_skipped(
+                    "the PostgreSQL halves of these tests: AESTHETIX_TEST_DATABASE_URL is not set \
+                     (e.g. postgres://postgres@127.0.0.1:5432/test)",
+                )
+            });
             None
         }
     }
+}
+
+/// Says that a test skips `what`, where `cargo test` shows it: straight to the process's
+/// stderr, which the test harness does not capture (an `eprintln!` from a passing test is
+/// swallowed, and a skip nobody sees is not loud).
+pub fn say_skipped(what: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPING {what} ***\n");
 }
 
 /// A fresh SQLite database in its own data directory.

@@ -1,5 +1,5 @@
 //! Tests: SPEC §4 as tables of input → what is read, through one `check` helper; the
-//! third-party corpora of `shared/testdata` as oracles; hostile inputs; properties.
+//! third-party corpora of `testdata/` as oracles; hostile inputs; properties.
 //!
 //! Every case is read twice — `inspect`, then the rows — and `render` cross-checks the two
 //! (counts, sample rows), so each table line also tests that the two passes agree.
@@ -12,7 +12,7 @@ mod workbooks;
 
 use std::fmt::Write as _;
 use std::io::Cursor;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::{FileInfo, ReadOptions, Refusal, Row, inspect_reader, rows_reader};
 
@@ -174,22 +174,20 @@ fn tidy(text: &str) -> String {
         .join("\n")
 }
 
-/// `shared/testdata`, beside the repository (`AESTHETIX_TESTDATA` overrides).
-pub(crate) fn testdata() -> PathBuf {
-    match std::env::var_os("AESTHETIX_TESTDATA") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"),
-    }
+/// A file (or folder) of the repository's `testdata/` (third-party corpora, see its README):
+/// the one way this crate's tests reach a corpus.
+pub(crate) fn testdata(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/tabular sits two folders below the repository's root")
+        .join("testdata")
+        .join(relative)
 }
 
 pub(crate) fn corpus_file(relative: &str) -> Vec<u8> {
-    let path = testdata().join(relative);
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "test data {} is missing ({e}); set AESTHETIX_TESTDATA to shared/testdata",
-            path.display()
-        )
-    })
+    let path = testdata(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("test data {} is missing ({e})", path.display()))
 }
 
 pub(crate) fn opts() -> ReadOptions {

@@ -6,49 +6,62 @@
 //! `target/browser-screenshots/`.
 //!
 //! The WebDriver client is a few JSON-over-HTTP calls with `reqwest` (already a test
-//! dependency), not a crate of its own. The test skips loudly without chromedriver
-//! (`AESTHETIX_CHROMEDRIVER`, default `/usr/bin/chromedriver`) and fails instead with
-//! `AESTHETIX_REQUIRE_SERVICES=1`.
+//! dependency), not a crate of its own. The test skips loudly, before anything else, without
+//! chromedriver or Chromium (`AESTHETIX_CHROMEDRIVER` / `AESTHETIX_CHROMIUM` when set, else
+//! `chromedriver` / `chromium` on the `PATH`) and fails instead with
+//! `AESTHETIX_REQUIRE_SERVICES=1`. Its sample file is the repository's
+//! `testdata/reference/sample-contacts.csv`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use store::testing::TempDir;
+use store::testing::{TempDir, say_skipped};
 
-use crate::support::{Deployment, each_backend, spawn_app};
+use crate::support::{Deployment, each_backend, spawn_app, testdata};
 
 /// The W3C key of an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-fn tool(var: &str, default: &str) -> Option<PathBuf> {
-    match std::env::var(var) {
-        Ok(p) if !p.is_empty() => Some(PathBuf::from(p)),
-        _ => Some(PathBuf::from(default)).filter(|p| p.exists()),
+/// A browser tool: the file `var` names when it is set, else `name` on the `PATH`; or what is
+/// missing, in words for the skip line.
+fn tool(var: &str, name: &str) -> Result<PathBuf, String> {
+    match std::env::var_os(var).filter(|p| !p.is_empty()) {
+        Some(set) => {
+            let path = PathBuf::from(set);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(format!("{var}={} is not a file", path.display()))
+            }
+        }
+        None => std::env::var_os("PATH")
+            .and_then(|dirs| {
+                std::env::split_paths(&dirs)
+                    .map(|dir| dir.join(name))
+                    .find(|path| path.is_file())
+            })
+            .ok_or_else(|| format!("{name} is not on the PATH and {var} is not set")),
     }
 }
 
 /// chromedriver and chromium, or a loud skip (a failure with AESTHETIX_REQUIRE_SERVICES=1).
+/// Nothing else this test needs is looked at before it.
 fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    let driver = tool("AESTHETIX_CHROMEDRIVER", "/usr/bin/chromedriver");
-    let chromium = tool("AESTHETIX_CHROMIUM", "/usr/bin/chromium");
-    match (driver, chromium) {
-        (Some(d), Some(c)) => Some((d, c)),
-        _ => {
-            if std::env::var("AESTHETIX_REQUIRE_SERVICES").as_deref() == Ok("1") {
-                panic!(
-                    "AESTHETIX_REQUIRE_SERVICES=1 but chromedriver or chromium is missing \
-                     (apt-get install chromium chromium-driver, or set AESTHETIX_CHROMEDRIVER / AESTHETIX_CHROMIUM)"
-                );
-            }
-            eprintln!(
-                "\n*** SKIPPING the browser test: chromedriver or chromium is missing \
-                 (apt-get install chromium chromium-driver, or set AESTHETIX_CHROMEDRIVER / AESTHETIX_CHROMIUM) ***\n"
-            );
-            None
-        }
+    let driver = tool("AESTHETIX_CHROMEDRIVER", "chromedriver");
+    let chromium = tool("AESTHETIX_CHROMIUM", "chromium");
+    let missing = match (driver, chromium) {
+        (Ok(d), Ok(c)) => return Some((d, c)),
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+        (Err(d), Err(c)) => format!("{d}; {c}"),
+    };
+    let how = "apt-get install chromium chromium-driver, or set AESTHETIX_CHROMEDRIVER / AESTHETIX_CHROMIUM";
+    if std::env::var("AESTHETIX_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("AESTHETIX_REQUIRE_SERVICES=1 but the browser test cannot run: {missing} ({how})");
     }
+    say_skipped(&format!("the browser test: {missing} ({how})"));
+    None
 }
 
 /// A running chromedriver, stopped when dropped.
@@ -388,10 +401,7 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
     let Some((driver_path, chromium)) = browser_tools() else {
         return;
     };
-    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/sample-contacts.csv")
-        .canonicalize()
-        .expect("the reference's sample file beside the repository (../shared)");
+    let sample = testdata("reference/sample-contacts.csv");
     let driver = start_driver(&driver_path).await;
     for d in each_backend().await {
         let backend = if d.database_url.is_some() {

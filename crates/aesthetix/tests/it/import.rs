@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{Deployment, each_backend};
+use crate::support::{Deployment, each_backend, testdata};
 
 fn write(d: &Deployment, name: &str, content: &[u8]) -> PathBuf {
     let path = d.dir.path().join(name);
@@ -54,8 +54,7 @@ async fn sql_count(d: &Deployment, table: &str) -> i64 {
 async fn the_reference_sample_imports_with_warnings_not_errors() {
     for d in each_backend().await {
         d.ok(&["location", "create", "Glow"], "");
-        let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/reference/sample-contacts.csv");
+        let sample = testdata("reference/sample-contacts.csv");
         let out_path = d.dir.path().join("report.json");
         let out = import(&d, &sample, &["--report", out_path.to_str().unwrap()]);
         assert_eq!(
@@ -562,8 +561,6 @@ async fn jobs_list_and_show_describe_the_import() {
 
 #[tokio::test]
 async fn workbooks_import_their_one_chosen_sheet_with_dates_read_as_dates() {
-    let testdata =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/csvkit-examples");
     for d in each_backend().await {
         d.ok(&["location", "create", "Glow"], "");
         let map = [
@@ -576,7 +573,7 @@ async fn workbooks_import_their_one_chosen_sheet_with_dates_read_as_dates() {
         let out_path = d.dir.path().join("xlsx.json");
         let mut args = vec!["--report", out_path.to_str().unwrap()];
         args.extend(map);
-        let out = import(&d, &testdata.join("test.xlsx"), &args);
+        let out = import(&d, &testdata("csvkit-examples/test.xlsx"), &args);
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -604,7 +601,7 @@ async fn workbooks_import_their_one_chosen_sheet_with_dates_read_as_dates() {
         store.close().await;
 
         // Several sheets: refused naming them, until one is chosen.
-        let sheets = testdata.join("sheets.xlsx");
+        let sheets = testdata("csvkit-examples/sheets.xlsx");
         let refused = import(&d, &sheets, &map);
         let stderr = String::from_utf8_lossy(&refused.stderr);
         assert_eq!(refused.status.code(), Some(1), "{stderr}");

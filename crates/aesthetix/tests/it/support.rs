@@ -1,7 +1,7 @@
 //! Spawning the product: `aesthetix` commands and a served app, each on its own database.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
@@ -86,6 +86,23 @@ impl Deployment {
                 .unwrap(),
         }
     }
+}
+
+/// A file of the repository's `testdata/` (see its README), as an absolute path: the one way
+/// the integration tests reach a committed file, so a clone needs nothing beside it.
+pub fn testdata(relative: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/aesthetix sits two folders below the repository's root")
+        .join("testdata")
+        .join(relative);
+    assert!(
+        path.is_file(),
+        "test data {} is missing from the repository",
+        path.display()
+    );
+    path
 }
 
 /// One empty deployment per backend this machine has.

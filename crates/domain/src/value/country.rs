@@ -9,7 +9,7 @@
 //! name, official name, common name, code and a few colloquial names (`UK`, `Holland`).
 //!
 //! The list is one table, [`COUNTRIES`], generated into `country/table.rs` from
-//! `shared/testdata/iso3166/countries.csv` by a test (see `country/tests.rs`), which also
+//! `testdata/iso3166/countries.csv` by a test (see `country/tests.rs`), which also
 //! fails when the committed table and the CSV differ.
 
 use std::fmt;

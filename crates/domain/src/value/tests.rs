@@ -1,13 +1,15 @@
 use super::*;
 use crate::message::Level;
 
-/// A file of `shared/testdata` (SPEC's oracle corpora), beside the repository.
+/// A file of the repository's `testdata/` (SPEC's oracle corpora, see its README), as text:
+/// the one way this crate's tests reach a corpus.
 pub(crate) fn testdata(path: &str) -> String {
-    let full = format!(
-        "{}/../../../shared/testdata/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/domain sits two folders below the repository's root");
+    let full = root.join("testdata").join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 
 /// The records of a small RFC 4180 file without line breaks inside quotes (the testdata

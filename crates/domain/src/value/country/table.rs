@@ -1,4 +1,4 @@
-// @generated from shared/testdata/iso3166/countries.csv by `render_table` in
+// @generated from testdata/iso3166/countries.csv by `render_table` in
 // country/tests.rs (UPDATE_COUNTRY_TABLE=1 cargo test -p domain
 // country::tests::table_is_generated_from_the_csv). Do not edit by hand.
 

@@ -23,7 +23,7 @@ fn render_table(csv: &str) -> String {
         ]
     );
     let mut out = String::from(
-        "// @generated from shared/testdata/iso3166/countries.csv by `render_table` in\n\
+        "// @generated from testdata/iso3166/countries.csv by `render_table` in\n\
          // country/tests.rs (UPDATE_COUNTRY_TABLE=1 cargo test -p domain\n\
          // country::tests::table_is_generated_from_the_csv). Do not edit by hand.\n\n\
          use super::Country;\n\n\

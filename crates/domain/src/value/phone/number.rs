@@ -5,7 +5,7 @@
 //! from it in one place only, SPEC §5.10's `00` rule (see [`read_digits`]).
 //!
 //! Where the `phonenumber` crate 0.3.10 differs from libphonenumber (the divergences file in
-//! `shared/testdata/libphonenumber-examples`), the steps below are libphonenumber's:
+//! `testdata/libphonenumber-examples`), the steps below are libphonenumber's:
 //! - **Trunk prefix dropped from valid RU, KZ, BY, LT numbers** (`+7 800 123-45-67` became
 //!   `+7001234567`): after its own national-prefix step the crate strips the national prefix
 //!   (`8`) a second time, unconditionally. libphonenumber strips it once, only when what remains

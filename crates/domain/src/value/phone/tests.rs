@@ -1,8 +1,6 @@
 //! SPEC §5.10 as a table, the libphonenumber corpora as oracles, and the proof that the NANP
 //! fast path agrees with the exact path (and with the `phonenumber` crate) wherever it answers.
 
-use std::path::PathBuf;
-
 use proptest::prelude::*;
 
 use super::metadata::table;
@@ -181,19 +179,9 @@ fn every_region_of_the_metadata_is_read() {
 
 // ---- The corpora -------------------------------------------------------------------------
 
-fn testdata() -> PathBuf {
-    std::env::var_os("AESTHETIX_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
-        })
-}
-
 /// The rows of one corpus file as maps from header to cell (RFC 4180 quoting, one line a row).
 fn corpus(name: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let path = testdata().join("libphonenumber-examples").join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (set AESTHETIX_TESTDATA)", path.display()));
+    let text = crate::value::tests::testdata(&format!("libphonenumber-examples/{name}"));
     let mut lines = text.lines().map(split_csv_line);
     let header = lines.next().expect("a header");
     lines
