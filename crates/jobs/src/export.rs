@@ -144,6 +144,10 @@ async fn resolve(
     let (scope, list) = match &request.selection {
         Selection::All => (ExportScope::Filters(Vec::new()), None),
         Selection::SmartList { id } => match store.smart_list_by_id(location, *id).await {
+            // A list whose saved filters cannot run selects nothing — never everyone.
+            Ok(list) if list.unreadable.is_some() => {
+                return Err(ExportError::Invalid(list.unreadable.unwrap_or_default()));
+            }
             Ok(list) => (ExportScope::Filters(list.filters), Some(list.name)),
             Err(e) if e.is_not_found() => {
                 return Err(ExportError::Invalid(
