@@ -5,6 +5,7 @@
 //! (counts, sample rows), so each table line also tests that the two passes agree.
 
 mod corpora;
+mod differential;
 mod hostile;
 mod props;
 mod rules;
