@@ -49,8 +49,6 @@ mod text;
 mod xlsx;
 
 #[cfg(test)]
-mod old_xlsx;
-#[cfg(test)]
 mod tests;
 
 use std::fs::File;

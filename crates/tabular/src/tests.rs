@@ -5,7 +5,6 @@
 //! (counts, sample rows), so each table line also tests that the two passes agree.
 
 mod corpora;
-mod differential;
 mod hostile;
 mod props;
 mod rules;
