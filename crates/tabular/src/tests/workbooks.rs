@@ -148,7 +148,8 @@ impl Book {
             .collect();
         put(
             "xl/styles.xml",
-            format!(r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{MAIN}"><numFmts>{formats}</numFmts><cellStyleXfs count="1"><xf numFmtId="14"/></cellStyleXfs><cellXfs><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="22" applyNumberFormat="1"/><xf numFmtId="21" applyNumberFormat="1"/><xf numFmtId="46" applyNumberFormat="1"/>{custom}</cellXfs></styleSheet>"#).as_bytes(),
+            // `cellStyleXfs` and `dxfs` hold `<xf>` and `<numFmt>` that are not cell styles.
+            format!(r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{MAIN}"><numFmts>{formats}</numFmts><cellStyleXfs count="1"><xf numFmtId="14"/></cellStyleXfs><dxfs><dxf><numFmt numFmtId="166" formatCode="yyyy"/></dxf></dxfs><cellXfs><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="22" applyNumberFormat="1"/><xf numFmtId="21" applyNumberFormat="1"/><xf numFmtId="46" applyNumberFormat="1"/>{custom}</cellXfs></styleSheet>"#).as_bytes(),
         );
         if !self.shared.is_empty() {
             let items: String = self.shared.concat();

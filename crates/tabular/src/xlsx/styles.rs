@@ -25,12 +25,15 @@ pub(crate) enum NumberKind {
 pub(crate) fn read<R: BufRead>(part: &mut Part<R>) -> Result<Vec<NumberKind>, Refusal> {
     let mut custom: HashMap<u64, NumberKind> = HashMap::new();
     let mut kinds = Vec::new();
-    // `<xf>` also appears in `cellStyleXfs`; only those of `cellXfs` are cell styles.
+    // `<xf>` also appears in `cellStyleXfs` and `<numFmt>` in `dxfs` (conditional formats):
+    // only those of `cellXfs` and `numFmts` count.
     let mut in_cell_xfs = false;
+    let mut in_num_fmts = false;
     loop {
         match part.next()? {
             Event::Start(e) => match e.local_name().as_ref() {
-                b"numFmt" => {
+                b"numFmts" => in_num_fmts = true,
+                b"numFmt" if in_num_fmts => {
                     let [id, code] = attributes(&e, [b"numFmtId", b"formatCode"]);
                     if let (Some(id), Some(code)) = (id.and_then(attribute_number), code) {
                         custom.insert(id, custom_kind(&attribute_text(code)?));
@@ -48,7 +51,11 @@ pub(crate) fn read<R: BufRead>(part: &mut Part<R>) -> Result<Vec<NumberKind>, Re
                 }
                 _ => {}
             },
-            Event::End(e) if e.local_name().as_ref() == b"cellXfs" => in_cell_xfs = false,
+            Event::End(e) => match e.local_name().as_ref() {
+                b"cellXfs" => in_cell_xfs = false,
+                b"numFmts" => in_num_fmts = false,
+                _ => {}
+            },
             Event::Eof => return Ok(kinds),
             _ => {}
         }
