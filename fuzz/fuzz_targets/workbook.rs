@@ -45,10 +45,38 @@ fn workbook(data: &[u8]) -> Vec<u8> {
     };
     put("_rels/.rels", &[format!(r#"<Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{DOC}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#).as_bytes()]);
     put("xl/_rels/workbook.xml.rels", &[format!(r#"<Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{DOC}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{DOC}/worksheet" Target="/xl/worksheets/sheet1.xml"/><Relationship Id="rId3" Type="{DOC}/styles" Target="styles.xml"/><Relationship Id="rId4" Type="{DOC}/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#).as_bytes()]);
-    put("xl/workbook.xml", &[format!(r#"<workbook xmlns="{MAIN}" xmlns:r="{DOC}"><sheets>"#).as_bytes(), sheets, b"</sheets></workbook>"]);
-    put("xl/styles.xml", &[format!(r#"<styleSheet xmlns="{MAIN}">"#).as_bytes(), styles, b"</styleSheet>"]);
-    put("xl/sharedStrings.xml", &[format!(r#"<sst xmlns="{MAIN}">"#).as_bytes(), shared, b"</sst>"]);
-    put("xl/worksheets/sheet1.xml", &[format!(r#"<worksheet xmlns="{MAIN}"><sheetData>"#).as_bytes(), sheet, b"</sheetData></worksheet>"]);
+    put(
+        "xl/workbook.xml",
+        &[
+            format!(r#"<workbook xmlns="{MAIN}" xmlns:r="{DOC}"><sheets>"#).as_bytes(),
+            sheets,
+            b"</sheets></workbook>",
+        ],
+    );
+    put(
+        "xl/styles.xml",
+        &[
+            format!(r#"<styleSheet xmlns="{MAIN}">"#).as_bytes(),
+            styles,
+            b"</styleSheet>",
+        ],
+    );
+    put(
+        "xl/sharedStrings.xml",
+        &[
+            format!(r#"<sst xmlns="{MAIN}">"#).as_bytes(),
+            shared,
+            b"</sst>",
+        ],
+    );
+    put(
+        "xl/worksheets/sheet1.xml",
+        &[
+            format!(r#"<worksheet xmlns="{MAIN}"><sheetData>"#).as_bytes(),
+            sheet,
+            b"</sheetData></worksheet>",
+        ],
+    );
     zip.finish().unwrap().into_inner()
 }
 
