@@ -143,11 +143,7 @@ fn amplified() -> Vec<u8> {
     };
     workbook(
         |out| {
-            out.write_all(b"<row>").unwrap();
-            for c in 0..1000 {
-                write!(out, r#"<c t="inlineStr"><is><t>h{c}</t></is></c>"#).unwrap();
-            }
-            out.write_all(b"</row>").unwrap();
+            wide_header(out);
             for _ in 0..20 {
                 out.write_all(b"<row>").unwrap();
                 for _ in 0..1000 {
@@ -166,11 +162,8 @@ fn wide_row() -> Vec<u8> {
     let text = "x".repeat(131_000);
     workbook(
         |out| {
+            wide_header(out);
             out.write_all(b"<row>").unwrap();
-            for c in 0..1000 {
-                write!(out, r#"<c t="inlineStr"><is><t>h{c}</t></is></c>"#).unwrap();
-            }
-            out.write_all(b"</row><row>").unwrap();
             for _ in 0..1000 {
                 write!(out, r#"<c t="inlineStr"><is><t>{text}</t></is></c>"#).unwrap();
             }
@@ -178,6 +171,15 @@ fn wide_row() -> Vec<u8> {
         },
         None,
     )
+}
+
+/// A header row of 1,000 columns, `h0` to `h999`.
+fn wide_header(out: &mut dyn Write) {
+    out.write_all(b"<row>").unwrap();
+    for c in 0..1000 {
+        write!(out, r#"<c t="inlineStr"><is><t>h{c}</t></is></c>"#).unwrap();
+    }
+    out.write_all(b"</row>").unwrap();
 }
 
 /// 200,000 contacts in 12 columns, strings shared as Excel writes them.

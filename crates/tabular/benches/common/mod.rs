@@ -59,26 +59,31 @@ pub fn workbook(sheet_data: impl FnOnce(&mut dyn Write), shared: Option<Writes<'
             r#"<styleSheet xmlns="{MAIN}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>"#
         ),
     );
-    if let Some(items) = shared {
-        put(
-            &mut zip,
-            "xl/sharedStrings.xml",
-            &format!(r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}">"#),
-        );
+    // A part too large to build in memory: its opening, what `body` writes, its closing.
+    let mut stream = |name: &str, open: &str, body: &mut dyn FnMut(&mut dyn Write), close: &str| {
+        put(&mut zip, name, open);
         let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut zip);
-        items(&mut out);
-        out.write_all(b"</sst>").unwrap();
-        drop(out);
+        body(&mut out);
+        out.write_all(close.as_bytes()).unwrap();
+    };
+    if let Some(items) = shared {
+        let open = format!(r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}">"#);
+        stream("xl/sharedStrings.xml", &open, items, "</sst>");
     }
-    put(
-        &mut zip,
+    let open =
+        format!(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData>"#);
+    let mut sheet_data = Some(sheet_data);
+    let mut body = |out: &mut dyn Write| {
+        if let Some(write) = sheet_data.take() {
+            write(out);
+        }
+    };
+    stream(
         "xl/worksheets/sheet1.xml",
-        &format!(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData>"#),
+        &open,
+        &mut body,
+        "</sheetData></worksheet>",
     );
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut zip);
-    sheet_data(&mut out);
-    out.write_all(b"</sheetData></worksheet>").unwrap();
-    drop(out);
     zip.finish().unwrap().into_inner()
 }
 

@@ -126,11 +126,7 @@ pub(crate) struct Limited<R> {
 
 impl<R: BufRead> Read for Limited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        crate::decode::read_buffered(self, buf)
     }
 }
 
