@@ -3,23 +3,12 @@
 
 #![no_main]
 
+mod reads_back;
+
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let path = std::env::temp_dir().join(format!("tabular-fuzz-{}", std::process::id()));
     std::fs::write(&path, data).expect("the temporary file is writable");
-    if let Ok(info) = tabular::inspect(&path, &tabular::ReadOptions::default()) {
-        let mut rows = tabular::rows(&path, &info).expect("an inspected file opens");
-        let mut row = tabular::Row::default();
-        let (mut records, mut blank) = (0, 0);
-        while rows.next_into(&mut row).expect("an inspected file reads") {
-            assert_eq!(row.cells.len(), info.columns.len());
-            if row.blank {
-                blank += 1;
-            } else {
-                records += 1;
-            }
-        }
-        assert_eq!((records, blank), (info.records, info.blank_rows));
-    }
+    reads_back::check(&path);
 });

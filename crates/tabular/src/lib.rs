@@ -141,6 +141,8 @@ pub(crate) struct Source {
     pub(crate) len: u64,
     pub(crate) modified: Option<std::time::SystemTime>,
     pub(crate) text: Option<charset::Charset>,
+    /// A workbook's budget once its members are inflated (the rows are read within it).
+    pub(crate) xlsx_budget: Option<xlsx::Budget>,
 }
 
 /// One row below the header.
@@ -184,7 +186,7 @@ pub struct CellMessage {
 /// is in fact read twice — a byte count for the encoding decision (tens of milliseconds for
 /// 30 MB), then the parse — and the lines of a legacy-encoded file that hold non-ASCII bytes
 /// once more for the detector (at most 512 KiB of them). A workbook is inflated once by the
-/// pre-scan, then its sheet is read by `calamine`.
+/// pre-scan, then its styles, shared strings and sheet are read.
 pub fn inspect(path: &Path, opts: &ReadOptions) -> Result<FileInfo, Refusal> {
     let file = File::open(path)?;
     let meta = file.metadata()?;

@@ -206,6 +206,7 @@ pub(crate) fn inspect<R: Read + Seek + Send + 'static>(
             len,
             modified: None,
             text: Some(charset),
+            xlsx_budget: None,
         },
     })
 }

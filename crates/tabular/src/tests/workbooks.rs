@@ -16,7 +16,12 @@ const DOC: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relatio
 pub(crate) struct Book {
     sheets: Vec<(String, bool, String)>,
     date1904: bool,
+    /// `<si>` items of the shared-string table.
     shared: Vec<String>,
+    /// Custom number formats: style 5 onwards.
+    formats: Vec<String>,
+    /// Where sheet `{}` lives in the archive, and the relationship's target for it.
+    sheet_paths: Option<(String, String)>,
     parts: Vec<(String, Vec<u8>)>,
 }
 
@@ -37,7 +42,29 @@ impl Book {
     }
 
     pub(crate) fn shared_strings(mut self, strings: &[&str]) -> Book {
-        self.shared = strings.iter().map(|s| s.to_string()).collect();
+        self.shared = strings
+            .iter()
+            .map(|s| format!("<si><t>{s}</t></si>"))
+            .collect();
+        self
+    }
+
+    /// The shared-string table's `<si>` items, as XML.
+    fn shared_items(mut self, items: &[&str]) -> Book {
+        self.shared = items.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Custom number formats, as styles 5, 6, … (`formatCode` as XML attribute text).
+    fn number_formats(mut self, codes: &[&str]) -> Book {
+        self.formats = codes.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Sheet `i` stored at `member` and named by `target` in the workbook's relationships,
+    /// `{}` standing for `i`.
+    fn sheet_paths(mut self, member: &str, target: &str) -> Book {
+        self.sheet_paths = Some((member.to_owned(), target.to_owned()));
         self
     }
 
@@ -89,8 +116,15 @@ impl Book {
             "xl/workbook.xml",
             format!(r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{DOC}">{pr}<sheets>{sheets}</sheets></workbook>"#).as_bytes(),
         );
+        let (member, target) = self.sheet_paths.clone().unwrap_or((
+            "xl/worksheets/sheet{}.xml".to_owned(),
+            "worksheets/sheet{}.xml".to_owned(),
+        ));
         let mut rels: String = (1..=self.sheets.len())
-            .map(|i| format!(r#"<Relationship Id="rId{i}" Type="{DOC}/worksheet" Target="worksheets/sheet{i}.xml"/>"#))
+            .map(|i| {
+                let target = target.replace("{}", &i.to_string());
+                format!(r#"<Relationship Id="rId{i}" Type="{DOC}/worksheet" Target="{target}"/>"#)
+            })
             .collect();
         rels.push_str(&format!(
             r#"<Relationship Id="rIdStyles" Type="{DOC}/styles" Target="styles.xml"/>"#
@@ -102,17 +136,23 @@ impl Book {
             "xl/_rels/workbook.xml.rels",
             format!(r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{RELS}">{rels}</Relationships>"#).as_bytes(),
         );
-        // Styles: 0 General, 1 date, 2 date-time, 3 time, 4 duration.
+        // Styles: 0 General, 1 date, 2 date-time, 3 time, 4 duration, then the custom formats.
+        let formats: String = self
+            .formats
+            .iter()
+            .enumerate()
+            .map(|(i, code)| format!(r#"<numFmt numFmtId="{}" formatCode="{code}"/>"#, 164 + i))
+            .collect();
+        let custom: String = (0..self.formats.len())
+            .map(|i| format!(r#"<xf numFmtId="{}" applyNumberFormat="1"/>"#, 164 + i))
+            .collect();
         put(
             "xl/styles.xml",
-            format!(r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{MAIN}"><cellXfs count="5"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="22" applyNumberFormat="1"/><xf numFmtId="21" applyNumberFormat="1"/><xf numFmtId="46" applyNumberFormat="1"/></cellXfs></styleSheet>"#).as_bytes(),
+            // `cellStyleXfs` and `dxfs` hold `<xf>` and `<numFmt>` that are not cell styles.
+            format!(r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{MAIN}"><numFmts>{formats}</numFmts><cellStyleXfs count="1"><xf numFmtId="14"/></cellStyleXfs><dxfs><dxf><numFmt numFmtId="166" formatCode="yyyy"/></dxf></dxfs><cellXfs><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="22" applyNumberFormat="1"/><xf numFmtId="21" applyNumberFormat="1"/><xf numFmtId="46" applyNumberFormat="1"/>{custom}</cellXfs></styleSheet>"#).as_bytes(),
         );
         if !self.shared.is_empty() {
-            let items: String = self
-                .shared
-                .iter()
-                .map(|s| format!("<si><t>{s}</t></si>"))
-                .collect();
+            let items: String = self.shared.concat();
             put(
                 "xl/sharedStrings.xml",
                 format!(
@@ -123,7 +163,7 @@ impl Book {
         }
         for (i, (_, _, rows)) in self.sheets.iter().enumerate() {
             put(
-                &format!("xl/worksheets/sheet{}.xml", i + 1),
+                &member.replace("{}", &(i + 1).to_string()),
                 format!(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData>{rows}</sheetData></worksheet>"#).as_bytes(),
             );
         }
@@ -533,4 +573,546 @@ fn rows_resume_after_a_line_in_a_workbook() {
     let mut partial = crate::rows_reader(Cursor::new(big), &info, 1).unwrap();
     assert!(partial.next().is_some());
     drop(partial);
+}
+
+/// A workbook whose column "v" holds one cell, `cell`, in row 2.
+fn one_cell(book: Book, cell: &str) -> Vec<u8> {
+    book.sheet("S", &[header(&["v"]), row(&[cell.to_owned()])])
+        .build()
+}
+
+/// A workbook whose one cell under "v" uses the shared string `item` (an `<si>`).
+fn shared_cell(item: &str) -> Vec<u8> {
+    one_cell(
+        Book::default().shared_items(&[item]),
+        r#"<c r="A2" t="s"><v>0</v></c>"#,
+    )
+}
+
+/// What the one cell under "v" reads as.
+fn one_value(value: &str) -> String {
+    format!("xlsx - records=1 blank=0\ncolumns: v\n2: {value:?}")
+}
+
+#[test]
+fn shared_strings_read_as_excel_shows_them() {
+    let cases = [
+        (
+            "rich text: the runs one after another",
+            r#"<si><r><rPr><b/></rPr><t>Bold</t></r><r><rPr><i/></rPr><t xml:space="preserve"> and plain</t></r></si>"#,
+            "Bold and plain",
+        ),
+        (
+            "phonetic runs are not text",
+            r#"<si><t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh><phoneticPr fontId="1"/></si>"#,
+            "漢字",
+        ),
+        (
+            "_xHHHH_ escapes: control characters",
+            "<si><t>one_x000D__x000A_two</t></si>",
+            "one\r\ntwo",
+        ),
+        (
+            "_x005F_ escapes the escape",
+            "<si><t>_x005F_x000D_</t></si>",
+            "_x000D_",
+        ),
+        (
+            "a surrogate pair is one character; a lone surrogate is U+FFFD",
+            "<si><t>_xD83D__xDE00_ _xD800_!</t></si>",
+            "😀 \u{FFFD}!",
+        ),
+        (
+            "not an escape: kept",
+            "<si><t>_x12_ _xZZZZ_ x000D_</t></si>",
+            "_x12_ _xZZZZ_ x000D_",
+        ),
+        (
+            "without xml:space, spaces around the text go",
+            "<si><t>  trimmed \t</t></si>",
+            "trimmed",
+        ),
+        (
+            "with xml:space=\"preserve\", they stay",
+            r#"<si><t xml:space="preserve">  kept  </t></si>"#,
+            "  kept  ",
+        ),
+        (
+            "entities, character references, CDATA",
+            "<si><t>A &amp; B &#x41;&#66; <![CDATA[<b>]]></t></si>",
+            "A & B AB <b>",
+        ),
+        (
+            "XML line ends: CRLF and CR read as LF",
+            "<si><t>a\r\nb\rc</t></si>",
+            "a\nb\nc",
+        ),
+        ("an empty item", "<si/>", ""),
+        ("an empty text", "<si><t/></si>", ""),
+    ];
+    let mut failures = Vec::new();
+    for (name, item, text) in cases {
+        let out = render(&shared_cell(item), &opts());
+        // An empty value is a blank row: no records.
+        let expected = if text.is_empty() {
+            "refused file.no_rows".to_owned()
+        } else {
+            one_value(text)
+        };
+        if !super::matches(&out, &expected) {
+            failures.push(format!("{name}: {out}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    // Strings are found by index in a table of many.
+    let book = Book::default()
+        .shared_strings(&["v", "a", "b", "c"])
+        .sheet(
+            "S",
+            &[
+                row(&[r#"<c r="A1" t="s"><v>0</v></c>"#.to_owned()]),
+                row(&[r#"<c r="A2" t="s"><v>3</v></c>"#.to_owned()]),
+                row(&[r#"<c r="A3" t="s"><v>1</v></c>"#.to_owned()]),
+                row(&[r#"<c r="A4" t="s"><v></v></c>"#.to_owned()]),
+            ],
+        )
+        .build();
+    let missing = Book::default()
+        .shared_strings(&["v"])
+        .sheet(
+            "S",
+            &[
+                row(&[r#"<c r="A1" t="s"><v>0</v></c>"#.to_owned()]),
+                row(&[r#"<c r="A2" t="s"><v>1</v></c>"#.to_owned()]),
+            ],
+        )
+        .build();
+    check(
+        &[
+            (
+                "by index; an empty index is no value",
+                book,
+                "xlsx - records=2 blank=0\ncolumns: v\n2: \"c\"\n3: \"a\"",
+            ),
+            (
+                "an index past the table",
+                missing,
+                "refused xlsx.invalid: The file is a zip archive but not a readable Excel workbook (it may be damaged, or another kind of file such as .ods or .docx). Open it in Excel and save it as .xlsx or CSV UTF-8. (The reader said: xl/worksheets/sheet1.xml: a cell uses shared string 1, which the workbook does not have.)",
+            ),
+        ],
+        &opts(),
+    );
+}
+
+#[test]
+fn inline_strings_and_formula_strings() {
+    check(
+        &[
+            (
+                "rich text in an inline string",
+                one_cell(
+                    Book::default(),
+                    r#"<c r="A2" t="inlineStr"><is><r><t>Re</t></r><r><t xml:space="preserve">née _x0041_</t></r></is></c>"#,
+                ),
+                &one_value("Renée A"),
+            ),
+            (
+                "an inline string's <v> is not its text",
+                one_cell(
+                    Book::default(),
+                    r#"<c r="A2" t="inlineStr"><v>stale</v><is><t>fresh</t></is></c>"#,
+                ),
+                &one_value("fresh"),
+            ),
+            (
+                "a formula's string result, escapes decoded",
+                one_cell(
+                    Book::default(),
+                    r#"<c r="A2" t="str"><f>CONCAT("a","b")</f><v>a_x000D_b</v></c>"#,
+                ),
+                &one_value("a\rb"),
+            ),
+            (
+                "a formula without a cached value has none",
+                one_cell(Book::default(), r#"<c r="A2"><f>NOW()</f></c>"#),
+                "refused file.no_rows",
+            ),
+            (
+                "error codes stay as written, newer ones too",
+                Book::default()
+                    .sheet(
+                        "S",
+                        &[
+                            header(&["a", "b", "c"]),
+                            row(&[
+                                r#"<c r="A2" t="e"><f>A1#</f><v>#SPILL!</v></c>"#.to_owned(),
+                                r#"<c r="B2" t="e"><v>#DIV/0!</v></c>"#.to_owned(),
+                                r#"<c r="C2" t="e"><v></v></c>"#.to_owned(),
+                            ]),
+                        ],
+                    )
+                    .build(),
+                "xlsx - records=1 blank=0\ncolumns: a | b | c\n2: \"#SPILL!\" \"#DIV/0!\" \"\"",
+            ),
+        ],
+        &opts(),
+    );
+}
+
+#[test]
+fn positions_without_references_follow_the_previous_cell_and_row() {
+    let book = Book::default()
+        .sheet(
+            "S",
+            &[
+                r#"<row><c t="inlineStr"><is><t>a</t></is></c><c t="inlineStr"><is><t>b</t></is></c></row>"#.to_owned(),
+                r#"<row><c><v>1</v></c><c r="C2"><v>3</v></c><c><v>4</v></c></row>"#.to_owned(),
+                r#"<row r="5"><c><v>5</v></c></row>"#.to_owned(),
+                r#"<row><c r="B6"><v>6</v></c></row>"#.to_owned(),
+                r#"<row><c><v>7</v></c></row>"#.to_owned(),
+            ],
+        )
+        .build();
+    check(
+        &[
+            (
+                "rows and cells without r",
+                book,
+                r#"xlsx - records=4 blank=2
+                columns: a | b | '' | ''
+                2: "1" "" "3" "4"
+                3: blank
+                4: blank
+                5: "5" "" "" ""
+                6: "" "6" "" ""
+                7: "7" "" "" """#,
+            ),
+            (
+                "a row repeats a column: refused, never a row that grows without end",
+                Book::default()
+                    .sheet(
+                        "S",
+                        &[
+                            header(&["a", "b"]),
+                            row(&[n("B2", "1", 0), n("A2", "2", 0)]),
+                        ],
+                    )
+                    .build(),
+                "refused xlsx.invalid: The file is a zip archive but not a readable Excel workbook (it may be damaged, or another kind of file such as .ods or .docx). Open it in Excel and save it as .xlsx or CSV UTF-8. (The reader said: in row 2, column A comes after column B.)",
+            ),
+            (
+                "a cell reference that is not one",
+                one_cell(Book::default(), r#"<c r="2A"><v>1</v></c>"#),
+                "refused xlsx.invalid",
+            ),
+        ],
+        &opts(),
+    );
+}
+
+#[test]
+fn dates_by_number_format_and_date_system() {
+    let formats = [
+        "yyyy-mm-dd",
+        "[h]:mm:ss",
+        "0.00&quot; days&quot;",
+        "[$-409]d-mmm-yy;@",
+        "#,##0 \\m",
+        "h:mm AM/PM",
+        "[Red]0.00",
+    ];
+    let cells = |r: usize, value: &str| -> String {
+        (0..formats.len())
+            .map(|i| {
+                n(
+                    &format!("{}{r}", (b'A' + i as u8) as char),
+                    value,
+                    5 + i as u8,
+                )
+            })
+            .collect()
+    };
+    let names = [
+        "date",
+        "elapsed",
+        "days",
+        "locale date",
+        "escaped m",
+        "am/pm",
+        "colour",
+    ];
+    let book = Book::default()
+        .number_formats(&formats)
+        .sheet("S", &[header(&names), row(&[cells(2, "45293.75")])])
+        .build();
+    let book_1904 = Book::default()
+        .date1904()
+        .sheet(
+            "S",
+            &[
+                header(&["d"]),
+                row(&[n("A2", "0.25", 1)]),
+                row(&[n("A3", "2957003", 1)]),
+                row(&[n("A4", "2957004", 1)]),
+            ],
+        )
+        .build();
+    let limits = Book::default()
+        .sheet(
+            "S",
+            &[
+                header(&["d"]),
+                row(&[n("A2", "2958465", 1)]),
+                row(&[n("A3", "2958465.99999999", 2)]),
+                row(&[n("A4", "2958466", 1)]),
+                row(&[n("A5", "366", 1)]),
+                row(&[n("A6", "0", 1)]),
+                row(&[n("A7", "-0.5", 1)]),
+            ],
+        )
+        .build();
+    check(
+        &[
+            (
+                "custom formats: date and time tokens outside quotes, brackets and escapes",
+                book,
+                r#"xlsx - records=1 blank=0
+                columns: date | elapsed | days | locale date | escaped m | am/pm | colour
+                2: "2024-01-02 18:00:00" "45293.75" "45293.75" "2024-01-02 18:00:00" "45293.75" "2024-01-02 18:00:00" "45293.75""#,
+            ),
+            (
+                "the 1904 system ends at its serial 2,957,003",
+                book_1904,
+                r#"xlsx - records=3 blank=0
+                columns: d
+                2: "06:00:00"
+                3: "9999-12-31"
+                4: "2957004""#,
+            ),
+            (
+                "the 1900 system's last day, its day 366, and serials outside it",
+                limits,
+                r#"xlsx - records=6 blank=0
+                columns: d
+                2: "9999-12-31"
+                3: "2958465.99999999"
+                4: "2958466"
+                5: "1900-12-31"
+                6: "00:00:00"
+                7: "-0.5""#,
+            ),
+        ],
+        &opts(),
+    );
+}
+
+#[test]
+fn custom_format_codes() {
+    use crate::xlsx::{NumberKind, custom_kind};
+    let cases = [
+        ("yyyy-mm-dd", NumberKind::Date),
+        ("DD/MM/YY", NumberKind::Date),
+        ("H:MM:SS;@", NumberKind::Date),
+        ("m\"M\"d\"D\";@", NumberKind::Date),
+        ("h:mm AM/PM", NumberKind::Date),
+        ("[$-409]mmmm d, yyyy", NumberKind::Date),
+        ("[$-404]e\"年\"m\"月\"d\"日\"", NumberKind::Date),
+        ("*-yyyy-mm-dd", NumberKind::Date),
+        ("[h]:mm:ss", NumberKind::Duration),
+        ("[mm]:ss", NumberKind::Duration),
+        ("[s].000", NumberKind::Duration),
+        ("[>=100][Magenta][s].00", NumberKind::Duration),
+        ("[Blue]\\+[h]:mm;[Red]\\-[h]:mm", NumberKind::Duration),
+        ("General", NumberKind::Plain),
+        ("0.00E+00", NumberKind::Plain),
+        ("#,##0\\ [$\\u20bd-46D]", NumberKind::Plain),
+        ("\"Y: \"0.00\"m\";\"Y: \"-0.00\"m\"", NumberKind::Plain),
+        ("\"$\"#,##0_);[Red](\"$\"#,##0)", NumberKind::Plain),
+        ("0_ ;[Red]\\-0\\ ", NumberKind::Plain),
+        ("\\Y000000", NumberKind::Plain),
+        ("#,##0.0####\" YMD\"", NumberKind::Plain),
+        ("[>=100][Magenta].00", NumberKind::Plain),
+        ("#,##0*y", NumberKind::Plain),
+        ("0\"x\"*d", NumberKind::Plain),
+        ("[hm]0", NumberKind::Plain),
+        ("0;yyyy", NumberKind::Plain),
+        ("@", NumberKind::Plain),
+        ("", NumberKind::Plain),
+    ];
+    let wrong: Vec<_> = cases
+        .iter()
+        .filter(|(code, kind)| custom_kind(code) != *kind)
+        .map(|(code, kind)| format!("{code}: {:?}, expected {kind:?}", custom_kind(code)))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn sheet_parts_where_the_relationships_say() {
+    let sheet = |book: Book| {
+        book.sheet("Patients", &[header(&["Name"]), row(&[s("A2", "Ann")])])
+            .build()
+    };
+    let ann = "xlsx - records=1 blank=0\ncolumns: Name\n2: \"Ann\"";
+    check(
+        &[
+            (
+                "an absolute target",
+                sheet(Book::default().sheet_paths("xl/sheets/s{}.xml", "/xl/sheets/s{}.xml")),
+                ann,
+            ),
+            (
+                "a target relative to the parent folder",
+                sheet(Book::default().sheet_paths("data/sheet{}.xml", "../data/./sheet{}.xml")),
+                ann,
+            ),
+            (
+                "a member named in another case",
+                sheet(
+                    Book::default()
+                        .sheet_paths("XL/Worksheets/Sheet{}.XML", "worksheets/sheet{}.xml"),
+                ),
+                ann,
+            ),
+            (
+                "a target that is not in the archive",
+                sheet(
+                    Book::default()
+                        .sheet_paths("xl/worksheets/sheet{}.xml", "elsewhere/sheet{}.xml"),
+                ),
+                "refused xlsx.invalid",
+            ),
+        ],
+        &opts(),
+    );
+}
+
+/// The sum of the members' inflated sizes.
+fn inflated(book: &[u8]) -> u64 {
+    let mut archive = zip::ZipArchive::new(Cursor::new(book)).unwrap();
+    (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().size())
+        .sum()
+}
+
+fn with_cap(cap: u64) -> ReadOptions {
+    ReadOptions {
+        max_xlsx_inflated_bytes: cap,
+        ..ReadOptions::default()
+    }
+}
+
+#[test]
+fn shared_strings_count_against_the_inflated_size_cap() {
+    // 2,000 strings of 50 bytes: the table holds 2,000 × (50 + 4) bytes.
+    let strings: Vec<String> = (0..2000).map(|i| format!("{i:050}")).collect();
+    let refs: Vec<&str> = strings.iter().map(String::as_str).collect();
+    let book = Book::default()
+        .shared_strings(&refs)
+        .sheet(
+            "S",
+            &[
+                header(&["v"]),
+                row(&[r#"<c r="A2" t="s"><v>7</v></c>"#.to_owned()]),
+            ],
+        )
+        .build();
+    let size = inflated(&book);
+    let held = 2000 * 54;
+    let used = 50;
+    let accepted = one_value(&format!("{:050}", 7));
+    check(
+        &[("the table and the use fit", book.clone(), &accepted)],
+        &with_cap(size + held + used),
+    );
+    check(
+        &[(
+            "the table does not fit beside the inflated parts",
+            book.clone(),
+            "refused xlsx.too_large",
+        )],
+        &with_cap(size + held - 1),
+    );
+    check(
+        &[(
+            "the cell's use of it does not fit",
+            book,
+            "refused xlsx.too_large",
+        )],
+        &with_cap(size + held + used - 1),
+    );
+}
+
+#[test]
+fn a_shared_string_counts_each_time_a_cell_uses_it() {
+    // One string of 10,000 bytes, used by 400 cells: 4 MB of text from a few KB of zip.
+    let big = "x".repeat(10_000);
+    let cells: Vec<String> = (2..=401)
+        .map(|r| row(&[format!(r#"<c r="A{r}" t="s"><v>1</v></c>"#)]))
+        .collect();
+    let book = Book::default()
+        .shared_strings(&["v", &big])
+        .sheet(
+            "S",
+            &[
+                &[row(&[r#"<c r="A1" t="s"><v>0</v></c>"#.to_owned()])][..],
+                &cells,
+            ]
+            .concat(),
+        )
+        .build();
+    assert!(book.len() < 20_000, "{}", book.len());
+    let size = inflated(&book);
+    let table = 1 + 10_000 + 2 * 4;
+    let uses = 1 + 400 * 10_000;
+    let read = render(&book, &with_cap(size + table + uses));
+    assert!(
+        read.starts_with("xlsx - records=400 blank=0"),
+        "{}",
+        &read[..80]
+    );
+    check(
+        &[("one use too many", book, "refused xlsx.too_large")],
+        &with_cap(size + table + uses - 1),
+    );
+}
+
+#[test]
+fn one_piece_of_markup_or_text_over_the_limit_is_refused_before_it_is_buffered() {
+    let long = usize::try_from(crate::xlsx::MAX_EVENT_BYTES).unwrap() + 1;
+    let comment = format!("<!--{}-->", "x".repeat(long));
+    let text = format!(
+        r#"<c r="A2" t="inlineStr"><is><t>{}</t></is></c>"#,
+        "x".repeat(long)
+    );
+    check(
+        &[
+            (
+                "a comment",
+                Book::default()
+                    .sheet("S", &[header(&["v"]), comment, row(&[s("A2", "x")])])
+                    .build(),
+                "refused xlsx.invalid: The file is a zip archive but not a readable Excel workbook (it may be damaged, or another kind of file such as .ods or .docx). Open it in Excel and save it as .xlsx or CSV UTF-8. (The reader said: xl/worksheets/sheet1.xml: one piece of markup or text is longer than 8388608 bytes.)",
+            ),
+            (
+                "a cell's text",
+                Book::default()
+                    .sheet("S", &[header(&["v"]), row(&[text])])
+                    .build(),
+                "refused xlsx.invalid",
+            ),
+            (
+                "just under the limit, a cell is only too large",
+                one_cell(
+                    Book::default(),
+                    &format!(
+                        r#"<c r="A2" t="inlineStr"><is><t>{}</t></is></c>"#,
+                        "x".repeat(long - 100)
+                    ),
+                ),
+                "refused file.cell_too_large: Row 2, column A: the cell holds more than 131,072 bytes",
+            ),
+        ],
+        &opts(),
+    );
 }

@@ -1,33 +1,81 @@
 //! XLSX workbooks: a zip pre-scan, one sheet, its cells as text, streamed.
 //!
-//! Order matters. `calamine` reads every shared string and style when it opens a workbook, so
-//! the archive is first walked with `zip`: each member is inflated into a byte counter (the
-//! archive's declared sizes can lie) and refused past the cap, and every XML part that
-//! declares a DTD or an entity is refused. Only then does `calamine` open it, and the sheet is
-//! read cell by cell with `worksheet_cells_reader` — never `worksheet_range`, which allocates
-//! the sheet's whole declared dimension — so a lone value at `XFD1048576` is refused when it is
-//! met, never expanded. Nothing is ever written to disk.
+//! Order matters. The archive is first walked with `zip`: each member is inflated into a byte
+//! counter (the archive's declared sizes can lie) and refused past the cap, and every XML part
+//! that declares a DTD or an entity is refused. Only then is the workbook opened (`package`):
+//! its sheet list, styles and shared strings — held compactly and charged to what is left of
+//! the cap (`strings`) — and the sheet's cells are streamed from its part (`sheet`), so a lone
+//! value at `XFD1048576` is refused when it is met, never expanded. Each time a cell uses a
+//! shared string, the copy it stands for is charged too: a few KB of zip cannot expand into
+//! gigabytes of text. Every part is read through `xml`, which refuses one piece of markup or
+//! text longer than [`xml::MAX_EVENT_BYTES`] before buffering it. Nothing is ever written to
+//! disk.
 //!
-//! Cells become text the way a user sees them: dates stored as serial numbers become
-//! `YYYY-MM-DD` (or `YYYY-MM-DD HH:MM:SS`; 1900 system with its 1900-02-29, or 1904), formula
-//! cells give their cached value, numbers print without float noise (at most 15 significant
-//! digits, like Excel), booleans are `true`/`false`, error cells their code (`#N/A`).
+//! Cells become text the way a user sees them (`serial`): dates stored as serial numbers
+//! become `YYYY-MM-DD` (or `YYYY-MM-DD HH:MM:SS`; 1900 system with its 1900-02-29, or 1904),
+//! formula cells give their cached value, numbers print without float noise (at most 15
+//! significant digits, like Excel), booleans are `true`/`false`, error cells their code
+//! (`#N/A`).
 
-use std::io::{BufReader, Read, Seek, SeekFrom};
+mod package;
+mod serial;
+mod sheet;
+mod strings;
+mod styles;
+mod xml;
+
+use std::borrow::Cow;
+use std::io::{Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use calamine::{DataRef, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx, XlsxCellReader};
-
 use crate::cells::{RowBuilder, header_text, is_blank};
+use crate::refusal::column_letters;
 use crate::{
     Column, FileInfo, FileKind, MAX_CELL_BYTES, MAX_COLUMNS, MAX_XLSX_ROWS, ReadOptions, Refusal,
     Row, SAMPLE_ROWS, Source,
 };
+use package::Workbook;
+use sheet::SheetCells;
+
+#[cfg(test)]
+pub(crate) use styles::{NumberKind, custom_kind};
+#[cfg(test)]
+pub(crate) use xml::MAX_EVENT_BYTES;
 
 fn invalid(detail: impl std::fmt::Display) -> Refusal {
     Refusal::XlsxInvalid {
         detail: detail.to_string().trim_end_matches('.').to_owned(),
+    }
+}
+
+/// What a workbook may still hold once its members are inflated: the inflated-size cap less
+/// what they inflated to. The shared-string table (its text and offsets) and each use of a
+/// shared string by a cell (the copy it stands for) are charged to it (SPEC §13.2).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    cap: u64,
+    left: u64,
+}
+
+impl Budget {
+    pub(crate) fn new(cap: u64, left: u64) -> Budget {
+        Budget { cap, left }
+    }
+
+    /// Takes `bytes` from what is left, refusing the workbook past the cap.
+    pub(crate) fn charge(&mut self, bytes: u64) -> Result<(), Refusal> {
+        match self.left.checked_sub(bytes) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(self.exceeded()),
+        }
+    }
+
+    pub(crate) fn exceeded(&self) -> Refusal {
+        Refusal::XlsxTooLarge { limit: self.cap }
     }
 }
 
@@ -44,17 +92,19 @@ pub(crate) fn inspect<R: Read + Seek>(
     opts: &ReadOptions,
 ) -> Result<FileInfo, Refusal> {
     guarded(|| {
-        prescan(&mut reader, opts.max_xlsx_inflated_bytes)?;
+        let cap = opts.max_xlsx_inflated_bytes;
+        let inflated = prescan(&mut reader, cap)?;
+        let start = Budget::new(cap, cap - inflated);
         reader.seek(SeekFrom::Start(0))?;
-        let mut workbook = open(reader)?;
+        let mut budget = start;
+        let mut workbook = Workbook::open(reader, &mut budget)?;
         let sheet = choose_sheet(&workbook, opts.sheet.as_deref())?;
-        let is_1904 = workbook.has_1904_epoch();
-        let mut cells = workbook.worksheet_cells_reader(&sheet).map_err(invalid)?;
+        let mut cells = workbook.cells(&sheet)?;
         let mut summary = Summary::default();
-        walk(&mut cells, is_1904, |index, cells| {
+        walk(&mut cells, &mut budget, |index, cells| {
             summary.visit(index, cells)
         })?;
-        summary.finish(sheet, len)
+        summary.finish(sheet, len, start)
     })
 }
 
@@ -70,7 +120,7 @@ struct Summary {
 }
 
 impl Summary {
-    fn visit(&mut self, index: u32, cells: &[(usize, String)]) -> Result<bool, Refusal> {
+    fn visit(&mut self, index: u32, cells: &mut [(usize, Cow<'_, str>)]) -> Result<bool, Refusal> {
         let Some(headers) = &self.headers else {
             // The first row holding a value: it must be row 1.
             if index != 0 {
@@ -78,7 +128,7 @@ impl Summary {
             }
             let width = cells.iter().map(|(c, _)| c + 1).max().unwrap_or(0);
             let mut headers = vec![String::new(); width];
-            for (column, value) in cells {
+            for (column, value) in cells.iter() {
                 headers[*column] = header_text(value.as_bytes());
             }
             crate::text::check_duplicates(&headers)?;
@@ -86,7 +136,7 @@ impl Summary {
             self.headers = Some(headers);
             return Ok(true);
         };
-        for (column, value) in cells {
+        for (column, value) in cells.iter() {
             if is_blank(value) {
                 continue;
             }
@@ -109,7 +159,7 @@ impl Summary {
         Ok(true)
     }
 
-    fn finish(self, sheet: String, len: u64) -> Result<FileInfo, Refusal> {
+    fn finish(self, sheet: String, len: u64, budget: Budget) -> Result<FileInfo, Refusal> {
         let Some(headers) = self.headers else {
             return Err(Refusal::Empty);
         };
@@ -147,14 +197,15 @@ impl Summary {
                 len,
                 modified: None,
                 text: None,
+                xlsx_budget: Some(budget),
             },
         })
     }
 }
 
 /// Inflates every member into a counter, refusing past `cap` bytes in total and on any XML
-/// part that declares a DTD or an entity.
-pub(crate) fn prescan<R: Read + Seek>(reader: &mut R, cap: u64) -> Result<(), Refusal> {
+/// part that declares a DTD or an entity; returns the inflated size.
+pub(crate) fn prescan<R: Read + Seek>(reader: &mut R, cap: u64) -> Result<u64, Refusal> {
     reader.seek(SeekFrom::Start(0))?;
     let mut archive = zip::ZipArchive::new(&mut *reader).map_err(invalid)?;
     let mut total = 0u64;
@@ -182,7 +233,7 @@ pub(crate) fn prescan<R: Read + Seek>(reader: &mut R, cap: u64) -> Result<(), Re
             }
         }
     }
-    Ok(())
+    Ok(total)
 }
 
 /// Finds `<!` followed by a letter — `<!DOCTYPE`, `<!ENTITY`, `<!ELEMENT`, … exist only in a
@@ -196,7 +247,16 @@ struct DeclarationScan {
 
 impl DeclarationScan {
     fn feed(&mut self, bytes: &[u8]) -> bool {
-        for &b in bytes {
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.state == 0 {
+                let Some(at) = memchr::memchr(b'<', &bytes[i..]) else {
+                    return false;
+                };
+                i += at;
+            }
+            let b = bytes[i];
+            i += 1;
             if b == 0 {
                 continue;
             }
@@ -213,25 +273,17 @@ impl DeclarationScan {
     }
 }
 
-fn open<R: Read + Seek>(reader: R) -> Result<Xlsx<BufReader<R>>, Refusal> {
-    Xlsx::new(BufReader::with_capacity(1 << 16, reader)).map_err(invalid)
-}
-
 /// The sheet to read: the one chosen (exactly, else the only case-insensitive match), or the
 /// only visible worksheet.
 fn choose_sheet<R: Read + Seek>(
-    workbook: &Xlsx<R>,
+    workbook: &Workbook<R>,
     chosen: Option<&str>,
 ) -> Result<String, Refusal> {
-    let worksheets: Vec<_> = workbook
-        .sheets_metadata()
-        .iter()
-        .filter(|s| s.typ == SheetType::WorkSheet)
-        .collect();
+    let worksheets: Vec<_> = workbook.sheets.iter().filter(|s| s.worksheet).collect();
     let names = |visible_only: bool| -> Vec<String> {
         worksheets
             .iter()
-            .filter(|s| !visible_only || s.visible == SheetVisible::Visible)
+            .filter(|s| !visible_only || s.visible)
             .map(|s| s.name.clone())
             .collect()
     };
@@ -266,23 +318,27 @@ fn choose_sheet<R: Read + Seek>(
 }
 
 /// Walks the sheet's cells in file order and calls `visit(row_index, cells)` once per row
-/// holding a value (0-based index; cells as `(column, text)`, blank-text cells included),
-/// refusing past the caps as soon as a cell holding a value crosses one. `visit` returns
-/// false to stop.
-fn walk<RS: Read + Seek>(
-    cells: &mut XlsxCellReader<'_, RS>,
-    is_1904: bool,
-    mut visit: impl FnMut(u32, &[(usize, String)]) -> Result<bool, Refusal>,
+/// holding a value (0-based index; cells as `(column, text)` in column order, blank-text cells
+/// included, shared strings borrowed; `visit` may take the texts), refusing past the caps as
+/// soon as a cell holding a value crosses one, and charging every use of a shared string to
+/// `budget`. `visit` returns false to stop.
+fn walk<'a, R: std::io::BufRead>(
+    cells: &mut SheetCells<'a, R>,
+    budget: &mut Budget,
+    mut visit: impl FnMut(u32, &mut [(usize, Cow<'a, str>)]) -> Result<bool, Refusal>,
 ) -> Result<(), Refusal> {
     let mut current: Option<u32> = None;
     let mut nonblank = false;
-    let mut row: Vec<(usize, String)> = Vec::new();
-    while let Some(cell) = cells.next_cell().map_err(invalid)? {
-        let (index, column) = cell.get_position();
-        let Some(value) = text(cell.get_value(), is_1904) else {
+    let mut row: Vec<(usize, Cow<'a, str>)> = Vec::new();
+    while let Some(cell) = cells.next_cell()? {
+        let (index, column) = (cell.row, cell.column as usize);
+        let Some(value) = cell.text else {
             continue;
         };
-        let column = column as usize;
+        if let Cow::Borrowed(shared) = value {
+            // Charged whether or not this pass copies it, so both passes agree.
+            budget.charge(shared.len() as u64)?;
+        }
         let blank = is_blank(&value);
         if blank && column >= MAX_COLUMNS {
             continue;
@@ -313,7 +369,19 @@ fn walk<RS: Read + Seek>(
             });
         }
         match current {
-            Some(cur) if cur == index => {}
+            Some(cur) if cur == index => {
+                // A row holds each column once, left to right (as Excel writes it): a row
+                // cannot grow past its 1,000 columns by repeating one.
+                if let Some((last, _)) = row.last()
+                    && column <= *last
+                {
+                    return Err(invalid(format!(
+                        "in row {line}, column {} comes after column {}",
+                        column_letters(column),
+                        column_letters(*last)
+                    )));
+                }
+            }
             Some(cur) if index < cur => {
                 return Err(invalid(format!(
                     "row {line} comes after row {} in the sheet",
@@ -323,7 +391,7 @@ fn walk<RS: Read + Seek>(
             _ => {
                 if let Some(cur) = current
                     && nonblank
-                    && !visit(cur, &row)?
+                    && !visit(cur, &mut row)?
                 {
                     return Ok(());
                 }
@@ -338,86 +406,39 @@ fn walk<RS: Read + Seek>(
     if let Some(cur) = current
         && nonblank
     {
-        visit(cur, &row)?;
+        visit(cur, &mut row)?;
     }
     Ok(())
 }
 
-/// A cell as text; `None` for a cell without a value.
-pub(crate) fn text(value: &DataRef<'_>, is_1904: bool) -> Option<String> {
-    Some(match value {
-        DataRef::Empty => return None,
-        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
-        DataRef::SharedString(s) => (*s).to_owned(),
-        DataRef::Int(i) => i.to_string(),
-        DataRef::Float(f) => number(*f),
-        DataRef::Bool(b) => b.to_string(),
-        DataRef::DateTime(dt) => date_time(dt, is_1904),
-        DataRef::Error(e) => e.to_string(),
-    })
-}
-
-/// A number as Excel's General format shows it: at most 15 significant digits, no float
-/// noise, no exponent (`2015550123.0` → `2015550123`, `0.1 + 0.2` → `0.3`).
-pub(crate) fn number(value: f64) -> String {
-    if !value.is_finite() {
-        return value.to_string();
-    }
-    if value == 0.0 {
-        return "0".to_owned();
-    }
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        return (value as i64).to_string();
-    }
-    let rounded: f64 = format!("{value:.14e}").parse().unwrap_or(value);
-    rounded.to_string()
-}
-
-/// A serial date-time as ISO text: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` when it has a time
-/// part, `HH:MM:SS` for a time of day alone (a serial below 1). Durations and serials outside
-/// Excel's range (before its epoch, after 9999-12-31) stay numbers.
-pub(crate) fn date_time(value: &ExcelDateTime, is_1904: bool) -> String {
-    let serial = value.as_f64();
-    if value.is_duration() || !(0.0..2_958_466.0).contains(&serial) {
-        return number(serial);
-    }
-    // Round to the second first, so 23:59:59.7 becomes the next day, not 23:59:59.
-    let seconds = (serial * 86_400.0).round();
-    let rounded = ExcelDateTime::new(
-        seconds / 86_400.0,
-        calamine::ExcelDateTimeType::DateTime,
-        is_1904,
-    );
-    let (y, mo, d, h, mi, s, _) = rounded.to_ymd_hms_milli();
-    if seconds < 86_400.0 {
-        return format!("{h:02}:{mi:02}:{s:02}");
-    }
-    if (h, mi, s) == (0, 0, 0) {
-        format!("{y:04}-{mo:02}-{d:02}")
-    } else {
-        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
-    }
-}
-
-/// One row of the sheet: cells placed by column, NULs removed with a warning.
-fn build_row(builder: &RowBuilder<'_>, index: u32, cells: &[(usize, String)], width: usize) -> Row {
+/// One row of the sheet: cells placed by column, NULs removed with a warning. The texts are
+/// moved out of `cells`; only shared strings are copied.
+fn build_row(
+    builder: &RowBuilder<'_>,
+    index: u32,
+    cells: &mut [(usize, Cow<'_, str>)],
+    width: usize,
+) -> Row {
     let mut row = Row {
         line: u64::from(index) + 1,
         ..Row::default()
     };
     let mut blank = true;
     for (column, value) in cells {
-        if *column >= width {
+        let column = *column;
+        if column >= width {
             continue;
         }
-        if row.cells.len() <= *column {
+        if row.cells.len() <= column {
             row.cells.resize(column + 1, String::new());
         }
-        let value = builder
-            .clean(*column, value, &mut row.messages)
-            .into_owned();
+        let cleaned = match builder.clean(column, value, &mut row.messages) {
+            Cow::Owned(cleaned) => Some(cleaned),
+            Cow::Borrowed(_) => None,
+        };
+        let value = cleaned.unwrap_or_else(|| std::mem::take(value).into_owned());
         blank &= is_blank(&value);
-        row.cells[*column] = value;
+        row.cells[column] = value;
     }
     row.blank = blank;
     if blank {
@@ -429,9 +450,11 @@ fn build_row(builder: &RowBuilder<'_>, index: u32, cells: &[(usize, String)], wi
     row
 }
 
-/// Rows of an inspected workbook. `calamine`'s cell reader borrows the workbook, so both live
-/// on a producer thread that sends rows in batches through a bounded channel: memory stays
-/// flat, and dropping `XlsxRows` stops the thread at its next send.
+/// Rows of an inspected workbook. The cell reader borrows the workbook (its archive and
+/// shared strings), so both live on a producer thread that sends rows in batches through a
+/// bounded channel — at most [`BATCH`] rows or about [`BATCH_BYTES`] of text a batch, so memory
+/// stays flat however long the rows are — and parses while the caller works. Dropping
+/// `XlsxRows` stops the thread at its next send.
 pub(crate) struct XlsxRows {
     rx: Receiver<Result<Vec<Row>, Refusal>>,
     batch: std::vec::IntoIter<Row>,
@@ -439,6 +462,7 @@ pub(crate) struct XlsxRows {
 }
 
 const BATCH: usize = 512;
+const BATCH_BYTES: usize = 1 << 20;
 
 impl XlsxRows {
     pub(crate) fn spawn<R: Read + Seek + Send + 'static>(
@@ -449,8 +473,12 @@ impl XlsxRows {
         let (tx, rx) = sync_channel(2);
         let sheet = info.sheet.clone().unwrap_or_default();
         let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
+        let budget = info.source.xlsx_budget.unwrap_or(Budget::new(
+            crate::DEFAULT_MAX_XLSX_INFLATED_BYTES,
+            crate::DEFAULT_MAX_XLSX_INFLATED_BYTES,
+        ));
         std::thread::spawn(move || {
-            let result = guarded(|| produce(reader, &sheet, &headers, after, &tx));
+            let result = guarded(|| produce(reader, &sheet, &headers, after, budget, &tx));
             if let Err(e) = result {
                 let _ = tx.send(Err(e));
             }
@@ -463,25 +491,27 @@ impl XlsxRows {
     }
 }
 
+/// Reads the rows below the header as `inspect` did (the same budget, so nothing it accepted
+/// is refused here unless the file changed) and sends those after line `after`.
 fn produce<R: Read + Seek>(
     reader: R,
     sheet: &str,
     headers: &[String],
     after: u64,
+    mut budget: Budget,
     tx: &SyncSender<Result<Vec<Row>, Refusal>>,
 ) -> Result<(), Refusal> {
-    let mut workbook = open(reader)?;
-    let is_1904 = workbook.has_1904_epoch();
-    let mut cells = workbook.worksheet_cells_reader(sheet).map_err(invalid)?;
+    let mut workbook = Workbook::open(reader, &mut budget)?;
+    let mut cells = workbook.cells(sheet)?;
     let builder = RowBuilder {
         headers,
         encoding: "xlsx",
     };
     let width = headers.len();
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Batch::default();
     let mut last = 0u32;
     let mut stopped = false;
-    walk(&mut cells, is_1904, |index, cells| {
+    walk(&mut cells, &mut budget, |index, cells| {
         if index == 0 {
             return Ok(true);
         }
@@ -496,7 +526,7 @@ fn produce<R: Read + Seek>(
                     blank: true,
                     messages: Vec::new(),
                 });
-                if batch.len() == BATCH && !send(tx, &mut batch) {
+                if batch.full() && !batch.send(tx) {
                     stopped = true;
                     return Ok(false);
                 }
@@ -505,23 +535,42 @@ fn produce<R: Read + Seek>(
         last = index;
         if u64::from(index) + 1 > after {
             batch.push(build_row(&builder, index, cells, width));
-            if batch.len() >= BATCH && !send(tx, &mut batch) {
+            if batch.full() && !batch.send(tx) {
                 stopped = true;
                 return Ok(false);
             }
         }
         Ok(true)
     })?;
-    if !stopped && !batch.is_empty() {
-        send(tx, &mut batch);
+    if !stopped && !batch.rows.is_empty() {
+        batch.send(tx);
     }
     Ok(())
 }
 
-/// Sends a batch; false when the receiver is gone.
-fn send(tx: &SyncSender<Result<Vec<Row>, Refusal>>, batch: &mut Vec<Row>) -> bool {
-    let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
-    tx.send(Ok(full)).is_ok()
+/// The rows the producer is gathering, and the bytes of text they hold.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<Row>,
+    bytes: usize,
+}
+
+impl Batch {
+    fn push(&mut self, row: Row) {
+        self.bytes += row.cells.iter().map(String::len).sum::<usize>();
+        self.rows.push(row);
+    }
+
+    fn full(&self) -> bool {
+        self.rows.len() >= BATCH || self.bytes >= BATCH_BYTES
+    }
+
+    /// Sends the batch; false when the receiver is gone.
+    fn send(&mut self, tx: &SyncSender<Result<Vec<Row>, Refusal>>) -> bool {
+        self.bytes = 0;
+        let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(BATCH));
+        tx.send(Ok(rows)).is_ok()
+    }
 }
 
 impl Iterator for XlsxRows {
