@@ -75,6 +75,7 @@ const MEMORY_BOUND_MB: u64 = 200;
 
 fn assert_memory_bound(pid: u32, idle_mb: u64, what: &str) {
     let peak = status_mb(pid, "VmHWM:");
+    eprintln!("{what}: the server peaked at {peak} MB, idle {idle_mb} MB");
     assert!(
         peak <= idle_mb + MEMORY_BOUND_MB,
         "{what}: the server's peak was {peak} MB, {} MB above its idle {idle_mb} MB",
