@@ -8,10 +8,15 @@
 
 pub mod decide;
 pub mod mapping;
+pub mod presets;
 pub mod record;
 
 pub use decide::{
     Action, ChunkPlan, Existing, LineResult, LineStatus, MatchOptions, Mode, Planned, plan_chunk,
 };
-pub use mapping::{ColumnUse, MappingError, Target, map_columns, normalise_header, parse_map_arg};
+pub use mapping::{
+    ColumnPlan, ColumnUse, MappingError, MappingInput, Target, Why, map_columns, normalise_header,
+    parse_map_arg,
+};
+pub use presets::{Preset, PresetChoice};
 pub use record::{ContactInput, RowContext, primary_of, read_row};

@@ -7,8 +7,10 @@
 pub mod error_log;
 pub mod export;
 pub mod import;
+pub mod mapping;
 pub mod status;
 pub mod summary;
+pub mod templates;
 pub mod wizard;
 mod worker;
 

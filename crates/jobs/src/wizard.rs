@@ -176,6 +176,9 @@ impl From<ImportError> for WizardError {
         match e {
             ImportError::Refused(r) => WizardError::Refused(r.into()),
             ImportError::Mapping(m) => WizardError::invalid("mapping.invalid", m.to_string()),
+            ImportError::Columns { error, .. } => {
+                WizardError::invalid("mapping.invalid", error.to_string())
+            }
             ImportError::Invalid(m) => WizardError::invalid("import.invalid", m),
             ImportError::Store(s) => s.into(),
         }
@@ -1208,6 +1211,8 @@ async fn request(
         created_by: user,
         workflow: d.workflow.clone(),
         suppress_tag_triggers: d.suppress_tag_triggers,
+        mode_given: true,
+        ..ImportRequest::default()
     })
 }
 

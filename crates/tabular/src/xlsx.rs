@@ -54,7 +54,7 @@ pub(crate) fn inspect<R: Read + Seek>(
         walk(&mut cells, is_1904, |index, cells| {
             summary.visit(index, cells)
         })?;
-        summary.finish(sheet, len)
+        summary.finish(sheet, len, is_1904)
     })
 }
 
@@ -109,7 +109,7 @@ impl Summary {
         Ok(true)
     }
 
-    fn finish(self, sheet: String, len: u64) -> Result<FileInfo, Refusal> {
+    fn finish(self, sheet: String, len: u64, date_1904: bool) -> Result<FileInfo, Refusal> {
         let Some(headers) = self.headers else {
             return Err(Refusal::Empty);
         };
@@ -139,6 +139,7 @@ impl Summary {
             encoding: "xlsx",
             delimiter: None,
             sheet: Some(sheet),
+            date_1904,
             columns,
             records: self.records,
             blank_rows: self.blank_rows,

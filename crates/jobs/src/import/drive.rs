@@ -116,6 +116,7 @@ pub(super) async fn drive(
                 status: "paused",
                 encoding: prepared.info.encoding,
                 totals: job.totals.into(),
+                notices: prepared.mapping.notices.clone(),
                 reason: Some(reason),
             });
         }
@@ -186,6 +187,7 @@ pub(super) async fn drive(
         status,
         encoding: prepared.info.encoding,
         totals: job.totals.into(),
+        notices: prepared.mapping.notices.clone(),
         reason: None,
     })
 }
