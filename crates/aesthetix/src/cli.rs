@@ -118,6 +118,15 @@ enum LocationCommand {
         /// ISO 4217 currency code.
         #[arg(long, default_value = "USD")]
         currency: String,
+        /// How numeric dates are read when a column's values do not say (SPEC §5.3).
+        #[arg(long, default_value = "MDY", value_parser = ["MDY", "DMY"])]
+        date_order: String,
+        /// Which identifier finds an existing contact first (SPEC §6.4).
+        #[arg(long, default_value = "email,phone", value_parser = ["email,phone", "phone,email"])]
+        match_order: String,
+        /// Creating a contact needs an email or a phone.
+        #[arg(long)]
+        require_identifier: bool,
     },
 }
 
@@ -214,8 +223,25 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                     country,
                     timezone,
                     currency,
+                    date_order,
+                    match_order,
+                    require_identifier,
                 },
-        } => location_create(&store, &name, country, timezone, currency).await,
+        } => {
+            let settings = LocationSettings {
+                country,
+                timezone,
+                currency,
+                date_order: date_order.parse().map_err(anyhow::Error::msg)?,
+                match_order: if match_order == "phone,email" {
+                    domain::MatchOrder::PhoneFirst
+                } else {
+                    domain::MatchOrder::EmailFirst
+                },
+                require_unique_identifier: require_identifier,
+            };
+            location_create(&store, &name, settings).await
+        }
         Command::User {
             command:
                 UserCommand::Create {
@@ -355,10 +381,14 @@ async fn serve(store: Store, data_dir: &Path, bind: &str) -> anyhow::Result<()> 
 async fn location_create(
     store: &Store,
     name: &str,
-    country: String,
-    timezone: String,
-    currency: String,
+    settings: LocationSettings,
 ) -> anyhow::Result<()> {
+    let LocationSettings {
+        country,
+        timezone,
+        currency,
+        ..
+    } = settings.clone();
     let name = name.trim();
     if name.is_empty() {
         bail!("a location needs a name");
@@ -380,7 +410,7 @@ async fn location_create(
         country,
         timezone,
         currency,
-        ..LocationSettings::default()
+        ..settings
     };
     let location = store.create_location(name, &settings).await?;
     println!(
