@@ -1,6 +1,7 @@
 //! The command line of SPEC §13.1.
 
 mod automation;
+mod templates;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -96,6 +97,15 @@ enum Command {
         #[command(subcommand)]
         command: automation::ApikeyCommand,
     },
+    /// Saved import templates, and the built-in exporters' presets.
+    Template {
+        #[command(subcommand)]
+        command: templates::TemplateCommand,
+    },
+    /// Onboarding migration: a leads file then a patients file, each its own Bulk Action.
+    Migrate(crate::migrate_cmd::MigrateArgs),
+    /// Split a CSV or a workbook sheet into parts under the size limit, each with the header.
+    Split(crate::split_cmd::SplitArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -204,6 +214,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
 
+    // Splitting a file needs no database (and must not create a data directory).
+    if let Command::Split(split) = &args.command {
+        return crate::split_cmd::split(split);
+    }
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
     let result = match args.command {
         Command::Serve { bind } => serve(store.clone(), &args.data_dir, &bind).await,
@@ -313,6 +327,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Workflow { command } => automation::workflow(&store, command).await,
         Command::Outbox { command } => automation::outbox(&store, command).await,
         Command::Apikey { command } => automation::apikey(&store, command).await,
+        Command::Template { command } => templates::template(&store, command).await,
+        Command::Migrate(migrate) => {
+            let code = crate::migrate_cmd::migrate(&store, &args.data_dir, migrate).await;
+            store.close().await;
+            return code;
+        }
+        Command::Split(_) => unreachable!("split runs without a database"),
     };
     store.close().await;
     result.map(|()| ExitCode::SUCCESS)

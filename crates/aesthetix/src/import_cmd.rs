@@ -25,7 +25,7 @@ pub struct ImportContactsArgs {
     map: Vec<String>,
     /// Don't import data in unmatched columns.
     #[arg(long)]
-    skip_unmapped: bool,
+    pub(crate) skip_unmapped: bool,
     /// The sheet to read from a workbook with several.
     #[arg(long)]
     sheet: Option<String>,
@@ -49,7 +49,7 @@ pub struct ImportContactsArgs {
     dry_run: bool,
     /// Write the JSON report of every line to this file.
     #[arg(long)]
-    report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
     /// Enroll every contact the import creates or updates in this workflow.
     #[arg(long)]
     workflow: Option<String>,
@@ -58,7 +58,7 @@ pub struct ImportContactsArgs {
     smart_list: bool,
     /// Confirm enrolling contacts in the active workflows this import triggers.
     #[arg(long)]
-    acknowledge_workflows: bool,
+    pub(crate) acknowledge_workflows: bool,
     /// Add the tags without triggering tag-added workflows.
     #[arg(long)]
     suppress_tag_triggers: bool,
@@ -75,7 +75,7 @@ pub struct ImportContactsArgs {
     date_order: Option<String>,
     /// Don't print the mapping before importing.
     #[arg(long)]
-    quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 impl ImportContactsArgs {
@@ -276,29 +276,10 @@ pub(crate) async fn prepare_and_run(
     let bar = crate::cli::progress_bar("importing", "rows");
 
     // The report's lines are written as they come, so memory stays flat however long the file.
-    let mut report_out = match &args.report {
-        Some(path) => {
-            let tmp = path.with_extension("json.partial");
-            let f = std::fs::File::create(&tmp)
-                .with_context(|| format!("could not write the report {}", path.display()))?;
-            let mut w = BufWriter::new(f);
-            w.write_all(b"{\"lines\": [")?;
-            Some((w, tmp, path.clone()))
-        }
-        None => None,
-    };
-    let mut first = true;
-    let mut write_error: Option<std::io::Error> = None;
+    let mut report_out = args.report.as_deref().map(ReportFile::create).transpose()?;
     let sink = |line: ReportLine| {
-        if let Some((w, _, _)) = report_out.as_mut() {
-            let sep: &[u8] = if first { b"\n" } else { b",\n" };
-            first = false;
-            let res = w
-                .write_all(sep)
-                .and_then(|_| serde_json::to_writer(&mut *w, &line).map_err(std::io::Error::other));
-            if let Err(e) = res {
-                write_error.get_or_insert(e);
-            }
+        if let Some(r) = report_out.as_mut() {
+            r.line(&line);
         }
     };
     let outcome = jobs::run_import(store, &prepared, sink, |done, total| {
@@ -320,17 +301,8 @@ pub(crate) async fn prepare_and_run(
             });
         }
     };
-    if let Some(e) = write_error {
-        bail!("could not write the report: {e}");
-    }
-    if let Some((mut w, tmp, path)) = report_out {
-        let rest = serde_json::to_string(&report)?;
-        // `rest` is `{"job_id":…}`: append its members after the lines.
-        write!(w, "\n], {}", &rest[1..])?;
-        w.flush()?;
-        drop(w);
-        std::fs::rename(&tmp, &path)
-            .with_context(|| format!("could not write the report {}", path.display()))?;
+    if let Some(r) = report_out {
+        r.finish(&report)?;
     }
 
     let mut smart_list = None;
@@ -431,6 +403,58 @@ pub(crate) async fn prepare_and_run(
     })
 }
 
+/// A `--report` file (SPEC §13.1) written as the lines come: `{"lines": [...], "job_id", …}`,
+/// through a temporary file renamed into place once whole.
+pub(crate) struct ReportFile {
+    out: BufWriter<std::fs::File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    first: bool,
+    error: Option<std::io::Error>,
+}
+
+impl ReportFile {
+    pub(crate) fn create(path: &Path) -> anyhow::Result<ReportFile> {
+        let tmp = path.with_extension("json.partial");
+        let f = std::fs::File::create(&tmp)
+            .with_context(|| format!("could not write the report {}", path.display()))?;
+        let mut out = BufWriter::new(f);
+        out.write_all(b"{\"lines\": [")?;
+        Ok(ReportFile {
+            out,
+            tmp,
+            path: path.to_path_buf(),
+            first: true,
+            error: None,
+        })
+    }
+
+    pub(crate) fn line(&mut self, line: &ReportLine) {
+        let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
+        self.first = false;
+        let res = self.out.write_all(sep).and_then(|_| {
+            serde_json::to_writer(&mut self.out, line).map_err(std::io::Error::other)
+        });
+        if let Err(e) = res {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    pub(crate) fn finish(mut self, report: &jobs::Report) -> anyhow::Result<()> {
+        if let Some(e) = self.error {
+            bail!("could not write the report: {e}");
+        }
+        let rest = serde_json::to_string(report)?;
+        // `rest` is `{"job_id":…}`: append its members after the lines.
+        write!(self.out, "\n], {}", &rest[1..])?;
+        self.out.flush()?;
+        drop(self.out);
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("could not write the report {}", self.path.display()))?;
+        Ok(())
+    }
+}
+
 /// Prints the mapping to stderr (SPEC §13.1): the preset, then `Header → Field (why)` or
 /// `Header → not imported (why)`, one column a line.
 pub(crate) fn print_mapping(mapping: &jobs::mapping::FileMapping) {
@@ -513,19 +537,9 @@ pub(crate) fn plain_for(e: ImportError, file: &Path) -> anyhow::Error {
     }
 }
 
-/// `aesthetix split 'my contacts.csv'`: the command that splits the user's file, quoted for a
-/// shell when it needs it.
+/// `aesthetix split 'my contacts.csv'`: the command that splits the user's file.
 pub(crate) fn split_command(file: &Path) -> String {
-    let name = file.display().to_string();
-    let plain = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "-_./+,@%=:".contains(c));
-    if plain {
-        format!("aesthetix split {name}")
-    } else {
-        format!("aesthetix split '{}'", name.replace('\'', "'\\''"))
-    }
+    jobs::wizard::split_command(&file.display().to_string())
 }
 
 /// An import error as one sentence for a person.

@@ -7,6 +7,7 @@
 //! [`plan_chunk`] what to do, and writes the plan in one transaction.
 
 pub mod decide;
+pub mod infer;
 pub mod mapping;
 pub mod presets;
 pub mod record;

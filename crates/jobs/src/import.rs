@@ -637,7 +637,16 @@ pub async fn run_import(
 ) -> Result<Report, ImportError> {
     if prepared.request.dry_run {
         let (mut sink, mut progress) = (sink, progress);
-        let end = run(store, prepared, None, &mut sink, &mut progress, |_, _| {}).await?;
+        let end = run(
+            store,
+            prepared,
+            None,
+            &mut sink,
+            &mut progress,
+            |_, _| {},
+            None,
+        )
+        .await?;
         return Ok(Report {
             job_id: None,
             status: "completed",
@@ -922,6 +931,65 @@ pub async fn dry_run(
     prepared: &Prepared,
     sink: impl FnMut(ReportLine),
 ) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
+    dry_run_in(store, prepared, None, sink).await
+}
+
+/// What earlier dry runs decided, for a dry run that continues them: SPEC §11's migration
+/// reports its patients file as it would run after its leads file. The contacts the earlier
+/// files would have created or updated are found as if they existed, and count as contacts
+/// that existed before this file (not as its own earlier lines).
+pub struct DryChain {
+    carry: carry::DryCarry,
+    next_id: i64,
+    /// Contacts carried by this run (the rest came from earlier runs).
+    this_run: HashSet<i64>,
+}
+
+impl DryChain {
+    pub fn open() -> Result<DryChain, ImportError> {
+        Ok(DryChain {
+            carry: carry::DryCarry::open()?,
+            next_id: -1,
+            this_run: HashSet::new(),
+        })
+    }
+
+    fn begin_run(&mut self) {
+        self.this_run.clear();
+    }
+
+    fn get(&mut self, id: i64) -> Result<Option<Existing>, StoreError> {
+        let mut found = self.carry.get(id)?;
+        if let Some(e) = found.as_mut()
+            && !self.this_run.contains(&id)
+        {
+            e.touched_line = None;
+            e.created_by_import = false;
+        }
+        Ok(found)
+    }
+
+    fn by_email(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
+        self.carry.by_email(key)
+    }
+
+    fn by_phone(&mut self, phone: &str) -> Result<Option<i64>, StoreError> {
+        self.carry.by_phone(phone)
+    }
+
+    fn put(&mut self, contacts: &[carry::CarriedContact]) -> Result<(), StoreError> {
+        self.this_run.extend(contacts.iter().map(|c| c.existing.id));
+        self.carry.put(contacts)
+    }
+}
+
+/// A dry run continuing `chain` (the earlier files' dry runs), or a dry run of its own.
+pub async fn dry_run_in(
+    store: &Store,
+    prepared: &Prepared,
+    chain: Option<&mut DryChain>,
+    sink: impl FnMut(ReportLine),
+) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
     let mut per_workflow: HashMap<i64, HashSet<i64>> = HashMap::new();
     let mut sink = sink;
     let end = run(
@@ -935,6 +1003,7 @@ pub async fn dry_run(
                 per_workflow.entry(*w).or_default().insert(contact);
             }
         },
+        chain,
     )
     .await?;
     let report = Report {
@@ -1009,6 +1078,7 @@ async fn run(
     sink: &mut impl FnMut(ReportLine),
     progress: &mut impl FnMut(u64, u64),
     mut enrolled: impl FnMut(i64, &[i64]),
+    chain: Option<&mut DryChain>,
 ) -> Result<RunEnd, ImportError> {
     let location = prepared.location.id;
     let dry = job.is_none();
@@ -1062,12 +1132,18 @@ async fn run(
     });
 
     // A dry run's earlier chunks wrote nothing: what they decided stands in for it.
-    let mut carry = if dry {
-        Some(carry::DryCarry::open()?)
-    } else {
-        None
+    let mut own_chain;
+    let mut carry: Option<&mut DryChain> = match (dry, chain) {
+        (false, _) => None,
+        (true, Some(chain)) => Some(chain),
+        (true, None) => {
+            own_chain = DryChain::open()?;
+            Some(&mut own_chain)
+        }
     };
-    let mut next_dry_id: i64 = -1;
+    if let Some(c) = carry.as_mut() {
+        c.begin_run();
+    }
     let mut totals = Totals::default();
     let mut done_lines = after_line.saturating_sub(1);
     let headers = prepared.headers();
@@ -1280,8 +1356,9 @@ async fn run(
                         .iter()
                         .map(|c| {
                             c.id.unwrap_or_else(|| {
-                                next_dry_id -= 1;
-                                next_dry_id + 1
+                                let chain = carry.as_mut().expect("a dry run has its chain");
+                                chain.next_id -= 1;
+                                chain.next_id + 1
                             })
                         })
                         .collect(),

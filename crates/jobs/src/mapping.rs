@@ -284,6 +284,16 @@ pub async fn map_file(
     Ok((mapping, values))
 }
 
+/// The mapping from a pass over the values made before (for the same [`scan_key`]).
+pub fn map_known(
+    req: &MapRequest<'_>,
+    location_order: DateOrder,
+    values: &ScanResult,
+) -> Result<FileMapping, MappingError> {
+    let (preset, proposal, _) = propose(req)?;
+    finish(req, preset, proposal, values, location_order)
+}
+
 /// A key for the values pass a proposal needs, so a kept pass is reused only for the same
 /// questions.
 pub fn scan_key(req: &MapRequest<'_>) -> Result<String, MappingError> {

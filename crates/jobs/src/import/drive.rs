@@ -90,6 +90,7 @@ pub(super) async fn drive(
                 &mut report_line,
                 &mut progress,
                 |_, _| {},
+                None,
             )
             .await
         };

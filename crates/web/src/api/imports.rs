@@ -119,8 +119,14 @@ async fn store_upload(
     file_name: Option<String>,
     body: Body,
 ) -> Result<i64, ApiError> {
-    let refused =
-        |e: crate::limits::UploadError| ApiError::status(e.status(), e.code(), e.to_string());
+    // The size refusal names `aesthetix split` with the user's file (SPEC §11).
+    let refused = |e: crate::limits::UploadError| {
+        ApiError::status(
+            e.status(),
+            e.code(),
+            wizard::naming_file(&e.to_string(), file_name.as_deref()),
+        )
+    };
     // Refused here, before a byte of the body is read: a form's body, or one too large.
     let kind = crate::limits::UploadBody::of(headers).map_err(refused)?;
     let mut up = wizard::Upload::begin(
@@ -128,7 +134,11 @@ async fn store_upload(
         kind.file_len_at_most(content_length(headers)),
         wizard::MAX_UPLOAD_BYTES,
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        WizardError::TooLarge { .. } => refused(crate::limits::UploadError::Wizard(e)),
+        other => other.into(),
+    })?;
     let part_name = crate::limits::receive_upload(headers, body, &mut up)
         .await
         .map_err(refused)?;
@@ -148,7 +158,7 @@ async fn store_upload(
 fn unmatched_headers(view: &wizard::MappingView) -> Vec<String> {
     view.columns
         .iter()
-        .filter(|c| !c.blank && c.chosen.is_none())
+        .filter(|c| !c.blank && !c.skipped && c.chosen.is_none())
         .map(|c| c.header.clone())
         .collect()
 }
@@ -192,7 +202,13 @@ async fn draft_json(state: &AppState, location: LocationId, draft: i64) -> Resul
         "unmatched": unmatched,
         "skip_unmapped": view.skip_unmapped,
         "fields": view.fields,
+        "preset": view.preset,
+        "detected": view.detected,
+        "template": view.template,
+        "templates": view.templates,
+        "notices": view.notices,
         "details": details.details,
+        "preset_note": details.preset_note,
         "default_name": details.default_name,
         "validation": validation,
         "job_id": view.job_id,
@@ -252,6 +268,16 @@ struct MappingBody {
     /// The workbook sheet to read, for a workbook with several.
     #[serde(default)]
     sheet: Option<String>,
+    /// The exporter's preset (SPEC §11): `"auto"` to detect it, `"none"`, or a preset's key.
+    /// Absent: unchanged. Choosing one starts the mapping again from its proposal.
+    #[serde(default)]
+    preset: Option<String>,
+    /// A saved template to apply (`""` for none). Absent: unchanged.
+    #[serde(default)]
+    template: Option<String>,
+    /// The day/month order of date columns: `{"Header": "MDY" | "DMY" | null}` (SPEC §5.3).
+    #[serde(default)]
+    date_orders: Option<std::collections::BTreeMap<String, Option<String>>>,
 }
 
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -271,6 +297,26 @@ async fn set_mapping(
     let body = json_body(body)?;
     if let Some(sheet) = body.sheet {
         wizard::set_sheet(&state.store, key.location_id, draft, Some(sheet)).await?;
+    }
+    if let Some(template) = body.template {
+        wizard::set_template(&state.store, key.location_id, draft, Some(template)).await?;
+    }
+    if let Some(preset) = body.preset {
+        let choice = Some(preset).filter(|p| !p.trim().is_empty() && p.trim() != "auto");
+        wizard::set_preset(&state.store, key.location_id, draft, choice).await?;
+    }
+    if let Some(orders) = body.date_orders {
+        let mut chosen = Vec::new();
+        for (header, order) in orders {
+            let order = match order.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(o) => Some(o.parse::<domain::DateOrder>().map_err(|e| {
+                    ApiError::status(StatusCode::UNPROCESSABLE_ENTITY, "mapping.date_order", e)
+                })?),
+            };
+            chosen.push((header, order));
+        }
+        wizard::set_date_orders(&state.store, key.location_id, draft, chosen).await?;
     }
     if let Err(e) = wizard::set_mapping(
         &state.store,
@@ -480,6 +526,13 @@ async fn import_in_one_request(
     let draft = store_upload(&state, location, &headers, q.file_name, body).await?;
     let view = wizard::mapping(&state.store, &state.data_dir, location, draft).await?;
     let columns: Vec<Option<String>> = view.columns.iter().map(|c| c.chosen.clone()).collect();
+    // Without a mode, the exporter's preset may give one (Vagaro's and Nextech's, SPEC §11).
+    let preset_mode = view
+        .preset
+        .as_ref()
+        .and_then(|p| engine::presets::by_name(p.key))
+        .and_then(|p| p.settings.mode)
+        .map(|m| m.token().to_string());
     if let Err(e) = wizard::set_mapping(
         &state.store,
         &state.data_dir,
@@ -495,7 +548,7 @@ async fn import_in_one_request(
     let details = Details {
         name: q.name,
         smart_list: q.smart_list,
-        mode: q.mode.unwrap_or_else(|| "create".into()),
+        mode: q.mode.or(preset_mode).unwrap_or_else(|| "create".into()),
         skip_existing_phone: q.skip_existing_phone,
         no_update_empty: q.no_update_empty,
         tags: q.tag.into_iter().collect(),
