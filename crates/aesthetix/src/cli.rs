@@ -179,10 +179,42 @@ enum FieldCommand {
     },
 }
 
+/// Makes the data directory its owner's alone (0700, SPEC §13.2) — also one an earlier version
+/// created open to others — and every file directly in it and in its file store 0600.
+fn private_dir(data_dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let set = |path: &Path, mode: u32| -> anyhow::Result<()> {
+        let meta = std::fs::metadata(path)?;
+        if meta.permissions().mode() & 0o777 != mode {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).with_context(
+                || format!("could not make {} private to its owner", path.display()),
+            )?;
+        }
+        Ok(())
+    };
+    set(data_dir, 0o700)?;
+    let files = jobs::files_dir(data_dir);
+    for dir in [data_dir, files.as_path()] {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => set(&path, 0o700)?,
+                Ok(t) if t.is_file() => set(&path, 0o600)?,
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Opens the database the global options name, creating the data directory when missing.
 pub async fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Store> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("could not create the data directory {}", data_dir.display()))?;
+    private_dir(data_dir)?;
     match database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Store::connect_postgres(url).await.with_context(|| {
@@ -453,6 +485,34 @@ async fn user_create(
     let email = email.trim();
     if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
         bail!("--email '{email}' is not an email address");
+    }
+    // Someone who has an account already (in another location) gets a role here and keeps
+    // their password: the password on standard input is not read (SPEC §13.1).
+    if let Some((user, _)) = store.user_with_password(email).await? {
+        let memberships = store.memberships(user.id).await?;
+        if let Some(m) = memberships.iter().find(|m| m.location_id == location.id) {
+            bail!(
+                "{} <{}> is already a user of '{}' (as {}); nothing was changed",
+                user.name,
+                user.email,
+                location.name,
+                m.role
+            );
+        }
+        store.add_membership(location.id, user.id, role).await?;
+        let others: Vec<&str> = memberships
+            .iter()
+            .map(|m| m.location_name.as_str())
+            .collect();
+        println!(
+            "Added {} <{}>, already a user of {}, as {} of '{}'. Their password is unchanged; they choose the location after signing in.",
+            user.name,
+            user.email,
+            others.join(", "),
+            role,
+            location.name
+        );
+        return Ok(());
     }
     if std::io::stdin().is_terminal() {
         eprint!("Password for {email}: ");

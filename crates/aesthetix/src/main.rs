@@ -16,6 +16,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
+    harden_process();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -32,5 +33,26 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// What the process sets up before anything else (SPEC §13.2):
+/// - files and directories it creates are its owner's alone (umask 077: the database, its
+///   journal files, uploads, exports and error logs hold patient data);
+/// - it may hold as many open files as the system allows it (the soft limit raised to the
+///   hard one), so thousands of slow connections cannot starve the others of descriptors
+///   before their deadlines close them.
+fn harden_process() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let _ = setrlimit(
+            Resource::Nofile,
+            rustix::process::Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        );
     }
 }

@@ -144,6 +144,10 @@ async fn resolve(
     let (scope, list) = match &request.selection {
         Selection::All => (ExportScope::Filters(Vec::new()), None),
         Selection::SmartList { id } => match store.smart_list_by_id(location, *id).await {
+            // A list whose saved filters cannot run selects nothing — never everyone.
+            Ok(list) if list.unreadable.is_some() => {
+                return Err(ExportError::Invalid(list.unreadable.unwrap_or_default()));
+            }
             Ok(list) => (ExportScope::Filters(list.filters), Some(list.name)),
             Err(e) if e.is_not_found() => {
                 return Err(ExportError::Invalid(
@@ -464,8 +468,10 @@ fn ready_text(name: &str, rows: u64) -> String {
     )
 }
 
-/// Deletes the files of every location whose download time is over (SPEC §10) and marks
-/// them deleted; run periodically by `serve` and `worker`. Returns how many were deleted.
+/// Deletes the files of every location whose time is over — exports after their 30 days
+/// (SPEC §10), uploads of drafts never submitted after 7 (SPEC §13.2) — and marks them
+/// deleted, then deletes those drafts; run periodically by `serve` and `worker`. Returns how
+/// many files were deleted.
 pub async fn sweep_expired_files(store: &Store, files: &Path) -> Result<u64, StoreError> {
     let mut deleted = 0;
     loop {
@@ -487,6 +493,11 @@ pub async fn sweep_expired_files(store: &Store, files: &Path) -> Result<u64, Sto
             deleted += 1;
         }
         if n < 500 {
+            // Drafts never submitted whose upload just went (SPEC §13.2) go with it.
+            let drafts = store.delete_swept_drafts().await?;
+            if drafts > 0 {
+                tracing::info!(drafts, "deleted import drafts never submitted");
+            }
             return Ok(deleted);
         }
     }

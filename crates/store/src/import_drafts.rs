@@ -40,6 +40,9 @@ pub struct JobExtras {
 /// A draft's own columns.
 type DraftRow = (i64, Option<i64>, String, Option<i64>, i64, i64, i64);
 
+/// How long an upload whose draft is never submitted is kept (SPEC §13.2).
+pub const DRAFT_DAYS: i64 = 7;
+
 impl Store {
     /// Records a file of the location kept in the file store under `stored_name`.
     pub async fn create_file(
@@ -98,8 +101,17 @@ impl Store {
         // The file must be the location's own.
         self.stored_file(location, file_id).await?;
         let now = now_ms();
-        Ok(on_pool!(self, p => {
-            sqlx::query_scalar(
+        Ok(on_pool!(self, p => async {
+            let mut tx = p.begin().await?;
+            // Never submitted, the upload and its draft go after DRAFT_DAYS (SPEC §13.2);
+            // submitting it takes the expiry off ([`Store::submit_import_draft`]).
+            sqlx::query("UPDATE files SET expires_at = $3 WHERE id = $1 AND location_id = $2")
+                .bind(file_id)
+                .bind(location.0)
+                .bind(now + DRAFT_DAYS * 24 * 3600 * 1000)
+                .execute(&mut *tx)
+                .await?;
+            let id: i64 = sqlx::query_scalar(
                 "INSERT INTO import_drafts (location_id, created_by, file_id, settings, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
             )
@@ -108,8 +120,24 @@ impl Store {
             .bind(file_id)
             .bind(settings)
             .bind(now)
-            .fetch_one(p)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(id)
+        }.await)?)
+    }
+
+    /// Deletes the drafts never submitted whose upload was swept (SPEC §13.2), across
+    /// locations (the operator's sweep). Returns how many went.
+    pub async fn delete_swept_drafts(&self) -> Result<u64> {
+        Ok(on_pool!(self, p => {
+            sqlx::query(
+                "DELETE FROM import_drafts WHERE job_id IS NULL AND file_id IN \
+                 (SELECT id FROM files WHERE deleted_at IS NOT NULL AND kind = 'upload')",
+            )
+            .execute(p)
             .await
+            .map(|r| r.rows_affected())
         })?)
     }
 
@@ -263,6 +291,12 @@ impl Store {
                         .bind(draft_id)
                         .bind(location.0)
                         .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    // The job reads its upload for as long as it may be resumed.
+                    sqlx::query("UPDATE files SET expires_at = NULL WHERE id = $1 AND location_id = $2")
+                        .bind(file_id)
+                        .bind(location.0)
                         .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;

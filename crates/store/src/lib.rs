@@ -53,7 +53,7 @@ pub use files::{NewFile, Notification, StoredFile, is_generated_name};
 pub use import::{
     ChunkWrite, ContactWrite, ImportSession, LineWrite, RecordRef, StoredContact, Totals,
 };
-pub use import_drafts::{ImportDraft, JobExtras};
+pub use import_drafts::{DRAFT_DAYS, ImportDraft, JobExtras};
 pub use job_lines::{LineCounts, LineMessage, LineRecord, LineTab, MAX_PAGE};
 pub use jobs::{Job, JobEffects, NewJob};
 pub use locations::Location;

@@ -96,6 +96,27 @@ impl Store {
         })
     }
 
+    /// Gives an existing user a role in another location (their password unchanged). A user
+    /// of this location already is a conflict.
+    pub async fn add_membership(
+        &self,
+        location: LocationId,
+        user: UserId,
+        role: Role,
+    ) -> Result<()> {
+        on_pool!(self, p => {
+            sqlx::query("INSERT INTO memberships (location_id, user_id, role) VALUES ($1, $2, $3)")
+                .bind(location.0)
+                .bind(user.0)
+                .bind(role.token())
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| conflict_on_unique(e, || "this person is already a user of this location".to_string()))
+        })?;
+        Ok(())
+    }
+
     /// The user with this email (any case) and their password hash.
     pub async fn user_with_password(&self, email: &str) -> Result<Option<(User, String)>> {
         let row: Option<(i64, String, String, String)> = on_pool!(self, p => {
@@ -286,6 +307,35 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// Moves a session to another location of its user (a person with a role in several
+    /// locations chooses where to act). Not found when the user has no role there.
+    pub async fn switch_session_location(
+        &self,
+        token_hash: &str,
+        location: LocationId,
+    ) -> Result<()> {
+        let moved = on_pool!(self, p => {
+            sqlx::query(
+                "UPDATE sessions SET location_id = $2 WHERE token_hash = $1 AND expires_at > $3 \
+                 AND EXISTS (SELECT 1 FROM memberships m \
+                             WHERE m.user_id = sessions.user_id AND m.location_id = $2)",
+            )
+            .bind(token_hash)
+            .bind(location.0)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if moved == 0 {
+            return Err(StoreError::not_found(format!(
+                "a location {} of this user",
+                location.0
+            )));
+        }
+        Ok(())
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {

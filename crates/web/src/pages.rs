@@ -23,6 +23,35 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/logout", axum::routing::post(logout))
         .route("/contacts", get(contacts))
         .route("/settings", get(settings_page).post(save_settings))
+        .route("/location", axum::routing::post(switch_location))
+}
+
+#[derive(Deserialize)]
+struct SwitchForm {
+    location: String,
+}
+
+/// `POST /location` (`location`: an id): a person with a role in several locations acts in
+/// another one from now on, with that location's role.
+async fn switch_location(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Form(form): Form<SwitchForm>,
+) -> Result<Response, AppError> {
+    let not_yours = || AppError::NotFound("You have no role in that location.".into());
+    let id: i64 = form.location.trim().parse().map_err(|_| not_yours())?;
+    state
+        .store
+        .switch_session_location(&session.session_key, store::LocationId(id))
+        .await
+        .map_err(|e| {
+            if e.is_not_found() {
+                not_yours()
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(Redirect::to("/contacts").into_response())
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -45,6 +74,8 @@ pub(crate) struct Nav {
     pub(crate) notices: Vec<crate::exports::Notice>,
     /// The session's form token, sent back by every form (SPEC §13.2).
     pub(crate) csrf: String,
+    /// The locations the person has a role in, when more than one: `(id, name, current)`.
+    pub(crate) locations: Vec<(i64, String, bool)>,
 }
 
 pub(crate) async fn nav(
@@ -59,7 +90,20 @@ pub(crate) async fn nav(
     } else {
         Vec::new()
     };
+    let memberships = state.store.memberships(session.user.id).await?;
+    let locations = if memberships.len() > 1 {
+        memberships
+            .into_iter()
+            .map(|m| {
+                let current = m.location_id == session.location_id;
+                (m.location_id.0, m.location_name, current)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Nav {
+        locations,
         active,
         admin,
         notices,

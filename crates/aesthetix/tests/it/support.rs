@@ -135,10 +135,23 @@ impl Drop for App {
     }
 }
 
+impl App {
+    /// The serving process's id (to read its memory, to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 /// Starts `aesthetix serve` on a random port and waits until it says where it listens.
 pub fn spawn_app(d: &Deployment) -> App {
+    spawn_app_env(d, &[])
+}
+
+/// [`spawn_app`] with extra environment variables (test knobs).
+pub fn spawn_app_env(d: &Deployment, env: &[(&str, &str)]) -> App {
     let child = d
         .command(&["serve", "--bind", "127.0.0.1:0"])
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
