@@ -28,6 +28,11 @@ pub struct ContactInput {
     pub additional_phones: Vec<String>,
     pub note: Option<String>,
     pub messages: Vec<Message>,
+    /// `email` / `phone` when the row's primary cell was blank and its first additional value
+    /// stands in for it ([`promote_additional`]): it finds and creates the contact, but on an
+    /// update it never replaces the contact's primary value (it is added as an additional
+    /// value instead).
+    pub promoted: Vec<&'static str>,
 }
 
 impl ContactInput {
@@ -130,6 +135,7 @@ pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContex
             input.tags.push(tag.clone());
         }
     }
+    promote_additional(&mut input);
     let has = |k: &str| input.value(k).is_some();
     if !has("first_name") && !has("email") && !has("phone") {
         input
@@ -173,6 +179,24 @@ fn read_phone_cell(raw: &str, region: Region, key: &str) -> Read<domain::value::
     match parse_phone(trimmed, region) {
         Ok(p) => Read::value(p),
         Err(m) => Read::invalid(m.field(key.to_string())),
+    }
+}
+
+/// A row whose primary email (or phone) cell gives nothing while its additional emails (or
+/// phones) give some: the first additional value stands in for the primary, so the row is
+/// found and made by it — a file with several email or phone columns (SPEC §6.1) whose first
+/// column is blank on a line still identifies that line's person, and importing the file again
+/// finds the contact it made instead of making another.
+fn promote_additional(input: &mut ContactInput) {
+    if input.value("email").is_none() && !input.additional_emails.is_empty() {
+        let first = input.additional_emails.remove(0);
+        input.values.insert("email".into(), Some(first));
+        input.promoted.push("email");
+    }
+    if input.value("phone").is_none() && !input.additional_phones.is_empty() {
+        let first = input.additional_phones.remove(0);
+        input.values.insert("phone".into(), Some(first));
+        input.promoted.push("phone");
     }
 }
 

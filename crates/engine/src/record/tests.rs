@@ -250,3 +250,36 @@ fn defaults_fill_what_the_file_does_not_give() {
     let i = read_with(&only_email, &["a@example.com"], &ctx);
     assert_eq!(i.value("contact_type"), Some("Patient"));
 }
+
+#[test]
+fn a_blank_primary_cell_takes_the_first_additional_value() {
+    let i = read(
+        &[
+            "First Name",
+            "Mobile",
+            "Home Phone",
+            "Work Phone",
+            "Email",
+            "Work Email",
+        ],
+        &[
+            "Ann",
+            "",
+            "(201) 555-0100",
+            "(201) 555-0101",
+            "",
+            "ann@work.example",
+        ],
+    );
+    assert_eq!(i.value("phone"), Some("+12015550100"));
+    assert_eq!(i.additional_phones, ["+12015550101"]);
+    assert_eq!(i.value("email"), Some("ann@work.example"));
+    assert!(i.additional_emails.is_empty());
+    assert_eq!(i.promoted, ["email", "phone"]);
+    let i = read(
+        &["Mobile", "Home Phone"],
+        &["(201) 555-0102", "(201) 555-0100"],
+    );
+    assert!(i.promoted.is_empty());
+    assert_eq!(i.value("phone"), Some("+12015550102"));
+}

@@ -97,3 +97,165 @@ async fn an_exporters_file_is_named_and_mapped_by_its_preset() {
     // The preset's Birth Day is a part of a date: never checked as a date on its own.
     assert!(matches!(m.plans[7].used, ColumnUse::DatePart(..)));
 }
+
+/// The file imported twice in upsert doubled every contact: whatever an export with
+/// several email and phone columns holds — one row per person, their emails and phones
+/// spread over the columns in any order, any cell blank (the first email or phone column
+/// included), emails in other spellings — importing it again in Create & Update never changes
+/// the number of contacts.
+mod reimport {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    use store::testing::{TestDb, each_backend};
+
+    use crate::import::{ImportRequest, prepare, run_import};
+
+    const HEADERS: &[&str] = &[
+        "First Name",
+        "E-mail 1 - Value",
+        "Email",
+        "Secondary Email",
+        "Work Email",
+        "Primary Phone",
+        "Mobile",
+        "Home Phone",
+        "Business Phone",
+    ];
+
+    /// One person of an export: their own emails and phones (no two people share one; the
+    /// spelling of an email varies), one row each — the shape of a real export — with the
+    /// identifiers spread over the file's columns, any of them blank.
+    #[derive(Debug, Clone)]
+    struct Person {
+        emails: Vec<String>,
+        phones: Vec<String>,
+    }
+
+    fn person(k: usize) -> impl Strategy<Value = Person> {
+        (
+            prop::collection::vec((0..2usize, any::<bool>()), 0..3),
+            prop::collection::vec((0..10usize, any::<bool>()), 0..3),
+        )
+            .prop_map(move |(emails, phones)| Person {
+                emails: emails
+                    .into_iter()
+                    .map(|(j, upper)| {
+                        let e = format!("p{k}.{j}@example.com");
+                        if upper { e.to_uppercase() } else { e }
+                    })
+                    .collect(),
+                phones: phones
+                    .into_iter()
+                    .map(|(j, e164)| {
+                        if e164 {
+                            format!("+120155501{k}{j}")
+                        } else {
+                            format!("(201) 555-01{k}{j}")
+                        }
+                    })
+                    .collect(),
+            })
+    }
+
+    /// A header row (a subset of the columns, in order) and one row per person that gives an
+    /// identifier, each cell a random one of the person's values of its kind, or blank.
+    fn file() -> impl Strategy<Value = String> {
+        let columns =
+            prop::sample::subsequence((1..HEADERS.len()).collect::<Vec<_>>(), 1..HEADERS.len());
+        let people = (1..10usize).prop_flat_map(|n| (0..n).map(person).collect::<Vec<_>>());
+        let picks = prop::collection::vec(prop::collection::vec(0..4usize, HEADERS.len()), 12);
+        (columns, people, picks).prop_map(|(mut columns, people, picks)| {
+            columns.insert(0, 0);
+            let mut csv = columns
+                .iter()
+                .map(|c| HEADERS[*c])
+                .collect::<Vec<_>>()
+                .join(",");
+            csv.push('\n');
+            for (p, pick) in people.iter().zip(&picks) {
+                let cells: Vec<String> = columns
+                    .iter()
+                    .map(|c| {
+                        let pool = match c {
+                            0 => return "Ann".to_string(),
+                            1..=4 => &p.emails,
+                            _ => &p.phones,
+                        };
+                        pool.get(pick[*c]).cloned().unwrap_or_default()
+                    })
+                    .collect();
+                if cells[1..].iter().all(String::is_empty) {
+                    continue;
+                }
+                csv.push_str(&cells.join(","));
+                csv.push('\n');
+            }
+            csv
+        })
+    }
+
+    async fn count(db: &TestDb, location: store::LocationId) -> i64 {
+        db.store
+            .contacts_page(location, None, 0, 1)
+            .await
+            .unwrap()
+            .total
+    }
+
+    async fn one_case(db: &TestDb, case: usize, csv: String) -> Result<(), TestCaseError> {
+        if csv.lines().count() < 2 {
+            return Ok(());
+        }
+        let location = db
+            .store
+            .create_location(&format!("Spa {case}"), &domain::LocationSettings::default())
+            .await
+            .unwrap();
+        let path = db.dir.path().join(format!("case-{case}.csv"));
+        std::fs::write(&path, &csv).unwrap();
+        let today = jiff::civil::date(2026, 6, 1);
+        let mut counts = Vec::new();
+        for _ in 0..2 {
+            let request = ImportRequest {
+                location: Some(location.clone()),
+                file: path.clone(),
+                file_name: "case.csv".into(),
+                mode: engine::Mode::Upsert,
+                mode_given: true,
+                skip_unmapped: true,
+                ..ImportRequest::default()
+            };
+            let prepared = prepare(&db.store, request, today).await.unwrap();
+            run_import(&db.store, &prepared, |_| {}, |_, _| {})
+                .await
+                .unwrap();
+            counts.push(count(db, location.id).await);
+        }
+        prop_assert_eq!(counts[0], counts[1], "{}", csv);
+        Ok(())
+    }
+
+    #[test]
+    fn importing_a_file_again_in_upsert_never_changes_the_number_of_contacts() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        for db in runtime.block_on(each_backend()) {
+            let mut runner = TestRunner::new(Config {
+                cases: 48,
+                failure_persistence: None,
+                ..Config::default()
+            });
+            let case = std::sync::atomic::AtomicUsize::new(0);
+            let result = runner.run(&file(), |csv| {
+                let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                runtime.block_on(one_case(&db, n, csv))
+            });
+            if let Err(e) = result {
+                panic!("{:?}: {e}", db.backend());
+            }
+        }
+    }
+}
