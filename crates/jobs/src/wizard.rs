@@ -1179,7 +1179,7 @@ pub async fn set_mapping(
         .columns
         .iter()
         .zip(&chosen)
-        .filter(|(c, k)| !c.blank && k.is_none())
+        .filter(|(c, k)| !c.blank && !c.skipped && k.is_none())
         .map(|(c, _)| column_name(c))
         .collect();
     if !unmatched.is_empty() && !skip_unmapped {
