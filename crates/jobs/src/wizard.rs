@@ -1026,6 +1026,11 @@ async fn auto_mapping(
         .as_ref()
         .filter(|(k, _)| *k == key)
         .map(|(_, v)| v.clone());
+    // Nothing to ask the values (no option or date column): the file is not read again.
+    let nothing_to_read = crate::mapping::propose(&req)
+        .map(|(_, _, scan)| scan.is_empty())
+        .map_err(ImportError::from)?;
+    let known = known.or_else(|| nothing_to_read.then(ScanResult::default));
     let fresh = known.is_none();
     let (mapping, values) = if fresh {
         // The values are read from the file: inspected again (its rows are not kept with the
