@@ -156,7 +156,7 @@ impl WizardError {
         }
     }
 
-    fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         WizardError::Invalid {
             code,
             message: message.into(),
@@ -325,6 +325,10 @@ pub struct DraftSettings {
     pub date_orders: Vec<(String, DateOrder)>,
     /// Whether the details step was saved: its mode is then the admin's, not a preset's.
     pub details_saved: bool,
+    /// A migration's file (SPEC §11): `(field key, value)` for lines whose file gives none
+    /// (Type of Contact Lead or Patient), and an email or phone required on every line.
+    pub line_defaults: Vec<(String, String)>,
+    pub require_identifier: bool,
     /// What the file's values said about the mapping (SPEC §5.3, §6.1), for the questions it
     /// was asked (its key). Not a choice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1245,6 +1249,47 @@ fn mode_words(mode: Mode) -> &'static str {
     }
 }
 
+/// Makes the draft one file of an onboarding migration (SPEC §11): Create & Update, an email
+/// or phone required on every line, its list's Type of Contact where the file gives none,
+/// the migration's tags, workflow and "don't import unmatched columns".
+pub async fn set_migration(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    list: crate::migration::List,
+    options: &crate::migration::MigrationOptions,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    settings.line_defaults = vec![("contact_type".into(), list.contact_type().into())];
+    settings.require_identifier = true;
+    settings.skip_unmapped = options.skip_unmapped;
+    settings.details.mode = Mode::Upsert.token().to_string();
+    settings.details_saved = true;
+    settings.details.tags = options.tags.clone();
+    settings.details.workflow = options.workflow.clone();
+    save(store, location, draft_id, &settings).await
+}
+
+/// The import a draft makes, as the engine takes it (a dry run when `dry_run`), its columns
+/// without a field left out by name — whatever "don't import data in unmatched columns" says:
+/// the engine's own check then decides (a migration leaves out the columns it makes fields
+/// for).
+pub async fn import_request(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    draft_id: i64,
+    dry_run: bool,
+) -> Result<ImportRequest, WizardError> {
+    mapping(store, data_dir, location, draft_id).await?;
+    let (draft, mut settings) = load(store, location, draft_id).await?;
+    let skip = settings.skip_unmapped;
+    settings.skip_unmapped = true;
+    let mut req = request(store, data_dir, location, None, &draft, &settings, dry_run).await?;
+    req.skip_unmapped = skip;
+    Ok(req)
+}
+
 /// Chooses the exporter's preset (SPEC §11): `None` detects it from the header row, `none`
 /// uses none, or a preset's key or name. The mapping starts again from the automatic one.
 pub async fn set_preset(
@@ -1613,6 +1658,8 @@ async fn request(
         preset: settings.preset.clone(),
         template_mapping: settings.template.clone(),
         column_date_orders: settings.date_orders.clone(),
+        line_defaults: settings.line_defaults.clone(),
+        require_identifier: settings.require_identifier,
         ..ImportRequest::default()
     })
 }

@@ -59,7 +59,7 @@ pub use jobs::{Job, JobEffects, NewJob};
 pub use locations::Location;
 pub use revert::{ContactDump, RevertConflict, RevertReport};
 pub use schedules::{ExportSchedule, NewExportSchedule, ScheduledJob};
-pub use templates::SavedTemplate;
+pub use templates::{MigrationStep, SavedTemplate};
 pub use users::{Membership, SessionInfo, User};
 
 pub use api_keys::ApiKeyInfo;

@@ -129,3 +129,127 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+/// A migration's file waiting for the job before it (SPEC §11): see `jobs::migration`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStep {
+    pub id: i64,
+    pub location_id: LocationId,
+    pub after_job: i64,
+    pub draft_id: i64,
+    pub acknowledge_workflows: bool,
+    pub status: String,
+    pub job_id: Option<i64>,
+    pub reason: Option<String>,
+}
+
+type StepRow = (
+    i64,
+    i64,
+    i64,
+    i64,
+    bool,
+    String,
+    Option<i64>,
+    Option<String>,
+);
+
+fn step(
+    (id, location, after_job, draft_id, acknowledge_workflows, status, job_id, reason): StepRow,
+) -> MigrationStep {
+    MigrationStep {
+        id,
+        location_id: LocationId(location),
+        after_job,
+        draft_id,
+        acknowledge_workflows,
+        status,
+        job_id,
+        reason,
+    }
+}
+
+const STEP: &str = "SELECT id, location_id, after_job, draft_id, acknowledge_workflows, status, job_id, reason FROM migration_steps";
+
+impl Store {
+    /// Records that the location's draft is to be submitted once `after_job` completed.
+    pub async fn add_migration_step(
+        &self,
+        location: LocationId,
+        after_job: i64,
+        draft_id: i64,
+        acknowledge_workflows: bool,
+    ) -> Result<i64> {
+        let now = now_ms();
+        on_pool!(self, p => {
+            sqlx::query_scalar(
+                "INSERT INTO migration_steps (location_id, after_job, draft_id, acknowledge_workflows, status, created_at) \
+                 VALUES ($1, $2, $3, $4, 'waiting', $5) RETURNING id",
+            )
+            .bind(location.0)
+            .bind(after_job)
+            .bind(draft_id)
+            .bind(acknowledge_workflows)
+            .bind(now)
+            .fetch_one(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    /// Every waiting step, of every location (the worker loop acts on each under its own
+    /// location).
+    pub async fn waiting_migration_steps(&self) -> Result<Vec<MigrationStep>> {
+        let rows: Vec<StepRow> = on_pool!(self, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{STEP} WHERE status = 'waiting' ORDER BY id")))
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(rows.into_iter().map(step).collect())
+    }
+
+    /// The location's step waiting for `after_job`, if any.
+    pub async fn migration_step_after(
+        &self,
+        location: LocationId,
+        after_job: i64,
+    ) -> Result<Option<MigrationStep>> {
+        let row: Option<StepRow> = on_pool!(self, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{STEP} WHERE location_id = $1 AND after_job = $2 ORDER BY id DESC LIMIT 1"
+            )))
+            .bind(location.0)
+            .bind(after_job)
+            .fetch_optional(p)
+            .await
+        })?;
+        Ok(row.map(step))
+    }
+
+    /// Ends a waiting step: `submitted` with its job, or `stopped` with why. False when it
+    /// was not waiting any more (another worker ended it).
+    pub async fn end_migration_step(
+        &self,
+        location: LocationId,
+        id: i64,
+        status: &str,
+        job_id: Option<i64>,
+        reason: Option<&str>,
+    ) -> Result<bool> {
+        let n: u64 = on_pool!(self, p => {
+            sqlx::query(
+                "UPDATE migration_steps SET status = $1, job_id = $2, reason = $3 \
+                 WHERE id = $4 AND location_id = $5 AND status = 'waiting'",
+            )
+            .bind(status)
+            .bind(job_id)
+            .bind(reason)
+            .bind(id)
+            .bind(location.0)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n > 0)
+    }
+}

@@ -814,3 +814,122 @@ async fn an_error_log_fixed_and_imported_again_through_the_api_makes_no_duplicat
         assert_eq!(value(&all[1], "email"), Some("bob@example.com"));
     }
 }
+
+#[tokio::test]
+async fn the_api_runs_a_migration_over_uploaded_drafts() {
+    for d in each_backend().await {
+        d.ok(&["location", "create", "Glow"], "");
+        let key = d
+            .ok(&["apikey", "create", "--location", "Glow"], "")
+            .trim()
+            .to_string();
+        let app = spawn_app(&d);
+        let client = http();
+        let auth = format!("Bearer {key}");
+        let upload = |name: &'static str, body: &'static str| {
+            let client = client.clone();
+            let url = format!("{}/api/v1/imports/drafts?file_name={name}", app.base);
+            let auth = auth.clone();
+            async move {
+                let v: Value = client
+                    .post(url)
+                    .header("Authorization", auth)
+                    .header("Content-Type", "text/csv")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                v["id"].as_i64().unwrap_or_else(|| panic!("{v:#}"))
+            }
+        };
+        let leads = upload(
+            "leads.csv",
+            "First Name,Email,Interest\nAnn,ann@example.com,Botox\nBob,bob@example.com,Filler\n",
+        )
+        .await;
+        let patients = upload(
+            "patients.csv",
+            "First Name,Email\nAnn,ann@example.com\nCy,cy@example.com\n",
+        )
+        .await;
+        let migrate = |body: Value| {
+            let client = client.clone();
+            let url = format!("{}/api/v1/migrations", app.base);
+            let auth = auth.clone();
+            async move {
+                let resp = client
+                    .post(url)
+                    .header("Authorization", auth)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status().as_u16();
+                (status, resp.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, v) = migrate(json!({
+            "leads_draft": leads, "patients_draft": patients, "create_fields": true, "dry_run": true
+        }))
+        .await;
+        assert_eq!(status, 200, "{v:#}");
+        assert_eq!(v["leads"]["totals"]["created"], 2, "{v:#}");
+        assert_eq!(v["patients"]["totals"]["updated"], 1, "{v:#}");
+        assert_eq!(v["patients"]["totals"]["created"], 1, "{v:#}");
+        assert_eq!(
+            v["created_fields"],
+            json!([{"column": "Interest", "key": "interest", "type": "text"}])
+        );
+        let (status, v) = migrate(json!({"dry_run": true})).await;
+        assert_eq!(status, 422, "{v:#}");
+        assert_eq!(v["error"]["code"], "migration.no_files");
+
+        let (status, v) = migrate(json!({
+            "leads_draft": leads, "patients_draft": patients, "create_fields": true
+        }))
+        .await;
+        assert_eq!(status, 202, "{v:#}");
+        let leads_job = v["leads_job"].as_i64().unwrap();
+        assert_eq!(v["patients_waits_for"], leads_job);
+        let store = d.store().await;
+        crate::support::wait_for_job(&store, leads_job, 60, "the leads file", |j| {
+            j.status == "completed"
+        })
+        .await;
+        // The worker submits the patients file once the leads file completed.
+        let patients_job = crate::support::wait_for_new_job(&store, Some(leads_job), 60).await;
+        let done =
+            crate::support::wait_for_job(&store, patients_job, 60, "the patients file", |j| {
+                j.status == "completed"
+            })
+            .await;
+        assert_eq!(
+            (done.totals.updated, done.totals.created),
+            (1, 1),
+            "{done:?}"
+        );
+        store.close().await;
+        let all = contacts(&d, "Glow").await;
+        let kinds: Vec<(Option<&str>, Option<&str>, Option<&str>)> = all
+            .iter()
+            .map(|c| {
+                (
+                    value(c, "first_name"),
+                    value(c, "contact_type"),
+                    value(c, "interest"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (Some("Ann"), Some("Patient"), Some("Botox")),
+                (Some("Bob"), Some("Lead"), Some("Filler")),
+                (Some("Cy"), Some("Patient"), None)
+            ]
+        );
+    }
+}

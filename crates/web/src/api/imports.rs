@@ -52,6 +52,7 @@ pub(super) fn routes() -> Router<AppState> {
         )
         .route("/imports/drafts/{draft}/validate", post(validate))
         .route("/imports/drafts/{draft}/submit", post(submit))
+        .route("/migrations", post(migrate))
 }
 
 impl From<WizardError> for ApiError {
@@ -569,4 +570,86 @@ async fn import_in_one_request(
     )
     .await?;
     submitted(&state, location, s).await
+}
+
+#[derive(Debug, Deserialize)]
+struct MigrationBody {
+    /// The leads list's draft (uploaded with `POST /imports/drafts`): imported first, as Leads.
+    #[serde(default)]
+    leads_draft: Option<i64>,
+    /// The patients list's draft: imported once the leads file completed, as Patients.
+    #[serde(default)]
+    patients_draft: Option<i64>,
+    #[serde(default)]
+    create_fields: bool,
+    #[serde(default)]
+    skip_unmapped: bool,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    workflow: Option<String>,
+    #[serde(default)]
+    acknowledge_workflows: bool,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /api/v1/migrations`: a location's onboarding migration (SPEC §11) over uploaded
+/// drafts — leads first, then patients, each its own Bulk Action in Create & Update mode, an
+/// email or phone required on every line. A dry run answers 200 with both files' reports (the
+/// patients file as it would run after the leads file); otherwise 202 with the leads job and
+/// the patients draft waiting for it (the worker submits it once the leads job completed).
+async fn migrate(
+    key: ApiKey,
+    State(state): State<AppState>,
+    body: Result<Json<MigrationBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let body = json_body(body)?;
+    let options = jobs::migration::MigrationOptions {
+        sheet: None,
+        skip_unmapped: body.skip_unmapped,
+        tags: body
+            .tags
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        workflow: body.workflow.filter(|w| !w.trim().is_empty()),
+        dry_run: body.dry_run,
+    };
+    let outcome = jobs::migration::over_drafts(
+        &state.store,
+        &state.data_dir,
+        key.location_id,
+        body.leads_draft,
+        body.patients_draft,
+        &options,
+        body.create_fields,
+        body.acknowledge_workflows,
+    )
+    .await?;
+    Ok(match outcome {
+        Err(checked) => (
+            StatusCode::OK,
+            Json(json!({
+                "dry_run": true,
+                "leads": checked.leads,
+                "patients": checked.patients,
+                "created_fields": checked.created_fields,
+                "triggered_workflows": checked.triggered,
+            })),
+        )
+            .into_response(),
+        Ok(started) => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "dry_run": false,
+                "leads_job": started.leads_job,
+                "patients_job": started.patients_job,
+                "patients_waits_for": started.patients_waits_for,
+                "created_fields": started.created_fields,
+            })),
+        )
+            .into_response(),
+    })
 }
