@@ -95,7 +95,7 @@ pub struct ImportRequest {
     /// columns in `template_mapping` and clears this).
     pub template: Option<String>,
     /// The applied template's name and columns.
-    pub template_mapping: Option<(String, Vec<(String, Option<String>)>)>,
+    pub template_mapping: Option<crate::templates::AppliedTemplate>,
     /// `--date-order`: every date column read in this order (SPEC §5.3).
     pub date_order: Option<domain::DateOrder>,
     /// The wizard's order beside a date column: `(header, order)`.
@@ -708,7 +708,7 @@ pub struct StoredRequest {
     #[serde(default)]
     pub preset: Option<String>,
     #[serde(default)]
-    pub template_mapping: Option<(String, Vec<(String, Option<String>)>)>,
+    pub template_mapping: Option<crate::templates::AppliedTemplate>,
     #[serde(default)]
     pub date_order: Option<domain::DateOrder>,
     #[serde(default)]

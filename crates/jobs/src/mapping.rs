@@ -26,7 +26,7 @@ pub struct MapRequest<'a> {
     pub custom: &'a [Target],
     pub preset: PresetChoice,
     /// A saved template: its name and its columns.
-    pub template: Option<(&'a str, &'a [(String, Option<String>)])>,
+    pub template: Option<(&'a str, &'a engine::mapping::plan::TemplateColumns)>,
     /// `--map` / the wizard's changes.
     pub overrides: &'a [(String, Option<String>)],
     /// `--map-value`, as given (a value mapped to an option fits its field).
@@ -143,7 +143,7 @@ pub fn propose(
         proposal
             .date_columns()
             .into_iter()
-            .filter(|c| !chosen_order(req, &req.headers[*c]).is_some())
+            .filter(|c| chosen_order(req, &req.headers[*c]).is_none())
             .collect()
     };
     let scan = Scan::new(proposal.to_check(), dates);

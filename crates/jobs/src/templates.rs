@@ -10,6 +10,9 @@ use store::{LocationId, Store, StoreError};
 
 use crate::import::{ImportRequest, StoredRequest};
 
+/// A template as applied to an import: its name and its columns (`(header, field key | None)`).
+pub type AppliedTemplate = (String, Vec<(String, Option<String>)>);
+
 /// The choices a template keeps (stored as JSON).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

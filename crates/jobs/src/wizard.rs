@@ -320,7 +320,7 @@ pub struct DraftSettings {
     pub preset: Option<String>,
     /// The saved template applied: its name and its columns (kept here, so the draft does
     /// not change if the template does).
-    pub template: Option<(String, Vec<(String, Option<String>)>)>,
+    pub template: Option<crate::templates::AppliedTemplate>,
     /// The day/month order chosen beside a date column (by header, SPEC §5.3).
     pub date_orders: Vec<(String, DateOrder)>,
     /// Whether the details step was saved: its mode is then the admin's, not a preset's.

@@ -121,6 +121,9 @@ impl ColumnPlan {
     }
 }
 
+/// A saved template's columns: `(header, field key | None for "don't import")`.
+pub type TemplateColumns = [(String, Option<String>)];
+
 /// What the mapping starts from.
 #[derive(Debug, Clone, Copy)]
 pub struct MappingInput<'a> {
@@ -134,7 +137,7 @@ pub struct MappingInput<'a> {
     pub preset: Option<&'static Preset>,
     /// A saved template: its name and its columns (header, field key or `None` for "don't
     /// import"), matched by header.
-    pub template: Option<(&'a str, &'a [(String, Option<String>)])>,
+    pub template: Option<(&'a str, &'a TemplateColumns)>,
     /// The user's choices: `(header, Some(key) | None)`.
     pub overrides: &'a [(String, Option<String>)],
 }

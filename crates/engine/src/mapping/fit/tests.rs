@@ -35,7 +35,9 @@ fn a_column_fits_when_one_of_its_first_values_does() {
     let status = field("status");
     let dob = field("date_of_birth");
     let kind = field("contact_type");
-    let cases: &[(&Target, &[&str], Option<bool>, Option<&str>)] = &[
+    // (field, values, workbook date system, the note when they do not fit)
+    type Case<'a> = (&'a Target, &'a [&'a str], Option<bool>, Option<&'a str>);
+    let cases: &[Case] = &[
         // Zoho's Status: never an option of ours.
         (
             &status,
