@@ -154,11 +154,7 @@ pub async fn import_contacts(
     if !args.file.is_file() {
         bail!("there is no file at {}", args.file.display());
     }
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(
-            jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
-        )
-        .date();
+    let today = today_at(&location);
     let request = ImportRequest {
         location: Some(location.clone()),
         file_name: args
@@ -194,6 +190,16 @@ pub async fn import_contacts(
         ..ImportRequest::default()
     };
     run_prepared_import(store, data_dir, &args, request, today).await
+}
+
+/// The date at the location (its time zone): what two-digit years and date-times are read
+/// against (SPEC §5.3).
+pub(crate) fn today_at(location: &store::Location) -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(
+            jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
+        )
+        .date()
 }
 
 /// Prepares and runs an import request made from `args`: prints the mapping (unless

@@ -58,14 +58,6 @@ pub struct MigrateArgs {
     quiet: bool,
 }
 
-fn today(location: &store::Location) -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned_datetime(
-            jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
-        )
-        .date()
-}
-
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -93,7 +85,7 @@ pub async fn migrate(
             bail!("there is no file at {}", f.display());
         }
     }
-    let today = today(&location);
+    let today = crate::import_cmd::today_at(&location);
     let options = MigrationOptions {
         sheet: args.sheet.clone(),
         skip_unmapped: args.skip_unmapped,

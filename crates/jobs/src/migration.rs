@@ -125,18 +125,7 @@ pub async fn fields_for(
             .await
             .map_err(|e| ImportError::Invalid(format!("reading the file stopped: {e}")))??
     };
-    let custom: Vec<Target> = store
-        .custom_fields(location.id, &ObjectKind::Contact)
-        .await?
-        .into_iter()
-        .map(|f| Target {
-            key: f.key,
-            label: f.label,
-            kind: f.field_type.kind(),
-            options: f.options,
-            custom: true,
-        })
-        .collect();
+    let custom: Vec<Target> = crate::wizard::custom_targets(store, location.id).await?;
     let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
     let ignored: Vec<bool> = info.columns.iter().map(|c| c.ignored).collect();
     let read = domain::value::ReadContext::new(&location.settings, today)

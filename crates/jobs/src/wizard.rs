@@ -760,7 +760,11 @@ fn importable(kind: FieldKind) -> bool {
     !matches!(kind, FieldKind::FileUpload | FieldKind::Signature)
 }
 
-async fn custom_targets(store: &Store, location: LocationId) -> Result<Vec<Target>, WizardError> {
+/// The location's custom contact fields, as the mapping takes them.
+pub(crate) async fn custom_targets(
+    store: &Store,
+    location: LocationId,
+) -> Result<Vec<Target>, StoreError> {
     Ok(store
         .custom_fields(location, &ObjectKind::Contact)
         .await?

@@ -359,15 +359,8 @@ async fn choose_preset(
 ) -> Result<Response, AppError> {
     let draft = draft_id(&draft)?;
     let choice = Some(form.preset).filter(|p| !p.trim().is_empty());
-    match wizard::set_preset(&state.store, session.location_id, draft, choice).await {
-        Ok(()) => Ok(Redirect::to(&format!("/imports/{draft}/map")).into_response()),
-        Err(e @ WizardError::Invalid { .. }) => {
-            let view =
-                wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await?;
-            render_map(&state, &session, draft, view, Some(e.to_string())).await
-        }
-        Err(e) => render_refused(&state, &session, draft, e).await,
-    }
+    let chosen = wizard::set_preset(&state.store, session.location_id, draft, choice).await;
+    back_to_map(&state, &session, draft, chosen).await
 }
 
 /// The mapping step's template picker (SPEC §11): its choices apply, the mapping starts
@@ -380,14 +373,25 @@ async fn choose_template(
 ) -> Result<Response, AppError> {
     let draft = draft_id(&draft)?;
     let name = Some(form.template).filter(|t| !t.trim().is_empty());
-    match wizard::set_template(&state.store, session.location_id, draft, name).await {
+    let chosen = wizard::set_template(&state.store, session.location_id, draft, name).await;
+    back_to_map(&state, &session, draft, chosen).await
+}
+
+/// After a choice on the mapping step: the step again, with the choice's error if any.
+async fn back_to_map(
+    state: &AppState,
+    session: &SessionInfo,
+    draft: i64,
+    chosen: Result<(), WizardError>,
+) -> Result<Response, AppError> {
+    match chosen {
         Ok(()) => Ok(Redirect::to(&format!("/imports/{draft}/map")).into_response()),
         Err(e @ WizardError::Invalid { .. }) => {
             let view =
                 wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await?;
-            render_map(&state, &session, draft, view, Some(e.to_string())).await
+            render_map(state, session, draft, view, Some(e.to_string())).await
         }
-        Err(e) => render_refused(&state, &session, draft, e).await,
+        Err(e) => render_refused(state, session, draft, e).await,
     }
 }
 

@@ -68,7 +68,11 @@ fn mapped(headers: &[String], preset: &'static Preset) -> HashMap<String, String
 }
 
 /// An example file, the preset it must get, and what its columns must feed.
-type Example = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Example = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 /// Each example file: the preset it must get, and what its identity columns must feed.
 const EXAMPLES: &[Example] = &[
