@@ -85,6 +85,11 @@ pub struct RowContext {
     /// `(field key, value)`: what a line gets when its file gives none (a preset's or a
     /// migration's Type of Contact, SPEC §11), read as a cell of that field.
     pub defaults: Vec<(String, String)>,
+    /// The columns of additional emails or phones whose first value may stand in for a blank
+    /// primary ([`promote_additional`]): those ranked additional among several email or phone
+    /// columns — never one headed Additional Emails / Additional Phone Numbers, which is
+    /// additional by its own name (an export's, SPEC §10's round trip).
+    pub promotable: std::collections::HashSet<usize>,
 }
 
 /// Reads one row. `cells` has one entry per column of `uses`.
@@ -105,12 +110,23 @@ pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContex
         }
     }
     let mut parts: Vec<(&Target, DatePart, &str)> = Vec::new();
+    // The first value of a promotable column, per list: (email, phone).
+    let mut stand_ins: (Option<String>, Option<String>) = (None, None);
     for (column, (cell, u)) in cells.iter().zip(uses).enumerate() {
         let raw = value::unneutralise(cell);
         match u {
             ColumnUse::Field(t) => {
                 let order = ctx.date_orders.get(&column).copied();
+                let before = (input.additional_emails.len(), input.additional_phones.len());
                 read_cell(&mut input, t, raw, region, ctx, order);
+                if ctx.promotable.contains(&column) {
+                    if stand_ins.0.is_none() {
+                        stand_ins.0 = input.additional_emails.get(before.0).cloned();
+                    }
+                    if stand_ins.1.is_none() {
+                        stand_ins.1 = input.additional_phones.get(before.1).cloned();
+                    }
+                }
             }
             ColumnUse::DatePart(t, part) => parts.push((t, *part, value::trim(raw))),
             ColumnUse::Unmatched | ColumnUse::Ignored => {}
@@ -135,7 +151,7 @@ pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContex
             input.tags.push(tag.clone());
         }
     }
-    promote_additional(&mut input);
+    promote_additional(&mut input, stand_ins);
     let has = |k: &str| input.value(k).is_some();
     if !has("first_name") && !has("email") && !has("phone") {
         input
@@ -182,20 +198,21 @@ fn read_phone_cell(raw: &str, region: Region, key: &str) -> Read<domain::value::
     }
 }
 
-/// A row whose primary email (or phone) cell gives nothing while its additional emails (or
-/// phones) give some: the first additional value stands in for the primary, so the row is
-/// found and made by it — a file with several email or phone columns (SPEC §6.1) whose first
-/// column is blank on a line still identifies that line's person, and importing the file again
-/// finds the contact it made instead of making another.
-fn promote_additional(input: &mut ContactInput) {
-    if input.value("email").is_none() && !input.additional_emails.is_empty() {
-        let first = input.additional_emails.remove(0);
-        input.values.insert("email".into(), Some(first));
+/// A row whose primary email (or phone) cell gives nothing while a column ranked additional
+/// among several email (or phone) columns gives one: that column's first value stands in for
+/// the primary, so the row is found and made by it — a file with several email or phone
+/// columns (SPEC §6.1) whose first column is blank on a line still identifies that line's
+/// person, and importing the file again finds the contact it made instead of making another.
+fn promote_additional(input: &mut ContactInput, stand_ins: (Option<String>, Option<String>)) {
+    let (email, phone) = stand_ins;
+    if let Some(e) = email.filter(|_| input.value("email").is_none()) {
+        input.additional_emails.retain(|x| *x != e);
+        input.values.insert("email".into(), Some(e));
         input.promoted.push("email");
     }
-    if input.value("phone").is_none() && !input.additional_phones.is_empty() {
-        let first = input.additional_phones.remove(0);
-        input.values.insert("phone".into(), Some(first));
+    if let Some(p) = phone.filter(|_| input.value("phone").is_none()) {
+        input.additional_phones.retain(|x| *x != p);
+        input.values.insert("phone".into(), Some(p));
         input.promoted.push("phone");
     }
 }

@@ -452,6 +452,7 @@ pub async fn prepare(
         tags_for_all: request.tags.clone(),
         workbook: (info.kind == tabular::FileKind::Xlsx).then_some(info.date_1904),
         defaults: request.line_defaults.clone(),
+        promotable: mapping.promotable(),
     };
     let options = MatchOptions {
         mode: request.mode,

@@ -84,6 +84,23 @@ impl FileMapping {
         self.plans.iter().map(|p| p.used.clone()).collect()
     }
 
+    /// The columns of additional emails or phones whose first value may stand in for a blank
+    /// primary on a line: those not headed with the additional field's own name.
+    pub fn promotable(&self) -> std::collections::HashSet<usize> {
+        self.plans
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                matches!(&p.used, ColumnUse::Field(t)
+                    if t.key == "additional_emails" || t.key == "additional_phones")
+                    && !engine::mapping::plan::names_additional_field(&engine::normalise_header(
+                        &p.header,
+                    ))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// The columns read in another order than the location's, for the row reader.
     pub fn date_orders(&self, location: DateOrder) -> HashMap<usize, DateOrder> {
         self.orders

@@ -279,9 +279,9 @@ fn field_by_key(key: &str, custom: &[Target]) -> Option<Target> {
         .or_else(|| custom.iter().find(|c| c.key == key).cloned())
 }
 
-/// Whether a header is the label or key of Additional Emails / Additional Phone Numbers: such
-/// a column always stays additional (SPEC §6.1).
-fn names_additional_field(norm: &str) -> bool {
+/// Whether a (normalised) header is the label or key of Additional Emails / Additional Phone
+/// Numbers: such a column always stays additional (SPEC §6.1).
+pub fn names_additional_field(norm: &str) -> bool {
     ["additional_emails", "additional_phones"].iter().any(|k| {
         let f = domain::field::standard_field(k).expect("standard field");
         norm == normalise_header(f.key) || norm == normalise_header(f.label)

@@ -27,6 +27,7 @@ fn ctx() -> RowContext {
         date_orders: HashMap::new(),
         workbook: None,
         defaults: Vec::new(),
+        promotable: (0..10).collect(),
     }
 }
 
