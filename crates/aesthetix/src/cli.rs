@@ -1,6 +1,7 @@
 //! The command line of SPEC §13.1.
 
 mod automation;
+mod templates;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -96,6 +97,15 @@ enum Command {
         #[command(subcommand)]
         command: automation::ApikeyCommand,
     },
+    /// Saved import templates, and the built-in exporters' presets.
+    Template {
+        #[command(subcommand)]
+        command: templates::TemplateCommand,
+    },
+    /// Onboarding migration: a leads file then a patients file, each its own Bulk Action.
+    Migrate(crate::migrate_cmd::MigrateArgs),
+    /// Split a CSV or a workbook sheet into parts under the size limit, each with the header.
+    Split(crate::split_cmd::SplitArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -118,6 +128,15 @@ enum LocationCommand {
         /// ISO 4217 currency code.
         #[arg(long, default_value = "USD")]
         currency: String,
+        /// How numeric dates are read when a column's values do not say (SPEC §5.3).
+        #[arg(long, default_value = "MDY", value_parser = ["MDY", "DMY"])]
+        date_order: String,
+        /// Which identifier finds an existing contact first (SPEC §6.4).
+        #[arg(long, default_value = "email,phone", value_parser = ["email,phone", "phone,email"])]
+        match_order: String,
+        /// Creating a contact needs an email or a phone.
+        #[arg(long)]
+        require_identifier: bool,
     },
 }
 
@@ -227,6 +246,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
 
+    // Splitting a file needs no database (and must not create a data directory).
+    if let Command::Split(split) = &args.command {
+        return crate::split_cmd::split(split);
+    }
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
     let result = match args.command {
         Command::Serve { bind } => serve(store.clone(), &args.data_dir, &bind).await,
@@ -246,8 +269,25 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                     country,
                     timezone,
                     currency,
+                    date_order,
+                    match_order,
+                    require_identifier,
                 },
-        } => location_create(&store, &name, country, timezone, currency).await,
+        } => {
+            let settings = LocationSettings {
+                country,
+                timezone,
+                currency,
+                date_order: date_order.parse().map_err(anyhow::Error::msg)?,
+                match_order: if match_order == "phone,email" {
+                    domain::MatchOrder::PhoneFirst
+                } else {
+                    domain::MatchOrder::EmailFirst
+                },
+                require_unique_identifier: require_identifier,
+            };
+            location_create(&store, &name, settings).await
+        }
         Command::User {
             command:
                 UserCommand::Create {
@@ -319,6 +359,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Workflow { command } => automation::workflow(&store, command).await,
         Command::Outbox { command } => automation::outbox(&store, command).await,
         Command::Apikey { command } => automation::apikey(&store, command).await,
+        Command::Template { command } => templates::template(&store, command).await,
+        Command::Migrate(migrate) => {
+            let code = crate::migrate_cmd::migrate(&store, &args.data_dir, migrate).await;
+            store.close().await;
+            return code;
+        }
+        Command::Split(_) => unreachable!("split runs without a database"),
     };
     store.close().await;
     result.map(|()| ExitCode::SUCCESS)
@@ -387,10 +434,14 @@ async fn serve(store: Store, data_dir: &Path, bind: &str) -> anyhow::Result<()> 
 async fn location_create(
     store: &Store,
     name: &str,
-    country: String,
-    timezone: String,
-    currency: String,
+    settings: LocationSettings,
 ) -> anyhow::Result<()> {
+    let LocationSettings {
+        country,
+        timezone,
+        currency,
+        ..
+    } = settings.clone();
     let name = name.trim();
     if name.is_empty() {
         bail!("a location needs a name");
@@ -412,7 +463,7 @@ async fn location_create(
         country,
         timezone,
         currency,
-        ..LocationSettings::default()
+        ..settings
     };
     let location = store.create_location(name, &settings).await?;
     println!(

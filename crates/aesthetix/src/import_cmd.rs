@@ -16,16 +16,16 @@ pub struct ImportContactsArgs {
     file: PathBuf,
     #[arg(long)]
     location: String,
-    /// create (default: nothing existing changes), upsert (update matches, create the rest),
-    /// update (update matches only).
-    #[arg(long, default_value = "create", value_parser = ["create", "upsert", "update"])]
-    mode: String,
+    /// create (the default: nothing existing changes), upsert (update matches, create the
+    /// rest), update (update matches only). A template's or preset's mode applies when not given.
+    #[arg(long, value_parser = ["create", "upsert", "update"])]
+    mode: Option<String>,
     /// Map a column: 'Header=field_key'; 'Header=' leaves an auto-mapped column out.
     #[arg(long = "map", value_name = "HEADER=FIELD")]
     map: Vec<String>,
     /// Don't import data in unmatched columns.
     #[arg(long)]
-    skip_unmapped: bool,
+    pub(crate) skip_unmapped: bool,
     /// The sheet to read from a workbook with several.
     #[arg(long)]
     sheet: Option<String>,
@@ -49,7 +49,7 @@ pub struct ImportContactsArgs {
     dry_run: bool,
     /// Write the JSON report of every line to this file.
     #[arg(long)]
-    report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
     /// Enroll every contact the import creates or updates in this workflow.
     #[arg(long)]
     workflow: Option<String>,
@@ -58,10 +58,54 @@ pub struct ImportContactsArgs {
     smart_list: bool,
     /// Confirm enrolling contacts in the active workflows this import triggers.
     #[arg(long)]
-    acknowledge_workflows: bool,
+    pub(crate) acknowledge_workflows: bool,
     /// Add the tags without triggering tag-added workflows.
     #[arg(long)]
     suppress_tag_triggers: bool,
+    /// The exporter's preset to map the file with (google, outlook, thunderbird, apple, zoho,
+    /// hubspot, mailchimp, square, mindbody, boulevard, zenoti, vagaro, nextech), or none;
+    /// without it the preset is detected from the header row.
+    #[arg(long, value_name = "NAME|none")]
+    preset: Option<String>,
+    /// Apply a saved template's choices (see `aesthetix template list`).
+    #[arg(long, value_name = "NAME")]
+    template: Option<String>,
+    /// Read every date column in this day/month order, whatever its values say.
+    #[arg(long, value_name = "MDY|DMY", value_parser = ["MDY", "DMY"])]
+    date_order: Option<String>,
+    /// Don't print the mapping before importing.
+    #[arg(long)]
+    pub(crate) quiet: bool,
+}
+
+impl ImportContactsArgs {
+    /// The arguments of an import that `migrate` runs: one file, in upsert, with the options
+    /// the migration shares.
+    pub(crate) fn for_migration(file: PathBuf, location: String) -> ImportContactsArgs {
+        ImportContactsArgs {
+            file,
+            location,
+            mode: Some("upsert".into()),
+            map: Vec::new(),
+            skip_unmapped: false,
+            sheet: None,
+            map_value: Vec::new(),
+            fill_only: Vec::new(),
+            tags: Vec::new(),
+            no_update_empty: false,
+            skip_existing_phone: false,
+            dry_run: false,
+            report: None,
+            workflow: None,
+            smart_list: false,
+            acknowledge_workflows: false,
+            suppress_tag_triggers: false,
+            preset: None,
+            template: None,
+            date_order: None,
+            quiet: false,
+        }
+    }
 }
 
 fn parse_map_value(arg: &str) -> anyhow::Result<(String, String, String)> {
@@ -85,7 +129,18 @@ pub async fn import_contacts(
     args: ImportContactsArgs,
 ) -> anyhow::Result<ExitCode> {
     let location = crate::cli::location_by_name(store, &args.location).await?;
-    let mode: Mode = args.mode.parse().map_err(anyhow::Error::msg)?;
+    let mode: Mode = args
+        .mode
+        .as_deref()
+        .unwrap_or("create")
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    let date_order = args
+        .date_order
+        .as_deref()
+        .map(str::parse::<domain::DateOrder>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let map = args
         .map
         .iter()
@@ -99,11 +154,7 @@ pub async fn import_contacts(
     if !args.file.is_file() {
         bail!("there is no file at {}", args.file.display());
     }
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(
-            jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
-        )
-        .date();
+    let today = today_at(&location);
     let request = ImportRequest {
         location: Some(location.clone()),
         file_name: args
@@ -132,13 +183,83 @@ pub async fn import_contacts(
         created_by: None,
         workflow: args.workflow.clone(),
         suppress_tag_triggers: args.suppress_tag_triggers,
+        mode_given: args.mode.is_some(),
+        preset: args.preset.clone(),
+        template: args.template.clone(),
+        date_order,
+        ..ImportRequest::default()
     };
+    run_prepared_import(store, data_dir, &args, request, today).await
+}
+
+/// The date at the location (its time zone): what two-digit years and date-times are read
+/// against (SPEC §5.3).
+pub(crate) fn today_at(location: &store::Location) -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(
+            jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
+        )
+        .date()
+}
+
+/// Prepares and runs an import request made from `args`: prints the mapping (unless
+/// `--quiet`), asks for the §6.6 acknowledgement, writes the report. `migrate` runs its two
+/// files through here too.
+pub(crate) async fn run_prepared_import(
+    store: &Store,
+    data_dir: &Path,
+    args: &ImportContactsArgs,
+    request: ImportRequest,
+    today: jiff::civil::Date,
+) -> anyhow::Result<ExitCode> {
+    let outcome = prepare_and_run(store, data_dir, args, request, today).await?;
+    Ok(outcome.code)
+}
+
+/// What an import run through [`prepare_and_run`] ended with.
+pub(crate) struct Ran {
+    pub code: ExitCode,
+    pub report: Option<jobs::Report>,
+}
+
+pub(crate) async fn prepare_and_run(
+    store: &Store,
+    data_dir: &Path,
+    args: &ImportContactsArgs,
+    request: ImportRequest,
+    today: jiff::civil::Date,
+) -> anyhow::Result<Ran> {
     let mut request = request;
+    // A file over the limit is refused before it is copied anywhere (SPEC §4).
+    let size = std::fs::metadata(&args.file)
+        .with_context(|| format!("could not read {}", args.file.display()))?
+        .len();
+    let limit = request
+        .max_file_bytes
+        .unwrap_or(tabular::DEFAULT_MAX_FILE_BYTES);
+    if size > limit {
+        return Err(plain_for(
+            ImportError::Refused(tabular::Refusal::TooLarge { size, limit }),
+            &args.file,
+        ));
+    }
     if !args.dry_run {
         // The job reads its own copy in the file store, so any process can resume it.
         request.file = store_upload(data_dir, &args.file)?;
     }
-    let prepared = jobs::prepare(store, request, today).await.map_err(plain)?;
+    let prepared = match jobs::prepare(store, request, today).await {
+        Ok(p) => p,
+        Err(ImportError::Columns { mapping, error }) => {
+            if !args.quiet {
+                print_mapping(&mapping);
+            }
+            bail!("{error}");
+        }
+        Err(e) => return Err(plain_for(e, &args.file)),
+    };
+    if !args.quiet {
+        print_mapping(&prepared.mapping);
+    }
 
     // SPEC §6.6: never a message flood the user did not confirm.
     let triggered = jobs::triggered_workflows(store, &prepared)
@@ -161,29 +282,10 @@ pub async fn import_contacts(
     let bar = crate::cli::progress_bar("importing", "rows");
 
     // The report's lines are written as they come, so memory stays flat however long the file.
-    let mut report_out = match &args.report {
-        Some(path) => {
-            let tmp = path.with_extension("json.partial");
-            let f = std::fs::File::create(&tmp)
-                .with_context(|| format!("could not write the report {}", path.display()))?;
-            let mut w = BufWriter::new(f);
-            w.write_all(b"{\"lines\": [")?;
-            Some((w, tmp, path.clone()))
-        }
-        None => None,
-    };
-    let mut first = true;
-    let mut write_error: Option<std::io::Error> = None;
+    let mut report_out = args.report.as_deref().map(ReportFile::create).transpose()?;
     let sink = |line: ReportLine| {
-        if let Some((w, _, _)) = report_out.as_mut() {
-            let sep: &[u8] = if first { b"\n" } else { b",\n" };
-            first = false;
-            let res = w
-                .write_all(sep)
-                .and_then(|_| serde_json::to_writer(&mut *w, &line).map_err(std::io::Error::other));
-            if let Err(e) = res {
-                write_error.get_or_insert(e);
-            }
+        if let Some(r) = report_out.as_mut() {
+            r.line(&line);
         }
     };
     let outcome = jobs::run_import(store, &prepared, sink, |done, total| {
@@ -199,20 +301,14 @@ pub async fn import_contacts(
             eprintln!(
                 "It can be resumed from its last checkpoint with `aesthetix jobs resume JOB` (see `aesthetix jobs list`)."
             );
-            return Ok(ExitCode::from(3));
+            return Ok(Ran {
+                code: ExitCode::from(3),
+                report: None,
+            });
         }
     };
-    if let Some(e) = write_error {
-        bail!("could not write the report: {e}");
-    }
-    if let Some((mut w, tmp, path)) = report_out {
-        let rest = serde_json::to_string(&report)?;
-        // `rest` is `{"job_id":…}`: append its members after the lines.
-        write!(w, "\n], {}", &rest[1..])?;
-        w.flush()?;
-        drop(w);
-        std::fs::rename(&tmp, &path)
-            .with_context(|| format!("could not write the report {}", path.display()))?;
+    if let Some(r) = report_out {
+        r.finish(&report)?;
     }
 
     let mut smart_list = None;
@@ -302,9 +398,76 @@ pub async fn import_contacts(
                 .unwrap_or_default(),
             report.job_id.unwrap_or_default()
         );
-        return Ok(ExitCode::from(3));
+        return Ok(Ran {
+            code: ExitCode::from(3),
+            report: Some(report),
+        });
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Ran {
+        code: ExitCode::SUCCESS,
+        report: Some(report),
+    })
+}
+
+/// A `--report` file (SPEC §13.1) written as the lines come: `{"lines": [...], "job_id", …}`,
+/// through a temporary file renamed into place once whole.
+pub(crate) struct ReportFile {
+    out: BufWriter<std::fs::File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    first: bool,
+    error: Option<std::io::Error>,
+}
+
+impl ReportFile {
+    pub(crate) fn create(path: &Path) -> anyhow::Result<ReportFile> {
+        let tmp = path.with_extension("json.partial");
+        let f = std::fs::File::create(&tmp)
+            .with_context(|| format!("could not write the report {}", path.display()))?;
+        let mut out = BufWriter::new(f);
+        out.write_all(b"{\"lines\": [")?;
+        Ok(ReportFile {
+            out,
+            tmp,
+            path: path.to_path_buf(),
+            first: true,
+            error: None,
+        })
+    }
+
+    pub(crate) fn line(&mut self, line: &ReportLine) {
+        let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
+        self.first = false;
+        let res = self.out.write_all(sep).and_then(|_| {
+            serde_json::to_writer(&mut self.out, line).map_err(std::io::Error::other)
+        });
+        if let Err(e) = res {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    pub(crate) fn finish(mut self, report: &jobs::Report) -> anyhow::Result<()> {
+        if let Some(e) = self.error {
+            bail!("could not write the report: {e}");
+        }
+        let rest = serde_json::to_string(report)?;
+        // `rest` is `{"job_id":…}`: append its members after the lines.
+        write!(self.out, "\n], {}", &rest[1..])?;
+        self.out.flush()?;
+        drop(self.out);
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("could not write the report {}", self.path.display()))?;
+        Ok(())
+    }
+}
+
+/// Prints the mapping to stderr (SPEC §13.1): the preset, then `Header → Field (why)` or
+/// `Header → not imported (why)`, one column a line.
+pub(crate) fn print_mapping(mapping: &jobs::mapping::FileMapping) {
+    eprintln!("Mapping:");
+    for line in mapping.lines() {
+        eprintln!("  {line}");
+    }
 }
 
 /// Copies an uploaded file into the data directory's file store under a generated name
@@ -365,6 +528,24 @@ pub async fn resume(store: &Store, job: i64) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An import error for a person, the file too large naming `aesthetix split` with the user's
+/// own file (SPEC §11).
+pub(crate) fn plain_for(e: ImportError, file: &Path) -> anyhow::Error {
+    match e {
+        ImportError::Refused(r @ tabular::Refusal::TooLarge { .. }) => anyhow::anyhow!(
+            "{}",
+            r.to_string()
+                .replace("aesthetix split FILE", &split_command(file))
+        ),
+        other => plain(other),
+    }
+}
+
+/// `aesthetix split 'my contacts.csv'`: the command that splits the user's file.
+pub(crate) fn split_command(file: &Path) -> String {
+    jobs::wizard::split_command(&file.display().to_string())
 }
 
 /// An import error as one sentence for a person.

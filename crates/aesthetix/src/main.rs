@@ -6,7 +6,9 @@ mod cli;
 mod export_cmd;
 mod import_cmd;
 mod jobs_cmd;
+mod migrate_cmd;
 mod revert_cmd;
+mod split_cmd;
 
 use std::process::ExitCode;
 

@@ -4,10 +4,12 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Day/month order for ambiguous dates (SPEC §5.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum DateOrder {
     #[default]
+    #[serde(rename = "MDY")]
     Mdy,
+    #[serde(rename = "DMY")]
     Dmy,
 }
 

@@ -144,6 +144,9 @@ pub mod code {
     pub const MONEY_OTHER_CURRENCY: &str = "money.other_currency";
     pub const DATE_INVALID: &str = "date.invalid";
     pub const DATE_IMPOSSIBLE: &str = "date.impossible";
+    /// Not a line's message: said once per date column, in the mapping and the report, when
+    /// the column's values prove the other day/month order (SPEC §5.3).
+    pub const DATE_ORDER_FROM_FILE: &str = "date.order_from_file";
     pub const BOOLEAN_INVALID: &str = "boolean.invalid";
     pub const COUNTRY_UNKNOWN: &str = "country.unknown";
     pub const COUNTRY_NOT_EXACT: &str = "country.not_exact";
@@ -325,6 +328,12 @@ pub const CODES: &[CodeInfo] = &[
         "§5.3",
         "The date does not exist in the calendar",
         "Check the day and the month: the location's date order decides which comes first.",
+    ),
+    w(
+        code::DATE_ORDER_FROM_FILE,
+        "§5.3",
+        "The column's dates are read in the other day/month order, as its values show",
+        "Nothing to do if the dates look right; otherwise choose the order beside the column (CLI: --date-order MDY or DMY).",
     ),
     w(
         code::BOOLEAN_INVALID,

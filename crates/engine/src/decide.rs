@@ -489,10 +489,22 @@ fn update(
         }
     }
     let phone_before = c.values.get("phone").cloned();
+    // A promoted value (the row's first additional email or phone, its primary cell blank)
+    // never replaces the contact's primary: it stays an additional value.
+    let mut extra_emails: Vec<String> = Vec::new();
+    let mut extra_phones: Vec<String> = Vec::new();
     for (k, v) in &input.values {
         match v {
             Some(v) => {
                 if opts.fill_only.contains(k) && c.values.contains_key(k) {
+                    continue;
+                }
+                if input.promoted.contains(&k.as_str()) && c.values.contains_key(k) {
+                    if k == "email" {
+                        extra_emails.push(v.clone());
+                    } else {
+                        extra_phones.push(v.clone());
+                    }
                     continue;
                 }
                 if k == "contact_type"
@@ -531,9 +543,11 @@ fn update(
             c.new_tags.push(tag.clone());
         }
     }
+    extra_emails.extend(input.additional_emails.iter().cloned());
+    extra_phones.extend(input.additional_phones.iter().cloned());
     let emails = dedupe_list(
         &c.additional_emails,
-        &input.additional_emails,
+        &extra_emails,
         c.values.get("email"),
         true,
     );
@@ -541,7 +555,7 @@ fn update(
     c.new_emails.extend(emails);
     let phones = dedupe_list(
         &c.additional_phones,
-        &input.additional_phones,
+        &extra_phones,
         c.values.get("phone"),
         false,
     );

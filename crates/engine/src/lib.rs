@@ -7,11 +7,17 @@
 //! [`plan_chunk`] what to do, and writes the plan in one transaction.
 
 pub mod decide;
+pub mod infer;
 pub mod mapping;
+pub mod presets;
 pub mod record;
 
 pub use decide::{
     Action, ChunkPlan, Existing, LineResult, LineStatus, MatchOptions, Mode, Planned, plan_chunk,
 };
-pub use mapping::{ColumnUse, MappingError, Target, map_columns, normalise_header, parse_map_arg};
+pub use mapping::{
+    ColumnPlan, ColumnUse, MappingError, MappingInput, Target, Why, map_columns, normalise_header,
+    parse_map_arg,
+};
+pub use presets::{Preset, PresetChoice};
 pub use record::{ContactInput, RowContext, primary_of, read_row};

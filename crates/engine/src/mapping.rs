@@ -2,12 +2,21 @@
 //!
 //! Auto-mapping compares headers with case, spaces and punctuation ignored, in this order: a
 //! standard field's key or label, a custom field's label or key, then the closed synonym
-//! table. When two columns auto-map to one field the first keeps it. The user's overrides
-//! (`--map 'Header=field_key'`, `--map 'Header='`) come last and win.
+//! table ([`synonyms`]); an exporter's preset or a saved template adds its own. Several email
+//! or phone columns rank into one primary and the additional values; a field other than the
+//! list fields takes one column, the first. The user's overrides (`--map 'Header=field_key'`,
+//! `--map 'Header='`) win. [`plan`] does it with a reason per column; [`fit`] reads the values
+//! that decide whether an option or date column auto-maps, and each date column's day/month
+//! order.
 
-use std::collections::HashMap;
+pub mod fit;
+pub mod plan;
+pub mod synonyms;
 
-use domain::field::{FieldKind, STANDARD_CONTACT_FIELDS, StandardField};
+use domain::field::{FieldKind, StandardField};
+
+pub use plan::{ColumnPlan, MULTI_COLUMN_FIELDS, MappingInput, Proposal, Why};
+pub use synonyms::{MOBILE_HEADERS, SYNONYMS};
 
 /// A field a column can feed: standard, or one of the location's custom fields (by key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,61 +45,15 @@ impl Target {
 pub enum ColumnUse {
     /// Feeds this field.
     Field(Target),
+    /// Gives one part (year, month or day) of a date field whose other parts come from other
+    /// columns (a preset's; SPEC §11: Thunderbird's Birth Year, Birth Month, Birth Day).
+    DatePart(Target, crate::presets::DatePart),
     /// Matches no field (needs "Don't import data in unmatched columns").
     Unmatched,
     /// Neither mapped nor unmatched: a fully blank column, an error-log column (SPEC §9.3), or
     /// a column the user unmapped with `--map 'Header='`.
     Ignored,
 }
-
-/// The synonym table of SPEC §6.1: the complete list.
-pub const SYNONYMS: &[(&str, &[&str])] = &[
-    ("first_name", &["First", "Firstname", "Given Name"]),
-    ("last_name", &["Last", "Lastname", "Surname", "Family Name"]),
-    (
-        "email",
-        &["E-mail", "Email Address", "E-mail Address", "Mail"],
-    ),
-    (
-        "phone",
-        &[
-            "Phone Number",
-            "Mobile",
-            "Mobile Phone",
-            "Mobile Number",
-            "Cell",
-            "Cell Phone",
-            "Telephone",
-            "Tel",
-        ],
-    ),
-    (
-        "company_name",
-        &[
-            "Company",
-            "Business",
-            "Business Name",
-            "Organization",
-            "Organisation",
-        ],
-    ),
-    ("contact_type", &["Type", "Contact Type"]),
-    ("source", &["Source", "Lead Source", "Contact Source"]),
-    ("owner", &["Owner", "Assigned To"]),
-    ("postal_code", &["Zip", "Zip Code", "Postcode"]),
-    ("date_of_birth", &["DOB", "Birthday", "Birth Date"]),
-    ("address1", &["Address 1", "Street", "Street Address"]),
-    ("state", &["Province", "Region"]),
-    ("created_at", &["Created", "Date Created", "Created At"]),
-    ("timezone", &["Timezone", "TZ"]),
-    ("tags", &["Tag"]),
-    ("note", &["Notes"]),
-    ("additional_emails", &["Other Emails", "Secondary Email"]),
-    (
-        "additional_phones",
-        &["Additional Phones", "Other Phones", "Secondary Phone"],
-    ),
-];
 
 /// The columns an error log adds (SPEC §9.3); the importer ignores them by name.
 pub const ERROR_LOG_COLUMNS: &[&str] = &[
@@ -145,9 +108,10 @@ pub enum MappingError {
     NothingMapped,
 }
 
-/// Maps the columns of a file. `headers` are the trimmed header cells, `ignored` marks fully
-/// blank columns; `custom` are the location's custom contact fields; `overrides` are
-/// `(header, Some(key) | None)` pairs from the user.
+/// Maps the columns of a file by their headers alone (no preset, no template, no values):
+/// [`plan::propose`] then [`plan::resolve`] and [`plan::check`]. `headers` are the trimmed
+/// header cells, `ignored` marks fully blank columns; `custom` are the location's custom
+/// contact fields; `overrides` are `(header, Some(key) | None)` pairs from the user.
 pub fn map_columns(
     headers: &[String],
     ignored: &[bool],
@@ -155,125 +119,17 @@ pub fn map_columns(
     overrides: &[(String, Option<String>)],
     skip_unmapped: bool,
 ) -> Result<Vec<ColumnUse>, MappingError> {
-    let mut index: HashMap<String, Target> = HashMap::new();
-    // Inserted in reverse priority so that the earlier kinds win: synonyms, custom, standard.
-    for (key, names) in SYNONYMS {
-        let f = STANDARD_CONTACT_FIELDS
-            .iter()
-            .find(|f| f.key == *key)
-            .expect("synonyms name standard fields");
-        for n in *names {
-            index.insert(normalise_header(n), Target::standard(f));
-        }
-    }
-    for c in custom {
-        index.insert(normalise_header(&c.key), c.clone());
-        index.insert(normalise_header(&c.label), c.clone());
-    }
-    for f in STANDARD_CONTACT_FIELDS {
-        index.insert(normalise_header(f.label), Target::standard(f));
-        index.insert(normalise_header(f.key), Target::standard(f));
-    }
-    let error_log: Vec<String> = ERROR_LOG_COLUMNS
-        .iter()
-        .map(|h| normalise_header(h))
-        .collect();
-
-    let mut uses: Vec<ColumnUse> = Vec::with_capacity(headers.len());
-    let mut taken: HashMap<String, usize> = HashMap::new();
-    for (i, header) in headers.iter().enumerate() {
-        let norm = normalise_header(header);
-        let used = if ignored.get(i).copied().unwrap_or(false) || error_log.contains(&norm) {
-            ColumnUse::Ignored
-        } else if let Some(t) = index.get(&norm).filter(|_| !norm.is_empty()) {
-            if taken.contains_key(&t.key) {
-                ColumnUse::Unmatched
-            } else {
-                taken.insert(t.key.clone(), i);
-                ColumnUse::Field(t.clone())
-            }
-        } else {
-            ColumnUse::Unmatched
-        };
-        uses.push(used);
-    }
-
-    for (header, key) in overrides {
-        let col = headers
-            .iter()
-            .position(|h| h == header)
-            .or_else(|| {
-                headers
-                    .iter()
-                    .position(|h| normalise_header(h) == normalise_header(header))
-            })
-            .ok_or_else(|| MappingError::UnknownColumn(header.clone(), headers.join(", ")))?;
-        if let ColumnUse::Field(old) = &uses[col] {
-            taken.remove(&old.key);
-        }
-        match key {
-            None => uses[col] = ColumnUse::Ignored,
-            Some(key) => {
-                let target = STANDARD_CONTACT_FIELDS
-                    .iter()
-                    .find(|f| f.key == key)
-                    .map(Target::standard)
-                    .or_else(|| custom.iter().find(|c| &c.key == key).cloned())
-                    .ok_or_else(|| MappingError::UnknownField {
-                        header: header.clone(),
-                        key: key.clone(),
-                    })?;
-                if let Some(&other) = taken.get(&target.key) {
-                    if overrides.iter().any(|(h, _)| h == &headers[other]) {
-                        return Err(MappingError::FieldTwice {
-                            label: target.label.clone(),
-                            first: headers[other].clone(),
-                            second: headers[col].clone(),
-                        });
-                    }
-                    // The user's choice wins over an automatic one.
-                    uses[other] = ColumnUse::Unmatched;
-                }
-                taken.insert(target.key.clone(), col);
-                uses[col] = ColumnUse::Field(target);
-            }
-        }
-    }
-
-    for (i, u) in uses.iter().enumerate() {
-        if let ColumnUse::Field(t) = u
-            && matches!(t.kind, FieldKind::FileUpload | FieldKind::Signature)
-        {
-            return Err(MappingError::NotImportable {
-                header: headers[i].clone(),
-                label: t.label.clone(),
-                kind: if t.kind == FieldKind::FileUpload {
-                    "file upload"
-                } else {
-                    "signature"
-                },
-            });
-        }
-    }
-    let unmatched: Vec<String> = uses
-        .iter()
-        .enumerate()
-        .filter(|(_, u)| **u == ColumnUse::Unmatched)
-        .map(|(i, _)| {
-            if headers[i].is_empty() {
-                format!("(blank header, column {})", i + 1)
-            } else {
-                format!("'{}'", headers[i])
-            }
-        })
-        .collect();
-    if !uses.iter().any(|u| matches!(u, ColumnUse::Field(_))) {
-        return Err(MappingError::NothingMapped);
-    }
-    if !unmatched.is_empty() && !skip_unmapped {
-        return Err(MappingError::Unmatched(unmatched.join(", ")));
-    }
-    Ok(uses)
+    let proposal = plan::propose(&MappingInput {
+        headers,
+        ignored,
+        custom,
+        preset: None,
+        template: None,
+        overrides,
+    })?;
+    let plans = plan::resolve(proposal, &std::collections::HashMap::new())?;
+    plan::check(&plans, skip_unmapped)?;
+    Ok(plans.into_iter().map(|p| p.used).collect())
 }
 
 /// Parses one `--map` argument: `Header=field_key`, or `Header=` to unmap.

@@ -3,12 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use domain::DateOrder;
 use domain::field::FieldKind;
 use domain::message::{Message, code};
 use domain::value::phone::{Region, parse_phone};
 use domain::value::{self, Outcome, Read, ReadContext};
 
 use crate::mapping::{ColumnUse, Target};
+use crate::presets::DatePart;
 
 /// What a row says about one contact, typed and checked. `values` holds every mapped scalar
 /// field: `Some(text)` for a value in its stored form, `None` for a blank cell; a cell that
@@ -26,6 +28,11 @@ pub struct ContactInput {
     pub additional_phones: Vec<String>,
     pub note: Option<String>,
     pub messages: Vec<Message>,
+    /// `email` / `phone` when the row's primary cell was blank and its first additional value
+    /// stands in for it ([`promote_additional`]): it finds and creates the contact, but on an
+    /// update it never replaces the contact's primary value (it is added as an additional
+    /// value instead).
+    pub promoted: Vec<&'static str>,
 }
 
 impl ContactInput {
@@ -69,6 +76,20 @@ pub struct RowContext {
     pub value_map: HashMap<String, HashMap<String, String>>,
     /// `--tag`: tags added to every row, each as given.
     pub tags_for_all: Vec<String>,
+    /// Per column, the day/month order its dates are read in when it is not the location's
+    /// (SPEC §5.3: decided per column, from its values or the user's choice).
+    pub date_orders: HashMap<usize, DateOrder>,
+    /// `Some(date_1904)` for a workbook: a number in a date column is an Excel serial date
+    /// (SPEC §5.3).
+    pub workbook: Option<bool>,
+    /// `(field key, value)`: what a line gets when its file gives none (a preset's or a
+    /// migration's Type of Contact, SPEC §11), read as a cell of that field.
+    pub defaults: Vec<(String, String)>,
+    /// The columns of additional emails or phones whose first value may stand in for a blank
+    /// primary ([`promote_additional`]): those ranked additional among several email or phone
+    /// columns — never one headed Additional Emails / Additional Phone Numbers, which is
+    /// additional by its own name (an export's, SPEC §10's round trip).
+    pub promotable: std::collections::HashSet<usize>,
 }
 
 /// Reads one row. `cells` has one entry per column of `uses`.
@@ -88,10 +109,38 @@ pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContex
             region = r;
         }
     }
-    for (cell, u) in cells.iter().zip(uses) {
-        let ColumnUse::Field(t) = u else { continue };
+    let mut parts: Vec<(&Target, DatePart, &str)> = Vec::new();
+    // The first value of a promotable column, per list: (email, phone).
+    let mut stand_ins: (Option<String>, Option<String>) = (None, None);
+    for (column, (cell, u)) in cells.iter().zip(uses).enumerate() {
         let raw = value::unneutralise(cell);
-        read_cell(&mut input, t, raw, region, ctx);
+        match u {
+            ColumnUse::Field(t) => {
+                let order = ctx.date_orders.get(&column).copied();
+                let before = (input.additional_emails.len(), input.additional_phones.len());
+                read_cell(&mut input, t, raw, region, ctx, order);
+                if ctx.promotable.contains(&column) {
+                    if stand_ins.0.is_none() {
+                        stand_ins.0 = input.additional_emails.get(before.0).cloned();
+                    }
+                    if stand_ins.1.is_none() {
+                        stand_ins.1 = input.additional_phones.get(before.1).cloned();
+                    }
+                }
+            }
+            ColumnUse::DatePart(t, part) => parts.push((t, *part, value::trim(raw))),
+            ColumnUse::Unmatched | ColumnUse::Ignored => {}
+        }
+    }
+    if !parts.is_empty() {
+        read_date_parts(&mut input, &parts, ctx);
+    }
+    for (key, default) in &ctx.defaults {
+        if input.value(key).is_none()
+            && let Some(t) = domain::field::standard_field(key).map(Target::standard)
+        {
+            read_cell(&mut input, &t, default, region, ctx, None);
+        }
     }
     for tag in &ctx.tags_for_all {
         if !input
@@ -102,6 +151,7 @@ pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContex
             input.tags.push(tag.clone());
         }
     }
+    promote_additional(&mut input, stand_ins);
     let has = |k: &str| input.value(k).is_some();
     if !has("first_name") && !has("email") && !has("phone") {
         input
@@ -148,7 +198,76 @@ fn read_phone_cell(raw: &str, region: Region, key: &str) -> Read<domain::value::
     }
 }
 
-fn read_cell(input: &mut ContactInput, t: &Target, raw: &str, region: Region, ctx: &RowContext) {
+/// A row whose primary email (or phone) cell gives nothing while a column ranked additional
+/// among several email (or phone) columns gives one: that column's first value stands in for
+/// the primary, so the row is found and made by it — a file with several email or phone
+/// columns (SPEC §6.1) whose first column is blank on a line still identifies that line's
+/// person, and importing the file again finds the contact it made instead of making another.
+fn promote_additional(input: &mut ContactInput, stand_ins: (Option<String>, Option<String>)) {
+    let (email, phone) = stand_ins;
+    if let Some(e) = email.filter(|_| input.value("email").is_none()) {
+        input.additional_emails.retain(|x| *x != e);
+        input.values.insert("email".into(), Some(e));
+        input.promoted.push("email");
+    }
+    if let Some(p) = phone.filter(|_| input.value("phone").is_none()) {
+        input.additional_phones.retain(|x| *x != p);
+        input.values.insert("phone".into(), Some(p));
+        input.promoted.push("phone");
+    }
+}
+
+/// A date given in three columns (year, month, day; SPEC §11), read as `YYYY-MM-DD`. All
+/// three blank is a blank date; some blank, or not numbers, is `date.invalid` naming them.
+fn read_date_parts(
+    input: &mut ContactInput,
+    parts: &[(&Target, DatePart, &str)],
+    ctx: &RowContext,
+) {
+    let mut keys: Vec<&str> = parts.iter().map(|(t, ..)| t.key.as_str()).collect();
+    keys.dedup();
+    for key in keys {
+        let mine: Vec<&(&Target, DatePart, &str)> =
+            parts.iter().filter(|(t, ..)| t.key == key).collect();
+        let t = mine[0].0;
+        let get = |p: DatePart| {
+            mine.iter()
+                .find(|(_, q, _)| *q == p)
+                .map(|(_, _, v)| *v)
+                .unwrap_or("")
+        };
+        let (y, m, d) = (
+            get(DatePart::Year),
+            get(DatePart::Month),
+            get(DatePart::Day),
+        );
+        if y.is_empty() && m.is_empty() && d.is_empty() {
+            set(input, key, Outcome::Blank);
+            continue;
+        }
+        let numeric = |v: &str, len: std::ops::RangeInclusive<usize>| {
+            len.contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit())
+        };
+        // Written as ISO (`1985-03-07`) so the date reader checks the calendar; parts that
+        // are not numbers give the reader what was written, which it refuses.
+        let raw = if numeric(y, 4..=4) && numeric(m, 1..=2) && numeric(d, 1..=2) {
+            format!("{y}-{m:0>2}-{d:0>2}")
+        } else {
+            format!("{y}-{m}-{d}")
+        };
+        let o = keep(input, t, value::read_date(&raw, &ctx.read));
+        set(input, key, map_outcome(o, |d| d.to_string()));
+    }
+}
+
+fn read_cell(
+    input: &mut ContactInput,
+    t: &Target,
+    raw: &str,
+    region: Region,
+    ctx: &RowContext,
+    order: Option<DateOrder>,
+) {
     let key = t.key.as_str();
     // A value the user mapped to an option (`--map-value`) reads as that option.
     let mapped;
@@ -192,7 +311,18 @@ fn read_cell(input: &mut ContactInput, t: &Target, raw: &str, region: Region, ct
             set(input, key, map_outcome(o, |m| m.amount.to_string()))
         }
         FieldKind::Date => {
-            let o = keep(input, t, value::read_date(raw, &ctx.read));
+            // In a workbook, a number in a date column is an Excel serial date (SPEC §5.3).
+            let serial = ctx
+                .workbook
+                .and_then(|is_1904| value::excel_serial_date(raw, is_1904));
+            let o = match serial {
+                Some(d) => Outcome::Value(d),
+                None => keep(
+                    input,
+                    t,
+                    value::read_date_in(raw, &ctx.read, order.unwrap_or(ctx.read.date_order)),
+                ),
+            };
             set(input, key, map_outcome(o, |d| d.to_string()))
         }
         FieldKind::SingleOption | FieldKind::Radio => {
@@ -229,8 +359,13 @@ fn read_cell(input: &mut ContactInput, t: &Target, raw: &str, region: Region, ct
             set(input, key, map_outcome(o, |e| e.as_str().to_string()))
         }
         FieldKind::EmailList => {
+            // Several columns may feed it (SPEC §6.1): joined in column order, each once.
             if let Outcome::Value(list) = keep(input, t, value::read_email_list(raw)) {
-                input.additional_emails = list.iter().map(|e| e.as_str().to_string()).collect();
+                for e in list {
+                    if !input.additional_emails.iter().any(|x| x == e.as_str()) {
+                        input.additional_emails.push(e.as_str().to_string());
+                    }
+                }
             }
         }
         FieldKind::PhoneList => {

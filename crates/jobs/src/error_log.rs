@@ -6,7 +6,8 @@
 //! `"` CR LF — or `;` or a tab, which European Excel splits on — and inner quotes are doubled),
 //! every cell, header included, neutralised against formula injection.
 //!
-//! Columns: the file's headers in their order, then the five of
+//! Columns: the file's headers in their order, a `Contact ID` column when the file had none,
+//! then the five of
 //! `engine::mapping::ERROR_LOG_COLUMNS` (`Import Line`, `Import Status`, `Error Code`, `Import
 //! Error`, `How to Fix`), the very names the importer ignores. A header that is itself one of
 //! those five (an error log imported again) is left out: the importer ignored it, its values
@@ -14,6 +15,10 @@
 //! record per warning or error line, in file order:
 //! - `Import Line` is the line number as the report and a spreadsheet show it;
 //! - `Import Status` is `error` or `warning`;
+//! - a warned line that wrote a contact (created or updated it) carries its id in the file's
+//!   own Contact ID column, or the one added, and its `How to Fix` ends with [`KEEP_THE_ID`]:
+//!   the fixed log imported again with Add & Update updates that contact instead of making a
+//!   second one. Error lines (nothing written) and skipped lines carry none;
 //! - a line with several messages stays ONE record: `Error Code` holds the codes joined with
 //!   `"; "`, `Import Error` and `How to Fix` the messages and fixes one per line (LF-separated
 //!   inside the quoted cell), so the n-th code, message and fix belong together — a message may
@@ -40,6 +45,9 @@ use store::{LineRecord, LineTab, LocationId, Store, StoreError};
 
 /// Lines read from the store per query while writing.
 const PAGE: u32 = 500;
+
+/// The column a warned line's contact id goes in (SPEC §9.3), when the file had none.
+pub const ID_COLUMN: &str = "Contact ID";
 
 /// Why an error log could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -96,16 +104,31 @@ fn cell(value: &str) -> Cow<'_, str> {
     neutralise(unneutralise(value))
 }
 
+/// The record id a line carries in the log (SPEC §9.3): a warned line that wrote a record
+/// (created or updated it); never an error line, nor a line that was skipped.
+fn written_record(line: &LineRecord) -> Option<i64> {
+    (line.status == "warning" && matches!(line.action.as_str(), "created" | "updated"))
+        .then_some(line.record_id)
+        .flatten()
+}
+
+/// The last fix of a line that carries its record's id (SPEC §9.3).
+pub const KEEP_THE_ID: &str =
+    "After fixing, keep the Contact ID and import this file again with Add & Update";
+
 /// The log columns of one line: line, status, codes, messages, fixes.
 fn log_fields(line: &LineRecord) -> [String; 5] {
     let one_line = |s: &str| s.replace(['\r', '\n'], " ");
     let codes: Vec<&str> = line.messages.iter().map(|m| m.code.as_str()).collect();
     let messages: Vec<String> = line.messages.iter().map(|m| one_line(&m.message)).collect();
-    let fixes: Vec<String> = line
+    let mut fixes: Vec<String> = line
         .messages
         .iter()
         .map(|m| one_line(&m.resolution))
         .collect();
+    if written_record(line).is_some() {
+        fixes.push(KEEP_THE_ID.to_string());
+    }
     [
         line.line.to_string(),
         line.status.clone(),
@@ -133,9 +156,19 @@ pub async fn write_error_log<W: Write>(
         .filter(|i| !log_names.contains(&normalise_header(&headers[*i])))
         .collect();
 
+    // The record's id goes in the file's own Contact ID column, else in one added after the
+    // original columns (SPEC §9.3).
+    let id_names = [normalise_header(ID_COLUMN), normalise_header("contact_id")];
+    let own_id = kept
+        .iter()
+        .position(|i| id_names.contains(&normalise_header(&headers[*i])));
+
     let mut out = BufWriter::with_capacity(64 * 1024, out);
     out.write_all("\u{feff}".as_bytes())?;
     let mut header: Vec<Cow<'_, str>> = kept.iter().map(|i| cell(&headers[*i])).collect();
+    if own_id.is_none() {
+        header.push(Cow::Borrowed(ID_COLUMN));
+    }
     header.extend(ERROR_LOG_COLUMNS.iter().map(|c| neutralise(c)));
     write_record(&mut out, &header)?;
 
@@ -152,6 +185,12 @@ pub async fn write_error_log<W: Write>(
             // One cell per column of the file (short rows read blanks, SPEC §4).
             for &i in &kept {
                 record.push(cell(cells.get(i).map_or("", String::as_str)).into_owned());
+            }
+            let id = written_record(line).map(|id| id.to_string());
+            match (own_id, id) {
+                (Some(at), Some(id)) => record[at] = id,
+                (None, id) => record.push(id.unwrap_or_default()),
+                (Some(_), None) => {}
             }
             record.extend(log_fields(line).iter().map(|f| neutralise(f).into_owned()));
             write_record(&mut out, &record)?;

@@ -15,7 +15,7 @@ use domain::value::{ReadContext, email_match_key};
 use domain::{MatchOrder, ObjectKind};
 use engine::{
     Action, ColumnUse, ContactInput, Existing, LineStatus, MappingError, MatchOptions, Mode,
-    RowContext, Target, map_columns, plan_chunk, read_row,
+    PresetChoice, RowContext, Target, plan_chunk, read_row,
 };
 use serde::Serialize;
 use store::workflows::{Trigger, Workflow};
@@ -87,6 +87,24 @@ pub struct ImportRequest {
     pub workflow: Option<String>,
     /// Add tags without firing tag-added workflows (SPEC §6.6).
     pub suppress_tag_triggers: bool,
+    /// Whether `mode` is the user's choice (else a template's or a preset's may apply).
+    pub mode_given: bool,
+    /// `--preset NAME|none`: `None` detects the exporter from the header row (SPEC §11).
+    pub preset: Option<String>,
+    /// `--template NAME`: a saved template, applied by [`prepare`] (which then keeps its
+    /// columns in `template_mapping` and clears this).
+    pub template: Option<String>,
+    /// The applied template's name and columns.
+    pub template_mapping: Option<crate::templates::AppliedTemplate>,
+    /// `--date-order`: every date column read in this order (SPEC §5.3).
+    pub date_order: Option<domain::DateOrder>,
+    /// The wizard's order beside a date column: `(header, order)`.
+    pub column_date_orders: Vec<(String, domain::DateOrder)>,
+    /// `(field key, value)` for lines whose file gives none (a migration's Type of Contact).
+    pub line_defaults: Vec<(String, String)>,
+    /// Require an email or phone to create a contact, whatever the location's setting (SPEC
+    /// §11's migration).
+    pub require_identifier: bool,
 }
 
 /// Why an import could not run at all (nothing was written).
@@ -96,6 +114,13 @@ pub enum ImportError {
     Refused(#[from] Refusal),
     #[error("{0}")]
     Mapping(#[from] MappingError),
+    /// The columns as mapped, and why the import cannot run with them (the CLI prints the
+    /// mapping before the reason).
+    #[error("{error}")]
+    Columns {
+        mapping: Box<crate::mapping::FileMapping>,
+        error: MappingError,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]
@@ -120,7 +145,7 @@ impl ImportError {
     pub fn code(&self) -> &'static str {
         match self {
             ImportError::Refused(r) => r.code(),
-            ImportError::Mapping(_) => "mapping.invalid",
+            ImportError::Mapping(_) | ImportError::Columns { .. } => "mapping.invalid",
             ImportError::Invalid(_) => "import.invalid",
             ImportError::Store(_) => "database.error",
         }
@@ -134,6 +159,8 @@ pub struct Prepared {
     pub location: Location,
     pub info: FileInfo,
     pub uses: Vec<ColumnUse>,
+    /// The mapping with its reasons, the preset and the date columns' orders (SPEC §6.1).
+    pub mapping: crate::mapping::FileMapping,
     pub row_context: RowContext,
     pub options: MatchOptions,
     /// The workflows this import enrolls contacts into.
@@ -265,6 +292,9 @@ pub struct Report {
     pub status: &'static str,
     pub encoding: &'static str,
     pub totals: ReportTotals,
+    /// Column-level notices, once per column (SPEC §5.3 `date.order_from_file`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<crate::mapping::Notice>,
     /// Why a job stopped before its end (e.g. "disk full: …"), for the front end to say.
     #[serde(skip)]
     pub reason: Option<String>,
@@ -273,7 +303,7 @@ pub struct Report {
 /// Reads the file's header, refuses a bad file and maps the columns. Nothing is written.
 pub async fn prepare(
     store: &Store,
-    request: ImportRequest,
+    mut request: ImportRequest,
     today: jiff::civil::Date,
 ) -> Result<Prepared, ImportError> {
     let location = request
@@ -305,13 +335,55 @@ pub async fn prepare(
         .collect();
     let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
     let ignored: Vec<bool> = info.columns.iter().map(|c| c.ignored).collect();
-    let uses = map_columns(
-        &headers,
-        &ignored,
-        &custom,
-        &request.map,
-        request.skip_unmapped,
-    )?;
+    // A saved template's choices, then the exporter's preset (SPEC §11).
+    if let Some(name) = request.template.take() {
+        crate::templates::load(store, location.id, &name)
+            .await
+            .and_then(|t| t.apply(&name, &mut request))
+            .map_err(|e| ImportError::Invalid(e.to_string()))?;
+    }
+    let preset_choice =
+        PresetChoice::parse(request.preset.as_deref()).map_err(ImportError::Invalid)?;
+    let preset = preset_choice.resolve(&headers);
+    if let Some(p) = preset {
+        apply_preset(p, &mut request);
+    }
+    let read = ReadContext::new(&location.settings, today).map_err(|e| {
+        ImportError::Invalid(format!(
+            "the location's settings cannot be used to read values: {e}"
+        ))
+    })?;
+    let mut given_values: HashMap<String, HashMap<String, String>> = HashMap::new();
+    for (key, from, to) in &request.map_values {
+        given_values
+            .entry(key.clone())
+            .or_default()
+            .insert(from.trim().to_lowercase(), to.clone());
+    }
+    let template = request
+        .template_mapping
+        .as_ref()
+        .map(|(n, c)| (n.as_str(), c.as_slice()));
+    let map_request = crate::mapping::MapRequest {
+        headers: &headers,
+        ignored: &ignored,
+        custom: &custom,
+        preset: preset_choice,
+        template,
+        overrides: &request.map,
+        value_map: &given_values,
+        date_order: request.date_order,
+        column_date_orders: &request.column_date_orders,
+    };
+    let (mapping, _) =
+        crate::mapping::map_file(&request.file, &info, &map_request, &read, None).await?;
+    if let Err(error) = engine::mapping::plan::check(&mapping.plans, request.skip_unmapped) {
+        return Err(ImportError::Columns {
+            mapping: Box::new(mapping),
+            error,
+        });
+    }
+    let uses = mapping.uses();
 
     let mut fill_only = HashSet::new();
     for column in &request.fill_only {
@@ -372,16 +444,15 @@ pub async fn prepare(
         .into_iter()
         .map(|(u, _)| (u.id.0, u.email, u.name))
         .collect();
-    let read = ReadContext::new(&location.settings, today).map_err(|e| {
-        ImportError::Invalid(format!(
-            "the location's settings cannot be used to read values: {e}"
-        ))
-    })?;
     let row_context = RowContext {
+        date_orders: mapping.date_orders(read.date_order),
         read,
         users,
         value_map,
         tags_for_all: request.tags.clone(),
+        workbook: (info.kind == tabular::FileKind::Xlsx).then_some(info.date_1904),
+        defaults: request.line_defaults.clone(),
+        promotable: mapping.promotable(),
     };
     let options = MatchOptions {
         mode: request.mode,
@@ -389,7 +460,8 @@ pub async fn prepare(
         no_update_empty: request.no_update_empty,
         fill_only,
         skip_existing_phone: request.skip_existing_phone,
-        require_unique_identifier: location.settings.require_unique_identifier,
+        require_unique_identifier: location.settings.require_unique_identifier
+            || request.require_identifier,
     };
     let mut enroll = EnrollPlan::default();
     for w in store.active_workflows(location.id).await? {
@@ -431,10 +503,44 @@ pub async fn prepare(
         location,
         info,
         uses,
+        mapping,
         row_context,
         options,
         enroll,
     })
+}
+
+/// A preset's settings (SPEC §11: Vagaro's and Nextech's): its mode unless the user chose one,
+/// its "don't update empty values" unless the user turned it on, its tags beside the user's,
+/// and its Type of Contact for lines whose file gives none (unless the request says another,
+/// as a migration does). Applying it twice changes nothing (a resumed job prepares again).
+fn apply_preset(preset: &engine::Preset, request: &mut ImportRequest) {
+    let s = preset.settings;
+    if let (false, Some(mode)) = (request.mode_given, s.mode) {
+        request.mode = mode;
+    }
+    if let Some(no_update_empty) = s.no_update_empty {
+        request.no_update_empty |= no_update_empty;
+    }
+    for tag in s.tags {
+        if !request
+            .tags
+            .iter()
+            .any(|t| domain::value::tag_key(t) == domain::value::tag_key(tag))
+        {
+            request.tags.push(tag.to_string());
+        }
+    }
+    if let Some(kind) = s.contact_type
+        && !request
+            .line_defaults
+            .iter()
+            .any(|(k, _)| k == "contact_type")
+    {
+        request
+            .line_defaults
+            .push(("contact_type".to_string(), kind.to_string()));
+    }
 }
 
 /// What this import already did to a contact: its latest line, and whether it created it.
@@ -488,10 +594,26 @@ pub fn new_import_job(prepared: &Prepared, lease_owner: Option<String>) -> NewJo
         .name
         .clone()
         .unwrap_or_else(|| default_import_name(&prepared.row_context.read.time_zone));
+    // The columns as mapped (by header), for a template saved from this job; a part of a
+    // date in three columns is left to its preset.
+    let mapping: Vec<(String, Option<String>)> = prepared
+        .mapping
+        .plans
+        .iter()
+        .filter(|p| !p.header.is_empty())
+        .filter_map(|p| match &p.used {
+            ColumnUse::Field(t) => Some((p.header.clone(), Some(t.key.clone()))),
+            ColumnUse::DatePart(..) => None,
+            ColumnUse::Unmatched | ColumnUse::Ignored => Some((p.header.clone(), None)),
+        })
+        .collect();
     let options = serde_json::json!({
         "headers": prepared.headers(),
         "encoding": prepared.info.encoding,
         "request": StoredRequest::from(&prepared.request),
+        "mapping": mapping,
+        "notices": prepared.mapping.notices,
+        "preset": prepared.mapping.preset.map(|p| p.key),
     });
     NewJob {
         operation: "import",
@@ -516,12 +638,22 @@ pub async fn run_import(
 ) -> Result<Report, ImportError> {
     if prepared.request.dry_run {
         let (mut sink, mut progress) = (sink, progress);
-        let end = run(store, prepared, None, &mut sink, &mut progress, |_, _| {}).await?;
+        let end = run(
+            store,
+            prepared,
+            None,
+            &mut sink,
+            &mut progress,
+            |_, _| {},
+            None,
+        )
+        .await?;
         return Ok(Report {
             job_id: None,
             status: "completed",
             encoding: prepared.info.encoding,
             totals: end.totals.into(),
+            notices: prepared.mapping.notices.clone(),
             reason: None,
         });
     }
@@ -574,6 +706,18 @@ pub struct StoredRequest {
     pub skip_existing_phone: bool,
     pub workflow: Option<String>,
     pub suppress_tag_triggers: bool,
+    #[serde(default)]
+    pub preset: Option<String>,
+    #[serde(default)]
+    pub template_mapping: Option<crate::templates::AppliedTemplate>,
+    #[serde(default)]
+    pub date_order: Option<domain::DateOrder>,
+    #[serde(default)]
+    pub column_date_orders: Vec<(String, domain::DateOrder)>,
+    #[serde(default)]
+    pub line_defaults: Vec<(String, String)>,
+    #[serde(default)]
+    pub require_identifier: bool,
 }
 
 impl From<&ImportRequest> for StoredRequest {
@@ -592,6 +736,12 @@ impl From<&ImportRequest> for StoredRequest {
             skip_existing_phone: r.skip_existing_phone,
             workflow: r.workflow.clone(),
             suppress_tag_triggers: r.suppress_tag_triggers,
+            preset: r.preset.clone(),
+            template_mapping: r.template_mapping.clone(),
+            date_order: r.date_order,
+            column_date_orders: r.column_date_orders.clone(),
+            line_defaults: r.line_defaults.clone(),
+            require_identifier: r.require_identifier,
         }
     }
 }
@@ -685,6 +835,7 @@ pub async fn run_claimed(
             },
             encoding: "",
             totals: job.totals.into(),
+            notices: Vec::new(),
             reason: None,
         });
     }
@@ -725,6 +876,15 @@ pub async fn run_claimed(
         created_by: None,
         workflow: stored.workflow,
         suppress_tag_triggers: stored.suppress_tag_triggers,
+        // The stored mode is the one the job ran with, whoever chose it.
+        mode_given: true,
+        preset: stored.preset,
+        template: None,
+        template_mapping: stored.template_mapping,
+        date_order: stored.date_order,
+        column_date_orders: stored.column_date_orders,
+        line_defaults: stored.line_defaults,
+        require_identifier: stored.require_identifier,
     };
     let prepared = match prepare(store, request, today).await {
         Ok(p) => p,
@@ -772,6 +932,65 @@ pub async fn dry_run(
     prepared: &Prepared,
     sink: impl FnMut(ReportLine),
 ) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
+    dry_run_in(store, prepared, None, sink).await
+}
+
+/// What earlier dry runs decided, for a dry run that continues them: SPEC §11's migration
+/// reports its patients file as it would run after its leads file. The contacts the earlier
+/// files would have created or updated are found as if they existed, and count as contacts
+/// that existed before this file (not as its own earlier lines).
+pub struct DryChain {
+    carry: carry::DryCarry,
+    next_id: i64,
+    /// Contacts carried by this run (the rest came from earlier runs).
+    this_run: HashSet<i64>,
+}
+
+impl DryChain {
+    pub fn open() -> Result<DryChain, ImportError> {
+        Ok(DryChain {
+            carry: carry::DryCarry::open()?,
+            next_id: -1,
+            this_run: HashSet::new(),
+        })
+    }
+
+    fn begin_run(&mut self) {
+        self.this_run.clear();
+    }
+
+    fn get(&mut self, id: i64) -> Result<Option<Existing>, StoreError> {
+        let mut found = self.carry.get(id)?;
+        if let Some(e) = found.as_mut()
+            && !self.this_run.contains(&id)
+        {
+            e.touched_line = None;
+            e.created_by_import = false;
+        }
+        Ok(found)
+    }
+
+    fn by_email(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
+        self.carry.by_email(key)
+    }
+
+    fn by_phone(&mut self, phone: &str) -> Result<Option<i64>, StoreError> {
+        self.carry.by_phone(phone)
+    }
+
+    fn put(&mut self, contacts: &[carry::CarriedContact]) -> Result<(), StoreError> {
+        self.this_run.extend(contacts.iter().map(|c| c.existing.id));
+        self.carry.put(contacts)
+    }
+}
+
+/// A dry run continuing `chain` (the earlier files' dry runs), or a dry run of its own.
+pub async fn dry_run_in(
+    store: &Store,
+    prepared: &Prepared,
+    chain: Option<&mut DryChain>,
+    sink: impl FnMut(ReportLine),
+) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
     let mut per_workflow: HashMap<i64, HashSet<i64>> = HashMap::new();
     let mut sink = sink;
     let end = run(
@@ -785,6 +1004,7 @@ pub async fn dry_run(
                 per_workflow.entry(*w).or_default().insert(contact);
             }
         },
+        chain,
     )
     .await?;
     let report = Report {
@@ -792,6 +1012,7 @@ pub async fn dry_run(
         status: "completed",
         encoding: prepared.info.encoding,
         totals: end.totals.into(),
+        notices: prepared.mapping.notices.clone(),
         reason: None,
     };
     let triggered = count_triggered(store, prepared, per_workflow).await?;
@@ -858,6 +1079,7 @@ async fn run(
     sink: &mut impl FnMut(ReportLine),
     progress: &mut impl FnMut(u64, u64),
     mut enrolled: impl FnMut(i64, &[i64]),
+    chain: Option<&mut DryChain>,
 ) -> Result<RunEnd, ImportError> {
     let location = prepared.location.id;
     let dry = job.is_none();
@@ -911,12 +1133,18 @@ async fn run(
     });
 
     // A dry run's earlier chunks wrote nothing: what they decided stands in for it.
-    let mut carry = if dry {
-        Some(carry::DryCarry::open()?)
-    } else {
-        None
+    let mut own_chain;
+    let mut carry: Option<&mut DryChain> = match (dry, chain) {
+        (false, _) => None,
+        (true, Some(chain)) => Some(chain),
+        (true, None) => {
+            own_chain = DryChain::open()?;
+            Some(&mut own_chain)
+        }
     };
-    let mut next_dry_id: i64 = -1;
+    if let Some(c) = carry.as_mut() {
+        c.begin_run();
+    }
     let mut totals = Totals::default();
     let mut done_lines = after_line.saturating_sub(1);
     let headers = prepared.headers();
@@ -1129,8 +1357,9 @@ async fn run(
                         .iter()
                         .map(|c| {
                             c.id.unwrap_or_else(|| {
-                                next_dry_id -= 1;
-                                next_dry_id + 1
+                                let chain = carry.as_mut().expect("a dry run has its chain");
+                                chain.next_id -= 1;
+                                chain.next_id + 1
                             })
                         })
                         .collect(),

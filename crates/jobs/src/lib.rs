@@ -7,17 +7,20 @@
 pub mod error_log;
 pub mod export;
 pub mod import;
+pub mod mapping;
+pub mod migration;
 pub mod status;
 pub mod summary;
+pub mod templates;
 pub mod wizard;
 mod worker;
 
 pub use error_log::{ErrorLogError, ErrorLogSummary, save_error_log, write_error_log};
 pub use export::{ExportError, ExportOutcome, ExportRequest, Selection, create_export, run_export};
 pub use import::{
-    EnrollPlan, ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage,
-    TriggeredWorkflow, default_import_name, dry_run, new_import_job, owner_is_dead, prepare,
-    process_owner, resume_import, run_claimed, run_import, triggered_workflows,
+    DryChain, EnrollPlan, ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage,
+    TriggeredWorkflow, default_import_name, dry_run, dry_run_in, new_import_job, owner_is_dead,
+    prepare, process_owner, resume_import, run_claimed, run_import, triggered_workflows,
 };
 pub use status::{StatusView, status_view};
 pub use worker::work;

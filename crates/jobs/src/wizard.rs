@@ -45,15 +45,19 @@
 use crate::files_dir;
 use std::path::{Path, PathBuf};
 
+use domain::DateOrder;
 use domain::ObjectKind;
 use domain::field::{FieldKind, STANDARD_CONTACT_FIELDS};
-use engine::{ColumnUse, Mode, Target, map_columns};
+use engine::mapping::fit::ScanResult;
+use engine::presets::{PRESETS, PresetChoice};
+use engine::{ColumnUse, Mode, Target};
 use serde::{Deserialize, Serialize};
 use store::{LocationId, Store, StoreError, UserId};
 use tabular::{FileInfo, ReadOptions, Refusal};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use crate::import::{ImportError, ImportRequest, ReportLine, TriggeredWorkflow};
+use crate::mapping::{ColumnOrder, MapRequest, Notice};
 
 /// The largest file an import accepts (SPEC §4: 30,000,000 bytes).
 pub const MAX_UPLOAD_BYTES: u64 = tabular::DEFAULT_MAX_FILE_BYTES;
@@ -152,7 +156,7 @@ impl WizardError {
         }
     }
 
-    fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         WizardError::Invalid {
             code,
             message: message.into(),
@@ -176,6 +180,9 @@ impl From<ImportError> for WizardError {
         match e {
             ImportError::Refused(r) => WizardError::Refused(r.into()),
             ImportError::Mapping(m) => WizardError::invalid("mapping.invalid", m.to_string()),
+            ImportError::Columns { error, .. } => {
+                WizardError::invalid("mapping.invalid", error.to_string())
+            }
             ImportError::Invalid(m) => WizardError::invalid("import.invalid", m),
             ImportError::Store(s) => s.into(),
         }
@@ -309,6 +316,23 @@ pub struct DraftSettings {
     /// The option fields' unmatched values, for the mapping they were counted on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub option_scan: Option<option_values::OptionScan>,
+    /// The exporter's preset (SPEC §11): `None` detects it, `none`, or a preset's key.
+    pub preset: Option<String>,
+    /// The saved template applied: its name and its columns (kept here, so the draft does
+    /// not change if the template does).
+    pub template: Option<crate::templates::AppliedTemplate>,
+    /// The day/month order chosen beside a date column (by header, SPEC §5.3).
+    pub date_orders: Vec<(String, DateOrder)>,
+    /// Whether the details step was saved: its mode is then the admin's, not a preset's.
+    pub details_saved: bool,
+    /// A migration's file (SPEC §11): `(field key, value)` for lines whose file gives none
+    /// (Type of Contact Lead or Patient), and an email or phone required on every line.
+    pub line_defaults: Vec<(String, String)>,
+    pub require_identifier: bool,
+    /// What the file's values said about the mapping (SPEC §5.3, §6.1), for the questions it
+    /// was asked (its key). Not a choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values_scan: Option<(String, ScanResult)>,
 }
 
 /// What inspecting a draft's file found: enough to show the mapping step without reading the
@@ -367,6 +391,7 @@ impl DraftSettings {
         s.validated = None;
         s.inspection = None;
         s.option_scan = None;
+        s.values_scan = None;
         serde_json::to_string(&s).expect("settings serialise")
     }
 }
@@ -537,6 +562,29 @@ pub async fn upload(
     up.finish(store, location, user, original_name).await
 }
 
+/// `aesthetix split 'my contacts.csv'`: the command that splits the user's own file (SPEC
+/// §11), quoted for a shell when it needs it.
+pub fn split_command(file: &str) -> String {
+    let plain = !file.is_empty()
+        && file
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_./+,@%=:".contains(c));
+    if plain {
+        format!("aesthetix split {file}")
+    } else {
+        format!("aesthetix split '{}'", file.replace('\'', "'\\''"))
+    }
+}
+
+/// A refusal's message with `aesthetix split FILE` naming the user's file, when known (the
+/// 30 MB refusal, SPEC §11).
+pub fn naming_file(message: &str, file: Option<&str>) -> String {
+    match file.map(display_file_name).filter(|f| !f.is_empty()) {
+        Some(f) => message.replace("aesthetix split FILE", &split_command(&f)),
+        None => message.to_string(),
+    }
+}
+
 /// A name for a stored file: time and randomness, nothing of the user's.
 fn generated_name() -> String {
     let mut nonce = [0u8; 8];
@@ -598,6 +646,36 @@ pub struct ColumnView {
     pub chosen: Option<String>,
     /// A fully blank column (no header, no value): neither mapped nor unmatched.
     pub blank: bool,
+    /// Why the column maps to its automatic field, or why it is not imported ("synonym",
+    /// "preset Google Contacts", "its values (Active) are not options of Status"…).
+    pub why: String,
+    /// For a part of a date given in three columns: `year`, `month` or `day`.
+    pub part: Option<String>,
+    /// Neither mapped nor unmatched: a column an error log adds (SPEC §9.3), ignored by name.
+    pub skipped: bool,
+    /// A date column: the order its dates are read in, and why.
+    pub date_order: Option<ColumnOrder>,
+    /// The column's `date.order_from_file` notice, when its values chose the order.
+    pub notice: Option<String>,
+}
+
+/// A preset as the mapping step names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PresetInfo {
+    pub key: &'static str,
+    pub name: &'static str,
+    /// "Looks like a Google Contacts export".
+    pub looks_like: String,
+}
+
+impl PresetInfo {
+    fn of(p: &engine::Preset) -> PresetInfo {
+        PresetInfo {
+            key: p.key,
+            name: p.name,
+            looks_like: p.looks_like(),
+        }
+    }
 }
 
 /// The mapping step: the file as read, its columns, and the fields to choose from.
@@ -617,6 +695,19 @@ pub struct MappingView {
     pub skip_unmapped: bool,
     /// The job, once the draft was submitted.
     pub job_id: Option<i64>,
+    /// The exporter the header row looks like (SPEC §11), whatever was chosen.
+    pub detected: Option<PresetInfo>,
+    /// The preset the mapping uses.
+    pub preset: Option<PresetInfo>,
+    /// The choice: `None` (detect), `none`, or a preset's key.
+    pub preset_choice: Option<String>,
+    /// Every built-in preset, to choose another.
+    pub presets: Vec<PresetInfo>,
+    /// The saved template applied, and the location's templates to pick from.
+    pub template: Option<String>,
+    pub templates: Vec<String>,
+    /// Column notices (SPEC §5.3 `date.order_from_file`).
+    pub notices: Vec<Notice>,
 }
 
 impl MappingView {
@@ -624,7 +715,7 @@ impl MappingView {
     pub fn unmatched(&self) -> Vec<String> {
         self.columns
             .iter()
-            .filter(|c| !c.blank && c.chosen.is_none())
+            .filter(|c| !c.blank && !c.skipped && c.chosen.is_none())
             .map(column_name)
             .collect()
     }
@@ -669,7 +760,11 @@ fn importable(kind: FieldKind) -> bool {
     !matches!(kind, FieldKind::FileUpload | FieldKind::Signature)
 }
 
-async fn custom_targets(store: &Store, location: LocationId) -> Result<Vec<Target>, WizardError> {
+/// The location's custom contact fields, as the mapping takes them.
+pub(crate) async fn custom_targets(
+    store: &Store,
+    location: LocationId,
+) -> Result<Vec<Target>, StoreError> {
     Ok(store
         .custom_fields(location, &ObjectKind::Contact)
         .await?
@@ -795,34 +890,72 @@ pub async fn mapping(
     let mut settings = read_settings(&draft.settings)?;
     let info = inspected(store, data_dir, location, &draft, &mut settings).await?;
     let custom = custom_targets(store, location).await?;
-    let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
-    let ignored: Vec<bool> = info.columns.iter().map(|c| c.ignored).collect();
-    let auto: Vec<Option<String>> = match map_columns(&headers, &ignored, &custom, &[], true) {
-        Ok(uses) => uses
-            .into_iter()
-            .map(|u| match u {
-                ColumnUse::Field(t) if importable(t.kind) => Some(t.key),
+    let loc = store.location(location).await?;
+    let auto = auto_mapping(
+        store,
+        data_dir,
+        location,
+        &draft,
+        &mut settings,
+        &info,
+        &custom,
+        &loc,
+    )
+    .await?;
+    let templates = store
+        .templates(location)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let chosen = match &settings.columns {
+        Some(c) if c.len() == info.columns.len() => c.clone(),
+        _ => auto
+            .plans
+            .iter()
+            .map(|p| match &p.used {
+                ColumnUse::Field(t) if importable(t.kind) => Some(t.key.clone()),
+                ColumnUse::DatePart(t, _) => Some(t.key.clone()),
                 _ => None,
             })
             .collect(),
-        // Nothing maps by itself: every column waits for the admin's choice.
-        Err(_) => vec![None; headers.len()],
-    };
-    let chosen = match &settings.columns {
-        Some(c) if c.len() == headers.len() => c.clone(),
-        _ => auto.clone(),
     };
     let columns = info
         .columns
         .into_iter()
         .enumerate()
-        .map(|(i, c)| ColumnView {
-            index: i,
-            chosen: if c.ignored { None } else { chosen[i].clone() },
-            blank: c.ignored,
-            header: c.header,
-            samples: c.samples,
-            auto: auto[i].clone(),
+        .map(|(i, c)| {
+            let plan = &auto.plans[i];
+            let (auto_key, part) = match &plan.used {
+                ColumnUse::Field(t) if importable(t.kind) => (Some(t.key.clone()), None),
+                ColumnUse::DatePart(t, part) => {
+                    (Some(t.key.clone()), Some(part.words().to_string()))
+                }
+                _ => (None, None),
+            };
+            let skipped = !c.ignored && plan.used == ColumnUse::Ignored;
+            let notice = auto
+                .notices
+                .iter()
+                .find(|n| n.column == c.header)
+                .map(|n| n.message.clone());
+            ColumnView {
+                index: i,
+                chosen: if c.ignored || skipped {
+                    None
+                } else {
+                    chosen[i].clone()
+                },
+                blank: c.ignored,
+                why: plan.why.words(),
+                part,
+                skipped,
+                date_order: auto.orders.get(&i).copied(),
+                notice,
+                header: c.header,
+                samples: c.samples,
+                auto: auto_key,
+            }
         })
         .collect();
     Ok(MappingView {
@@ -836,7 +969,101 @@ pub async fn mapping(
         fields: field_choices(&custom),
         skip_unmapped: settings.skip_unmapped,
         job_id: draft.job_id,
+        detected: auto.detected.map(PresetInfo::of),
+        preset: auto.preset.map(PresetInfo::of),
+        preset_choice: settings.preset.clone(),
+        presets: PRESETS.iter().map(PresetInfo::of).collect(),
+        template: settings.template.as_ref().map(|(n, _)| n.clone()),
+        templates,
+        notices: auto.notices,
     })
+}
+
+/// The automatic mapping of the draft's file (SPEC §6.1, §11): by name, synonyms, the preset
+/// and the template, checked against the values, each date column's order. The pass over the
+/// values is kept with the draft for the questions it answered, so the file is read again
+/// only when they change (another template, preset, custom field or value mapping).
+#[allow(clippy::too_many_arguments)]
+async fn auto_mapping(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    draft: &store::ImportDraft,
+    settings: &mut DraftSettings,
+    info: &FileSummary,
+    custom: &[Target],
+    loc: &store::Location,
+) -> Result<crate::mapping::FileMapping, WizardError> {
+    let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
+    let ignored: Vec<bool> = info.columns.iter().map(|c| c.ignored).collect();
+    let mut value_map: std::collections::HashMap<
+        String,
+        std::collections::HashMap<String, String>,
+    > = std::collections::HashMap::new();
+    for (key, from, to) in &settings.map_values {
+        value_map
+            .entry(key.clone())
+            .or_default()
+            .insert(from.trim().to_lowercase(), to.clone());
+    }
+    let preset = PresetChoice::parse(settings.preset.as_deref()).unwrap_or(PresetChoice::Detect);
+    let template = settings
+        .template
+        .as_ref()
+        .map(|(n, c)| (n.as_str(), c.as_slice()));
+    let req = MapRequest {
+        headers: &headers,
+        ignored: &ignored,
+        custom,
+        preset,
+        template,
+        overrides: &[],
+        value_map: &value_map,
+        date_order: None,
+        column_date_orders: &settings.date_orders,
+    };
+    let key = crate::mapping::scan_key(&req).map_err(ImportError::from)?;
+    let read = domain::value::ReadContext::new(&loc.settings, today(loc)).map_err(|e| {
+        WizardError::invalid(
+            "location.settings",
+            format!("The location's settings cannot be used to read values: {e}"),
+        )
+    })?;
+    let known = settings
+        .values_scan
+        .as_ref()
+        .filter(|(k, _)| *k == key)
+        .map(|(_, v)| v.clone());
+    // Nothing to ask the values (no option or date column): the file is not read again.
+    let nothing_to_read = crate::mapping::propose(&req)
+        .map(|(_, _, scan)| scan.is_empty())
+        .map_err(ImportError::from)?;
+    let known = known.or_else(|| nothing_to_read.then(ScanResult::default));
+    let fresh = known.is_none();
+    let (mapping, values) = if fresh {
+        // The values are read from the file: inspected again (its rows are not kept with the
+        // draft), within the same limit on files read at once.
+        let path = stored_path(data_dir, &draft.file.stored_name);
+        let file = inspect(path.clone(), settings.sheet.clone()).await?;
+        let _turn = READING
+            .acquire()
+            .await
+            .map_err(|e| std::io::Error::other(format!("reading the file stopped: {e}")))?;
+        crate::mapping::map_file(&path, &file, &req, &read, None).await?
+    } else {
+        let values = known.unwrap_or_default();
+        let mapping =
+            crate::mapping::map_known(&req, read.date_order, &values).map_err(ImportError::from)?;
+        (mapping, values)
+    };
+    if fresh && draft.job_id.is_none() {
+        settings.values_scan = Some((key, values));
+        match save(store, location, draft.id, settings).await {
+            Ok(()) | Err(WizardError::Submitted(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(mapping)
 }
 
 async fn save(
@@ -883,6 +1110,7 @@ pub async fn set_sheet(
     settings.columns = None;
     settings.inspection = None;
     settings.option_scan = None;
+    settings.values_scan = None;
     save(store, location, draft_id, &settings).await
 }
 
@@ -920,7 +1148,7 @@ pub async fn set_mapping(
         let choice = choice
             .map(|k| k.trim().to_string())
             .filter(|k| !k.is_empty());
-        let Some(key) = choice.filter(|_| !col.blank) else {
+        let Some(key) = choice.filter(|_| !col.blank && !col.skipped) else {
             chosen.push(None);
             continue;
         };
@@ -933,7 +1161,11 @@ pub async fn set_mapping(
                 ),
             ));
         };
-        if let Some((_, first)) = taken.iter().find(|(k, _)| *k == key) {
+        // Tags and the additional values take several columns (SPEC §6.1), and a date's three
+        // parts one each.
+        let several = engine::mapping::MULTI_COLUMN_FIELDS.contains(&key.as_str())
+            || (col.part.is_some() && col.auto.as_deref() == Some(key.as_str()));
+        if let Some((_, first)) = taken.iter().find(|(k, _)| *k == key).filter(|_| !several) {
             return Err(WizardError::invalid(
                 "mapping.field_twice",
                 format!(
@@ -960,7 +1192,7 @@ pub async fn set_mapping(
         .columns
         .iter()
         .zip(&chosen)
-        .filter(|(c, k)| !c.blank && k.is_none())
+        .filter(|(c, k)| !c.blank && !c.skipped && k.is_none())
         .map(|(c, _)| column_name(c))
         .collect();
     if !unmatched.is_empty() && !skip_unmapped {
@@ -976,6 +1208,9 @@ pub async fn set_mapping(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DetailsView {
     pub details: Details,
+    /// What the file's preset does besides mapping (SPEC §11: Vagaro's and Nextech's
+    /// settings), in words.
+    pub preset_note: Option<String>,
     /// The name the import gets when none is given.
     pub default_name: String,
     /// The location's workflows by name, with their status (`active`, `paused`, `draft`).
@@ -984,6 +1219,201 @@ pub struct DetailsView {
 
 fn time_zone(location: &store::Location) -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// What a preset does besides mapping, in words (none for most).
+fn preset_note(p: &engine::Preset) -> Option<String> {
+    let s = p.settings;
+    let mut parts = Vec::new();
+    if let Some(kind) = s.contact_type {
+        parts.push(format!(
+            "sets Type of Contact to {kind} on every line whose file gives none"
+        ));
+    }
+    if !s.tags.is_empty() {
+        parts.push(format!("adds the tags {}", s.tags.join(" and ")));
+    }
+    if let Some(mode) = s.mode {
+        parts.push(format!(
+            "imports in {} mode unless you choose another",
+            mode_words(mode)
+        ));
+    }
+    if s.no_update_empty == Some(false) {
+        parts.push("lets blank cells clear values (don't update empty values off)".into());
+    }
+    (!parts.is_empty()).then(|| format!("The {} preset {}.", p.name, parts.join(", ")))
+}
+
+fn mode_words(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Create => "Add New",
+        Mode::Upsert => "Add New and Update Existing",
+        Mode::Update => "Update Existing",
+    }
+}
+
+/// Makes the draft one file of an onboarding migration (SPEC §11): Create & Update, an email
+/// or phone required on every line, its list's Type of Contact where the file gives none,
+/// the migration's tags, workflow and "don't import unmatched columns".
+pub async fn set_migration(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    list: crate::migration::List,
+    options: &crate::migration::MigrationOptions,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    settings.line_defaults = vec![("contact_type".into(), list.contact_type().into())];
+    settings.require_identifier = true;
+    settings.skip_unmapped = options.skip_unmapped;
+    settings.details.mode = Mode::Upsert.token().to_string();
+    settings.details_saved = true;
+    settings.details.tags = options.tags.clone();
+    settings.details.workflow = options.workflow.clone();
+    save(store, location, draft_id, &settings).await
+}
+
+/// The import a draft makes, as the engine takes it (a dry run when `dry_run`), its columns
+/// without a field left out by name — whatever "don't import data in unmatched columns" says:
+/// the engine's own check then decides (a migration leaves out the columns it makes fields
+/// for).
+pub async fn import_request(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    draft_id: i64,
+    dry_run: bool,
+) -> Result<ImportRequest, WizardError> {
+    mapping(store, data_dir, location, draft_id).await?;
+    let (draft, mut settings) = load(store, location, draft_id).await?;
+    let skip = settings.skip_unmapped;
+    settings.skip_unmapped = true;
+    let mut req = request(store, data_dir, location, None, &draft, &settings, dry_run).await?;
+    req.skip_unmapped = skip;
+    Ok(req)
+}
+
+/// Chooses the exporter's preset (SPEC §11): `None` detects it from the header row, `none`
+/// uses none, or a preset's key or name. The mapping starts again from the automatic one.
+pub async fn set_preset(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    choice: Option<String>,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    let choice = PresetChoice::parse(choice.as_deref().filter(|c| !c.trim().is_empty()))
+        .map_err(|e| WizardError::invalid("mapping.preset", e.replace("--preset ", "")))?;
+    settings.preset = choice.token().map(str::to_string);
+    settings.columns = None;
+    settings.option_scan = None;
+    save(store, location, draft_id, &settings).await
+}
+
+/// Applies a saved template (SPEC §11) — its mapping by header, value mappings, fill-only
+/// columns, mode and options, tags, workflow, preset and date orders — or, with `None`, stops
+/// using one. The mapping starts again from the automatic one, the template's included.
+pub async fn set_template(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    name: Option<String>,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    settings.columns = None;
+    settings.option_scan = None;
+    let Some(name) = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) else {
+        settings.template = None;
+        return save(store, location, draft_id, &settings).await;
+    };
+    let t = crate::templates::load(store, location, &name)
+        .await
+        .map_err(|e| match e {
+            crate::templates::TemplateError::Invalid(m) => {
+                WizardError::invalid("mapping.template", m)
+            }
+            crate::templates::TemplateError::Store(s) => s.into(),
+        })?;
+    settings.template = Some((name, t.columns.clone()));
+    settings.map_values = t.map_values.clone();
+    settings.fill_only = t.fill_only.clone();
+    settings.skip_unmapped = t.skip_unmapped;
+    if t.preset.is_some() {
+        settings.preset = t.preset.clone();
+    }
+    settings.date_orders = t.column_date_orders.clone();
+    let d = &mut settings.details;
+    if let Some(mode) = &t.mode {
+        d.mode = mode.clone();
+        settings.details_saved = true;
+    }
+    d.no_update_empty = t.no_update_empty;
+    d.skip_existing_phone = t.skip_existing_phone;
+    d.suppress_tag_triggers = t.suppress_tag_triggers;
+    d.tags = t.tags.clone();
+    d.workflow = t.workflow.clone();
+    save(store, location, draft_id, &settings).await
+}
+
+/// The order chosen beside each date column (SPEC §5.3), by header: `None` lets the values
+/// (else the location) decide.
+pub async fn set_date_orders(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    orders: Vec<(String, Option<DateOrder>)>,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    settings.date_orders = orders
+        .into_iter()
+        .filter_map(|(h, o)| Some((h, o?)))
+        .collect();
+    save(store, location, draft_id, &settings).await
+}
+
+/// Saves the draft's choices as a template of the location (the details step's "Save these
+/// choices as a template"): its columns as mapped, value mappings, fill-only columns, mode and
+/// options, tags, workflow, preset and date orders. Returns whether a template of that name
+/// was replaced.
+pub async fn save_as_template(
+    store: &Store,
+    data_dir: &Path,
+    location: LocationId,
+    draft_id: i64,
+    name: &str,
+) -> Result<bool, WizardError> {
+    let view = mapping(store, data_dir, location, draft_id).await?;
+    let settings = settings(store, location, draft_id).await?;
+    let d = &settings.details;
+    let choices = crate::templates::Choices {
+        columns: view
+            .columns
+            .iter()
+            .filter(|c| !c.blank && !c.skipped && !c.header.is_empty() && c.part.is_none())
+            .map(|c| (c.header.clone(), c.chosen.clone()))
+            .collect(),
+        map_values: settings.map_values.clone(),
+        fill_only: settings.fill_only.clone(),
+        mode: Some(d.mode.clone()),
+        skip_unmapped: settings.skip_unmapped,
+        no_update_empty: d.no_update_empty,
+        skip_existing_phone: d.skip_existing_phone,
+        tags: d.tags.clone(),
+        workflow: d.workflow.clone(),
+        suppress_tag_triggers: d.suppress_tag_triggers,
+        preset: settings.preset.clone(),
+        date_order: None,
+        column_date_orders: settings.date_orders.clone(),
+    };
+    crate::templates::save(store, location, name, &choices, None)
+        .await
+        .map_err(|e| match e {
+            crate::templates::TemplateError::Invalid(m) => {
+                WizardError::invalid("details.template", m)
+            }
+            crate::templates::TemplateError::Store(s) => s.into(),
+        })
 }
 
 /// The details step's choices and what it offers.
@@ -1001,8 +1431,25 @@ pub async fn details(
         .into_iter()
         .map(|w| (w.workflow.name, w.workflow.status.to_string()))
         .collect();
+    let preset = settings
+        .inspection
+        .as_ref()
+        .and_then(|i| i.found.as_ref().ok())
+        .and_then(|f| {
+            let headers: Vec<String> = f.columns.iter().map(|c| c.header.clone()).collect();
+            PresetChoice::parse(settings.preset.as_deref())
+                .unwrap_or(PresetChoice::Detect)
+                .resolve(&headers)
+        });
+    let mut details = settings.details;
+    if let (Some(p), false) = (preset, settings.details_saved)
+        && let Some(mode) = p.settings.mode
+    {
+        details.mode = mode.token().to_string();
+    }
     Ok(DetailsView {
-        details: settings.details,
+        preset_note: preset.and_then(preset_note),
+        details,
         default_name: crate::import::default_import_name(&time_zone(&loc)),
         workflows,
     })
@@ -1062,6 +1509,7 @@ pub async fn set_details(
             Err(e) => return Err(e.into()),
         }
     }
+    settings.details_saved = true;
     settings.details = Details {
         name,
         smart_list: details.smart_list,
@@ -1176,11 +1624,13 @@ async fn request(
         return Err(WizardError::Unmatched(unmatched));
     }
     // Every column the admin decided on is an explicit choice; a column without a field is
-    // left out (the check above is where "unmatched" is decided).
+    // left out (the check above is where "unmatched" is decided). A part of a date in three
+    // columns, kept as proposed, is left to the preset that proposed it.
     let map: Vec<(String, Option<String>)> = view
         .columns
         .iter()
-        .filter(|c| !c.blank && !c.header.is_empty())
+        .filter(|c| !c.blank && !c.skipped && !c.header.is_empty())
+        .filter(|c| !(c.part.is_some() && c.chosen == c.auto))
         .map(|c| (c.header.clone(), c.chosen.clone()))
         .collect();
     let path = stored_path(data_dir, &draft.file.stored_name);
@@ -1208,6 +1658,13 @@ async fn request(
         created_by: user,
         workflow: d.workflow.clone(),
         suppress_tag_triggers: d.suppress_tag_triggers,
+        mode_given: settings.details_saved,
+        preset: settings.preset.clone(),
+        template_mapping: settings.template.clone(),
+        column_date_orders: settings.date_orders.clone(),
+        line_defaults: settings.line_defaults.clone(),
+        require_identifier: settings.require_identifier,
+        ..ImportRequest::default()
     })
 }
 

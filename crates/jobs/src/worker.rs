@@ -42,6 +42,12 @@ pub async fn work(store: Store, owner: String, data_dir: PathBuf) {
                 Err(e) => tracing::warn!(error = %e, "worker: could not delete expired files"),
             }
         }
+        // A migration's patients file starts once its leads file completed (SPEC §11).
+        match crate::migration::advance(&store, &data_dir).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(steps = n, "worker: moved migrations on"),
+            Err(e) => tracing::warn!(error = %e, "worker: could not move migrations on"),
+        }
         let claimed = match store.claim_next_job(&owner).await {
             Ok(Some(lease)) => Some(lease),
             Ok(None) => claim_from_dead_process(&store, &owner).await,

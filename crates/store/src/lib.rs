@@ -29,6 +29,7 @@ mod revert;
 mod runtime;
 mod schedules;
 mod smart_lists;
+mod templates;
 mod users;
 pub mod workflows;
 
@@ -58,6 +59,7 @@ pub use jobs::{Job, JobEffects, NewJob};
 pub use locations::Location;
 pub use revert::{ContactDump, RevertConflict, RevertReport};
 pub use schedules::{ExportSchedule, NewExportSchedule, ScheduledJob};
+pub use templates::{MigrationStep, SavedTemplate};
 pub use users::{Membership, SessionInfo, User};
 
 pub use api_keys::ApiKeyInfo;

@@ -27,6 +27,10 @@ const SQLITE: &[(i64, &str)] = &[
         7,
         include_str!("../../../migrations/sqlite/0007_login_failures.sql"),
     ),
+    (
+        12,
+        include_str!("../../../migrations/sqlite/0012_import_templates.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -48,6 +52,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         7,
         include_str!("../../../migrations/postgres/0007_login_failures.sql"),
+    ),
+    (
+        12,
+        include_str!("../../../migrations/postgres/0012_import_templates.sql"),
     ),
 ];
 

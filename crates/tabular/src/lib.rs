@@ -124,6 +124,10 @@ pub struct FileInfo {
     pub delimiter: Option<u8>,
     /// The sheet read from a workbook.
     pub sheet: Option<String>,
+    /// A workbook in the 1904 date system (its serial numbers count days from 1904-01-01):
+    /// the importer reads a number in a date column as a serial date (SPEC §5.3). False for
+    /// delimited text.
+    pub date_1904: bool,
     /// The columns; every [`Row::cells`] has exactly one cell per column.
     pub columns: Vec<Column>,
     /// Non-blank record rows (the header excluded).

@@ -198,6 +198,7 @@ pub(crate) fn inspect<R: Read + Seek + Send + 'static>(
         encoding: charset.encoding.name(),
         delimiter: Some(records.delimiter()),
         sheet: None,
+        date_1904: false,
         columns,
         records: count,
         blank_rows,

@@ -27,6 +27,7 @@ use crate::auth::AdminUser;
 use crate::limits::{UploadError, receive_upload};
 use crate::pages::{Nav, nav};
 use crate::{AppError, AppState};
+use jobs::mapping::OrderFrom;
 
 /// The wizard's pages (their bodies are small forms: see [`crate::limits::body_deadline`]).
 pub(crate) fn routes() -> Router<AppState> {
@@ -34,6 +35,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/imports/new", get(new_import))
         .route("/imports/{draft}/map", get(map_page).post(save_map))
         .route("/imports/{draft}/sheet", post(choose_sheet))
+        .route("/imports/{draft}/preset", post(choose_preset))
+        .route("/imports/{draft}/template", post(choose_template))
         .route(
             "/imports/{draft}/values",
             get(values_page).post(save_values),
@@ -135,6 +138,7 @@ async fn upload(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    let given_name = q.name.clone();
     let received = async {
         // Refused before a byte is stored: a form's body is not a file.
         let kind = crate::limits::UploadBody::of(&headers)?;
@@ -165,7 +169,8 @@ async fn upload(
                 tracing::error!(error = %e, "upload failed");
                 "Aesthetix could not store the file. Try again; if it keeps happening, the server log says why.".to_string()
             } else {
-                e.to_string()
+                // The size refusal names `aesthetix split` with the user's file.
+                wizard::naming_file(&e.to_string(), given_name.as_deref())
             };
             (
                 status,
@@ -184,6 +189,10 @@ struct MapRow {
     column: ColumnView,
     /// The header as shown: `(blank header, column N)` for a blank one.
     name: String,
+    /// A date column's order chosen beside it (`MDY`, `DMY`), or empty.
+    order_chosen: String,
+    /// The words of the default choice: the order the values (or the location) give.
+    order_words: String,
 }
 
 #[derive(Template)]
@@ -225,6 +234,21 @@ fn map_rows(view: &MappingView) -> Vec<MapRow> {
                 format!("(blank header, column {})", c.index + 1)
             } else {
                 c.header.clone()
+            },
+            order_chosen: match c.date_order {
+                Some(o) if o.from == OrderFrom::Chosen => o.order.to_string(),
+                _ => String::new(),
+            },
+            order_words: match c.date_order {
+                Some(o) if o.from == OrderFrom::File => format!(
+                    "{} first, as its values show",
+                    if o.order == domain::DateOrder::Dmy {
+                        "day"
+                    } else {
+                        "month"
+                    }
+                ),
+                _ => "as the location reads dates".to_string(),
             },
             column: c.clone(),
         })
@@ -312,6 +336,65 @@ struct SheetForm {
     sheet: String,
 }
 
+#[derive(Deserialize)]
+struct PresetForm {
+    /// Empty: detect from the header row; `none`; or a preset's key (SPEC §11).
+    #[serde(default)]
+    preset: String,
+}
+
+#[derive(Deserialize)]
+struct TemplateForm {
+    /// A saved template's name; empty for none.
+    #[serde(default)]
+    template: String,
+}
+
+/// The mapping step's preset choice: the mapping starts again with it.
+async fn choose_preset(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+    axum::Form(form): axum::Form<PresetForm>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    let choice = Some(form.preset).filter(|p| !p.trim().is_empty());
+    let chosen = wizard::set_preset(&state.store, session.location_id, draft, choice).await;
+    back_to_map(&state, &session, draft, chosen).await
+}
+
+/// The mapping step's template picker (SPEC §11): its choices apply, the mapping starts
+/// again with its columns.
+async fn choose_template(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+    axum::Form(form): axum::Form<TemplateForm>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    let name = Some(form.template).filter(|t| !t.trim().is_empty());
+    let chosen = wizard::set_template(&state.store, session.location_id, draft, name).await;
+    back_to_map(&state, &session, draft, chosen).await
+}
+
+/// After a choice on the mapping step: the step again, with the choice's error if any.
+async fn back_to_map(
+    state: &AppState,
+    session: &SessionInfo,
+    draft: i64,
+    chosen: Result<(), WizardError>,
+) -> Result<Response, AppError> {
+    match chosen {
+        Ok(()) => Ok(Redirect::to(&format!("/imports/{draft}/map")).into_response()),
+        Err(e @ WizardError::Invalid { .. }) => {
+            let view =
+                wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await?;
+            render_map(state, session, draft, view, Some(e.to_string())).await
+        }
+        Err(e) => render_refused(state, session, draft, e).await,
+    }
+}
+
 async fn choose_sheet(
     State(state): State<AppState>,
     AdminUser(session): AdminUser,
@@ -325,7 +408,9 @@ async fn choose_sheet(
     }
 }
 
-/// The mapping form: `columns` (how many), `col_N` (a field key, or empty), `skip_unmapped`.
+/// The mapping form: `columns` (how many), `col_N` (a field key, or empty), `order_N` (a date
+/// column's day/month order: `MDY`, `DMY`, or empty to let its values decide),
+/// `skip_unmapped`.
 ///
 /// The form's own count never sizes anything (SPEC §13.2): it must equal the number of
 /// columns of the draft's file, which is looked up first; `col_N` past it are ignored.
@@ -338,9 +423,15 @@ async fn save_map(
     let draft = draft_id(&draft)?;
     let form = FormFields::new(form);
     let get = |name: &str| form.get(name);
-    let file_columns =
+    let (file_columns, headers) =
         match wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await {
-            Ok(view) => view.columns.len(),
+            Ok(view) => (
+                view.columns.len(),
+                view.columns
+                    .iter()
+                    .map(|c| (c.header.clone(), c.date_order.is_some()))
+                    .collect::<Vec<_>>(),
+            ),
             Err(e) => return render_refused(&state, &session, draft, e).await,
         };
     let given = get("columns").map(str::trim).unwrap_or("");
@@ -358,6 +449,20 @@ async fn save_map(
         })
         .collect();
     let skip = get("skip_unmapped").is_some();
+    // The order beside each date column (SPEC §5.3).
+    let orders: Vec<(String, Option<domain::DateOrder>)> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, (h, dated))| *dated && !h.is_empty())
+        .map(|(i, (h, _))| {
+            let order = get(&format!("order_{i}")).and_then(|o| o.trim().parse().ok());
+            (h.clone(), order)
+        })
+        .collect();
+    if let Err(e) = wizard::set_date_orders(&state.store, session.location_id, draft, orders).await
+    {
+        return render_refused(&state, &session, draft, e).await;
+    }
     let saved = wizard::set_mapping(
         &state.store,
         &state.data_dir,
@@ -541,6 +646,8 @@ struct DetailsPage {
     workflows: Vec<(String, String)>,
     /// Existing contacts a validation found the import would update.
     resets: Option<i64>,
+    /// What the file's preset does besides mapping (SPEC §11).
+    preset_note: Option<String>,
     error: Option<String>,
 }
 
@@ -569,6 +676,7 @@ async fn render_details(
         default_name: view.default_name,
         workflows: view.workflows,
         resets: settings.validated.map(|v| v.verification_resets()),
+        preset_note: view.preset_note,
         error,
     };
     Ok((status, Html(page.render()?)).into_response())
@@ -600,9 +708,13 @@ struct DetailsForm {
     #[serde(default)]
     workflow: String,
     suppress_tag_triggers: Option<String>,
+    /// "Save these choices as a template": its name, or empty.
+    #[serde(default)]
+    template_name: String,
 }
 
-/// Saves the details and runs the validation (the dry run), then shows its result.
+/// Saves the details (and, when named, the choices as a template) and runs the validation (the
+/// dry run), then shows its result.
 async fn save_details(
     State(state): State<AppState>,
     AdminUser(session): AdminUser,
@@ -627,6 +739,10 @@ async fn save_details(
     let loc = session.location_id;
     let result = async {
         wizard::set_details(&state.store, loc, draft, details.clone()).await?;
+        let template = form.template_name.trim();
+        if !template.is_empty() {
+            wizard::save_as_template(&state.store, &state.data_dir, loc, draft, template).await?;
+        }
         wizard::validate(&state.store, &state.data_dir, loc, draft).await
     }
     .await;

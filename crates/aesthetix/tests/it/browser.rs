@@ -430,11 +430,15 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
         b.type_into("#file", sample.to_str().unwrap()).await;
         b.wait_for_url("/map").await;
         assert!(b.text("main").await.contains("sample-contacts.csv"));
-        // Everything matched automatically; the Status column holds lead stages ("New",
-        // "Active"), not subscription statuses: the admin leaves it out.
-        assert_eq!(b.property("select[name=col_5]", "value").await, "status");
-        assert_eq!(b.property("#map-next", "disabled").await, false);
-        b.click("select[name=col_5] option[value='']").await;
+        // Everything matched automatically but the Status column: it holds lead stages ("New",
+        // "Active"), not subscription statuses, so it is not auto-mapped and says why (SPEC
+        // §6.1); it blocks Next until the admin leaves unmatched columns out.
+        assert_eq!(b.property("select[name=col_5]", "value").await, "");
+        assert!(
+            b.text("main")
+                .await
+                .contains("its values (New, Active) are not options of Status")
+        );
         assert_eq!(
             b.property("#map-next", "disabled").await,
             true,
@@ -515,6 +519,81 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
             "{csv}"
         );
         assert!(csv.contains("Jane,Doe,+11234567890"), "{csv}");
+
+        // The error-log loop (SPEC §9.3): Jane's warned line carries her Contact ID; the admin
+        // fixes her phone in the log and imports the log itself with Add & Update — the five
+        // log columns are ignored, Contact ID finds her, and no second Jane is made.
+        let jane = csv
+            .lines()
+            .find(|l| l.starts_with("Jane,"))
+            .unwrap()
+            .to_string();
+        let fixed_path = d.dir.path().join("sample fixed.csv");
+        std::fs::write(
+            &fixed_path,
+            csv.replace(&jane, &jane.replace("+11234567890", "+12015550123")),
+        )
+        .unwrap();
+        b.goto(&format!("{base}/imports/new")).await;
+        b.type_into("#file", fixed_path.to_str().unwrap()).await;
+        b.wait_for_url("/map").await;
+        assert_eq!(
+            b.property("select[name=col_7]", "value").await,
+            "contact_id"
+        );
+        assert!(
+            b.exists("tr[data-skipped]").await,
+            "the log's columns are ignored"
+        );
+        let text = b.text("main").await;
+        assert!(text.contains("a column an error log adds"), "{text}");
+        b.click("#skip_unmapped").await;
+        b.screenshot("6b-map-error-log").await;
+        b.click("#map-next").await;
+        b.wait_for_url("/details").await;
+        b.click("details.advanced summary").await;
+        b.click("#mode option[value=upsert]").await;
+        b.click("form[action$='/details'] button[type=submit]")
+            .await;
+        b.wait_for_url("/review").await;
+        // Both of the sample's lines were warned (their phones): both are found by their ids.
+        assert_eq!(b.text("[data-total=created]").await, "0");
+        assert_eq!(b.text("[data-total=updated]").await, "2");
+        if b.exists("#acknowledge").await {
+            b.click("#acknowledge").await;
+        }
+        b.click("#submit-import").await;
+        b.wait_for_url("/bulk-actions?submitted=").await;
+        b.wait_until("the re-import to complete", || async {
+            !b.exists("tr[data-job] .badge.running, tr[data-job] .badge.queued")
+                .await
+        })
+        .await;
+        {
+            let store = d.store().await;
+            let loc = store.location_by_name("My Practice").await.unwrap();
+            let page = store.contacts_page(loc.id, None, 0, 10).await.unwrap();
+            assert_eq!(page.total, 2, "no duplicate of Jane");
+            let jane = page
+                .contacts
+                .iter()
+                .find(|c| c.first_name.as_deref() == Some("Jane"))
+                .unwrap();
+            assert_eq!(jane.phone.as_deref(), Some("+12015550123"));
+            store.close().await;
+        }
+
+        // An exporter's file: the mapping step names the preset it detected (SPEC §11).
+        b.goto(&format!("{base}/imports/new")).await;
+        let vagaro = testdata("presets/vagaro.csv");
+        b.type_into("#file", vagaro.to_str().unwrap()).await;
+        b.wait_for_url("/map").await;
+        let note = b.text("#preset-note").await;
+        assert!(note.contains("Looks like a Vagaro export"), "{note}");
+        assert_eq!(b.property("#preset", "value").await, "");
+        let text = b.text("main").await;
+        assert!(text.contains("preset Vagaro"), "{text}");
+        b.screenshot("6c-map-preset").await;
 
         // An export of every contact, two columns: started on the page, followed on Bulk
         // Actions, announced in the header, downloaded from the notice, then dismissed.

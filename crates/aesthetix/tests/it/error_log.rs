@@ -64,12 +64,21 @@ fn log_columns(report: &Value, n: u64) -> String {
             .collect::<Vec<_>>()
             .join(sep)
     };
+    let mut fixes = join("resolution", "\n");
+    // A warned line that wrote its contact says to keep its Contact ID (SPEC §9.3).
+    if line["status"] == "warning"
+        && ["created", "updated"].contains(&line["action"].as_str().unwrap())
+    {
+        fixes.push_str(
+            "\nAfter fixing, keep the Contact ID and import this file again with Add & Update",
+        );
+    }
     [
         n.to_string(),
         line["status"].as_str().unwrap().to_string(),
         join("code", "; "),
         join("message", "\n"),
-        join("resolution", "\n"),
+        fixes,
     ]
     .iter()
     .map(|f| field(f))
@@ -120,12 +129,15 @@ async fn the_error_log_is_exact_and_a_fixed_log_imports_cleanly() {
             "{out}"
         );
         let log = String::from_utf8(std::fs::read(&log_path).unwrap()).unwrap();
+        // Zoë's warned line created her: it carries her Contact ID, in a column added after
+        // the file's own (SPEC §9.3); the failed lines carry none.
+        let zoe = first["lines"][2]["record_id"].as_i64().unwrap();
         let want = format!(
-            "\u{feff}First Name,Last Name,Email,Phone,Notes,Tags,Company Name,\
+            "\u{feff}First Name,Last Name,Email,Phone,Notes,Tags,Company Name,Contact ID,\
              Import Line,Import Status,Error Code,Import Error,How to Fix\r\n\
-             ,'=SUM(1),not-an-email,,\"first line\nsecond line\",\"VIP;Botox\",'@corp,{}\r\n\
-             Zoë,Müller,zoe@example.com,12,\"Prefers Tuesdays, mornings\",'+tag,東京 Spa,{}\r\n\
-             ,'-minus,,,plain,'@home,Café Zoë,{}\r\n",
+             ,'=SUM(1),not-an-email,,\"first line\nsecond line\",\"VIP;Botox\",'@corp,,{}\r\n\
+             Zoë,Müller,zoe@example.com,12,\"Prefers Tuesdays, mornings\",'+tag,東京 Spa,{zoe},{}\r\n\
+             ,'-minus,,,plain,'@home,Café Zoë,,{}\r\n",
             log_columns(&first, 3),
             log_columns(&first, 4),
             log_columns(&first, 5),
@@ -164,6 +176,8 @@ async fn the_error_log_is_exact_and_a_fixed_log_imports_cleanly() {
             ],
             "{second:#}"
         );
+        // Zoë was found by the Contact ID her line carried: the same contact, updated.
+        assert_eq!(second["lines"][1]["record_id"].as_i64(), Some(zoe));
 
         // What the rows hold is the original text, not the neutralised cell.
         let store = d.store().await;
@@ -206,7 +220,7 @@ async fn the_error_log_is_exact_and_a_fixed_log_imports_cleanly() {
         assert!(out.contains("Wrote 0 lines"), "{out}");
         assert_eq!(
             std::fs::read_to_string(&log2_path).unwrap(),
-            "\u{feff}First Name,Last Name,Email,Phone,Notes,Tags,Company Name,\
+            "\u{feff}First Name,Last Name,Email,Phone,Notes,Tags,Company Name,Contact ID,\
              Import Line,Import Status,Error Code,Import Error,How to Fix\r\n"
         );
     }
@@ -341,7 +355,7 @@ async fn pages_per_tab_cover_exactly_the_reports_lines() {
             .split("\r\n")
             .skip(1)
             .filter(|r| !r.is_empty())
-            .map(|r| r.split(',').nth(3).unwrap().parse().unwrap())
+            .map(|r| r.split(',').nth(4).unwrap().parse().unwrap())
             .collect();
         let problems: Vec<u64> = lines
             .iter()

@@ -393,7 +393,9 @@ async fn the_wizard_to_a_finished_job_with_hostile_values_for_admins_only() {
         );
         let csv = resp.text().await.unwrap();
         assert!(
-            csv.starts_with("\u{feff}First Name,Last Name,Email,Phone,Note,Favourite,Import Line"),
+            csv.starts_with(
+                "\u{feff}First Name,Last Name,Email,Phone,Note,Favourite,Contact ID,Import Line"
+            ),
             "{csv}"
         );
         assert!(csv.contains(",4,error,row.no_identifier,"), "{csv}");

@@ -35,7 +35,112 @@ use crate::message::{Message, code};
 /// assert_eq!(read_date("02/30/2024", &ctx).messages[0].code, "date.impossible");
 /// ```
 pub fn read_date(raw: &str, ctx: &ReadContext) -> Read<Date> {
-    read_with(raw, |s| parse_date(s, ctx))
+    read_date_in(raw, ctx, ctx.date_order)
+}
+
+/// A date cell read with a given day/month order instead of the location's: the order SPEC
+/// §5.3 decided for its column ([`order_evidence`] is what decides it).
+///
+/// ```
+/// use domain::{DateOrder, LocationSettings, value::{ReadContext, read_date_in}};
+/// use jiff::civil::date;
+/// let ctx = ReadContext::new(&LocationSettings::default(), date(2026, 6, 1)).unwrap();
+/// assert_eq!(read_date_in("09/07/2014", &ctx, DateOrder::Dmy).into_value(), Some(date(2014, 7, 9)));
+/// ```
+pub fn read_date_in(raw: &str, ctx: &ReadContext, order: DateOrder) -> Read<Date> {
+    read_with(raw, |s| parse_date(s, ctx, order))
+}
+
+/// Which day/month order a numeric date proves (SPEC §5.3): `Some(order)` when the value is a
+/// real date only when read in that order (`20/01/1991` proves DMY, `01/20/1991` MDY); `None`
+/// for a value both orders read (`09/07/2014`), neither reads, or that has no order (ISO,
+/// month names).
+///
+/// ```
+/// use domain::{DateOrder, value::order_evidence};
+/// assert_eq!(order_evidence("20/01/1991"), Some(DateOrder::Dmy));
+/// assert_eq!(order_evidence("1/20/91"), Some(DateOrder::Mdy));
+/// assert_eq!(order_evidence("09/07/2014"), None);
+/// assert_eq!(order_evidence("2014-07-09"), None);
+/// ```
+pub fn order_evidence(raw: &str) -> Option<DateOrder> {
+    let toks = tokenize(super::trim(raw));
+    use Tok::*;
+    let [a, P(s1), b, P(s2), c, ..] = toks.as_slice() else {
+        return None;
+    };
+    if s1 != s2 || !matches!(s1, '-' | '/' | '.') {
+        return None;
+    }
+    let (first, second) = (num(a, 1..=2)?, num(b, 1..=2)?);
+    // The year only has to be a year: a four- or two-digit number (which century does not
+    // change whether a day exists, but for 29 February: 2000 stands for both).
+    let year = match c {
+        Num(n) if n.len() == 4 => n.parse().ok()?,
+        Num(n) if n.len() == 2 => 2000 + n.parse::<i64>().ok()?,
+        _ => return None,
+    };
+    let real = |month: i64, day: i64| {
+        to_date(&Written {
+            year,
+            month,
+            day,
+            ordered: true,
+        })
+        .is_ok()
+    };
+    match (real(first, second), real(second, first)) {
+        (true, false) => Some(DateOrder::Mdy),
+        (false, true) => Some(DateOrder::Dmy),
+        _ => None,
+    }
+}
+
+/// An Excel serial date (SPEC §5.3: in a workbook, a number in a column mapped to a date field
+/// is a serial date whether or not the cell carries a date format): days since 1899-12-30 in
+/// the 1900 date system, counting Excel's nonexistent 1900-02-29 (serial 60, read as
+/// 1900-03-01), or since 1904-01-01 in the 1904 system; a time of day (the fraction) is
+/// dropped. `None` when the text is not a plain number or lies outside 1..=2958465
+/// (9999-12-31).
+///
+/// ```
+/// use domain::value::excel_serial_date;
+/// use jiff::civil::date;
+/// assert_eq!(excel_serial_date("29220", false), Some(date(1979, 12, 31)));
+/// assert_eq!(excel_serial_date("1", false), Some(date(1900, 1, 1)));
+/// assert_eq!(excel_serial_date("0", true), Some(date(1904, 1, 1)));
+/// assert_eq!(excel_serial_date("12/31/1979", false), None);
+/// ```
+pub fn excel_serial_date(raw: &str, date_1904: bool) -> Option<Date> {
+    let s = super::trim(raw);
+    let (whole, frac) = s.split_once('.').unwrap_or((s, "0"));
+    if whole.is_empty()
+        || whole.len() > 7
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let days: i64 = whole.parse().ok()?;
+    if date_1904 {
+        if days > 2_957_003 {
+            return None;
+        }
+        return jiff::civil::date(1904, 1, 1)
+            .checked_add(jiff::Span::new().days(days))
+            .ok();
+    }
+    if !(1..=2_958_465).contains(&days) {
+        return None;
+    }
+    // Excel counts 1900-02-29, which never was: serials from 61 on are one day behind, and 60
+    // itself reads as the day after 28 February.
+    let (epoch, days) = if days < 60 {
+        (jiff::civil::date(1899, 12, 31), days)
+    } else {
+        (jiff::civil::date(1899, 12, 30), days.max(61))
+    };
+    epoch.checked_add(jiff::Span::new().days(days)).ok()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,17 +188,17 @@ struct Written {
     ordered: bool,
 }
 
-fn parse_date(s: &str, ctx: &ReadContext) -> Result<Date, Message> {
+fn parse_date(s: &str, ctx: &ReadContext, order: DateOrder) -> Result<Date, Message> {
     let toks = tokenize(s);
-    let (written, rest) = date_part(&toks, ctx).ok_or_else(|| invalid(s, ctx))?;
-    let time = time_part(rest).ok_or_else(|| invalid(s, ctx))?;
-    let date = to_date(&written).map_err(|why| impossible(s, &why, written.ordered, ctx))?;
+    let (written, rest) = date_part(&toks, ctx, order).ok_or_else(|| invalid(s, order))?;
+    let time = time_part(rest).ok_or_else(|| invalid(s, order))?;
+    let date = to_date(&written).map_err(|why| impossible(s, &why, written.ordered, order))?;
     let Some((time, Some(offset))) = time else {
         return Ok(date);
     };
     let instant = offset
         .to_timestamp(DateTime::from_parts(date, time))
-        .map_err(|_| invalid(s, ctx))?;
+        .map_err(|_| invalid(s, order))?;
     Ok(instant.to_zoned_datetime(ctx.time_zone.clone()).date())
 }
 
@@ -120,13 +225,18 @@ fn two_digit_year(yy: i64, this_year: i64) -> i64 {
     last - (last - yy).rem_euclid(100)
 }
 
-fn date_part<'t, 'a>(toks: &'t [Tok<'a>], ctx: &ReadContext) -> Option<(Written, &'t [Tok<'a>])> {
-    numeric_date(toks, ctx).or_else(|| month_name_date(toks, ctx))
+fn date_part<'t, 'a>(
+    toks: &'t [Tok<'a>],
+    ctx: &ReadContext,
+    order: DateOrder,
+) -> Option<(Written, &'t [Tok<'a>])> {
+    numeric_date(toks, ctx, order).or_else(|| month_name_date(toks, ctx))
 }
 
 fn numeric_date<'t, 'a>(
     toks: &'t [Tok<'a>],
     ctx: &ReadContext,
+    order: DateOrder,
 ) -> Option<(Written, &'t [Tok<'a>])> {
     use Tok::*;
     let [a, P(s1), b, P(s2), c, rest @ ..] = toks else {
@@ -149,7 +259,7 @@ fn numeric_date<'t, 'a>(
         ));
     }
     let (first, second, year) = (num(a, 1..=2)?, num(b, 1..=2)?, year(c, ctx)?);
-    let (month, day) = match ctx.date_order {
+    let (month, day) = match order {
         DateOrder::Mdy => (first, second),
         DateOrder::Dmy => (second, first),
     };
@@ -357,15 +467,15 @@ fn to_date(w: &Written) -> Result<Date, String> {
         .map_err(|_| format!("{month_name} {} has no day {}", w.year, w.day))
 }
 
-fn order_words(ctx: &ReadContext) -> (&'static str, &'static str) {
-    match ctx.date_order {
+fn order_words(order: DateOrder) -> (&'static str, &'static str) {
+    match order {
         DateOrder::Mdy => ("MM/DD/YYYY", "01/02/2024"),
         DateOrder::Dmy => ("DD/MM/YYYY", "02/01/2024"),
     }
 }
 
-fn invalid(s: &str, ctx: &ReadContext) -> Message {
-    let (order, example) = order_words(ctx);
+fn invalid(s: &str, order: DateOrder) -> Message {
+    let (order, example) = order_words(order);
     Message::warning(
         code::DATE_INVALID,
         format!("“{s}” is not a date in an accepted format."),
@@ -373,10 +483,10 @@ fn invalid(s: &str, ctx: &ReadContext) -> Message {
     )
 }
 
-fn impossible(s: &str, why: &str, ordered: bool, ctx: &ReadContext) -> Message {
-    let (order, _) = order_words(ctx);
+fn impossible(s: &str, why: &str, ordered: bool, order: DateOrder) -> Message {
+    let (order, _) = order_words(order);
     let resolution = if ordered {
-        format!("Check the day and the month: this location reads numeric dates as {order}.")
+        format!("Check the day and the month: this column is read as {order}.")
     } else {
         "Check the day and the month.".to_string()
     };

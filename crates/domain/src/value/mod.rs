@@ -32,7 +32,7 @@ use crate::message::Message;
 
 pub use boolean::read_boolean;
 pub use country::{CountryCode, read_country};
-pub use date::read_date;
+pub use date::{excel_serial_date, order_evidence, read_date, read_date_in};
 pub use email::{Email, email_match_key, read_email, read_email_list};
 pub use formula::{needs_quotes_for_excel, neutralise, unneutralise};
 pub use list::{read_tags, read_textbox_list, split_list, split_phone_list, tag_key};

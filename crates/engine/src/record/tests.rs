@@ -24,6 +24,10 @@ fn ctx() -> RowContext {
         users: vec![(7, "ann@example.com".into(), "Ann Lee".into())],
         value_map,
         tags_for_all: vec!["Spring 2026".into()],
+        date_orders: HashMap::new(),
+        workbook: None,
+        defaults: Vec::new(),
+        promotable: (0..10).collect(),
     }
 }
 
@@ -134,4 +138,149 @@ fn a_row_needs_first_name_email_or_phone() {
         read(&["Email"], &["A@Example.COM"]).value("email"),
         Some("A@example.com")
     );
+}
+
+#[test]
+fn several_columns_feed_the_list_fields_in_column_order() {
+    let i = read(
+        &[
+            "Email",
+            "Work Email",
+            "Home Email",
+            "Phone",
+            "Home Phone",
+            "Tag",
+            "Labels",
+        ],
+        &[
+            "a@example.com",
+            "b@example.com, c@example.com",
+            "B@example.com",
+            "(201) 555-0123",
+            "(201) 555-0124",
+            "vip",
+            "VIP; spring",
+        ],
+    );
+    assert_eq!(i.value("email"), Some("a@example.com"));
+    assert_eq!(
+        i.additional_emails,
+        ["b@example.com", "c@example.com", "B@example.com"]
+    );
+    assert_eq!(i.additional_phones, ["+12015550124"]);
+    assert_eq!(i.tags, ["vip", "spring", "Spring 2026"]);
+}
+
+fn read_with(uses: &[ColumnUse], cells: &[&str], ctx: &RowContext) -> ContactInput {
+    let cells: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
+    read_row(2, &cells, uses, ctx)
+}
+
+#[test]
+fn a_date_in_three_columns_is_one_date() {
+    let dob = Target::standard(domain::field::standard_field("date_of_birth").unwrap());
+    let first = Target::standard(domain::field::standard_field("first_name").unwrap());
+    let uses = [
+        ColumnUse::Field(first),
+        ColumnUse::DatePart(dob.clone(), DatePart::Year),
+        ColumnUse::DatePart(dob.clone(), DatePart::Month),
+        ColumnUse::DatePart(dob, DatePart::Day),
+    ];
+    let ctx = ctx();
+    let i = read_with(&uses, &["Liam", "1990", "7", "15"], &ctx);
+    assert_eq!(i.value("date_of_birth"), Some("1990-07-15"));
+    let i = read_with(&uses, &["Liam", "", "", ""], &ctx);
+    assert_eq!(
+        i.values.get("date_of_birth"),
+        Some(&None),
+        "all blank: a blank date"
+    );
+    for bad in [
+        ["1990", "2", "30"],
+        ["1990", "", "15"],
+        ["90", "July", "15"],
+    ] {
+        let i = read_with(&uses, &["Liam", bad[0], bad[1], bad[2]], &ctx);
+        assert_eq!(i.values.get("date_of_birth"), None, "{bad:?}");
+        assert_eq!(i.messages.len(), 1, "{bad:?}");
+        assert!(i.messages[0].code.starts_with("date."), "{bad:?}");
+    }
+}
+
+#[test]
+fn a_column_reads_dates_in_its_own_order_and_workbook_numbers_as_serials() {
+    let mut ctx = ctx();
+    let i = read(&["Email", "Birthday"], &["a@example.com", "09/07/2014"]);
+    assert_eq!(
+        i.value("date_of_birth"),
+        Some("2014-09-07"),
+        "the location's order"
+    );
+    ctx.date_orders.insert(1, DateOrder::Dmy);
+    let headers = ["Email".to_string(), "Birthday".to_string()];
+    let uses = map_columns(&headers, &[false, false], &[], &[], true).unwrap();
+    let i = read_with(&uses, &["a@example.com", "09/07/2014"], &ctx);
+    assert_eq!(
+        i.value("date_of_birth"),
+        Some("2014-07-09"),
+        "the column's order"
+    );
+    // A number in a workbook's date column is a serial date, with or without a date format.
+    let i = read_with(&uses, &["a@example.com", "29220"], &ctx);
+    assert_eq!(i.values.get("date_of_birth"), None, "not in a CSV");
+    ctx.workbook = Some(false);
+    let i = read_with(&uses, &["a@example.com", "29220"], &ctx);
+    assert_eq!(i.value("date_of_birth"), Some("1979-12-31"));
+}
+
+#[test]
+fn defaults_fill_what_the_file_does_not_give() {
+    let mut ctx = ctx();
+    ctx.defaults = vec![("contact_type".into(), "Patient".into())];
+    let headers = ["Email".to_string(), "Type".to_string()];
+    let uses = map_columns(&headers, &[false, false], &[], &[], true).unwrap();
+    let i = read_with(&uses, &["a@example.com", ""], &ctx);
+    assert_eq!(i.value("contact_type"), Some("Patient"));
+    let i = read_with(&uses, &["a@example.com", "Lead"], &ctx);
+    assert_eq!(
+        i.value("contact_type"),
+        Some("Lead"),
+        "the file's own value stays"
+    );
+    let only_email = map_columns(&headers[..1], &[false], &[], &[], true).unwrap();
+    let i = read_with(&only_email, &["a@example.com"], &ctx);
+    assert_eq!(i.value("contact_type"), Some("Patient"));
+}
+
+#[test]
+fn a_blank_primary_cell_takes_the_first_additional_value() {
+    let i = read(
+        &[
+            "First Name",
+            "Mobile",
+            "Home Phone",
+            "Work Phone",
+            "Email",
+            "Work Email",
+        ],
+        &[
+            "Ann",
+            "",
+            "(201) 555-0100",
+            "(201) 555-0101",
+            "",
+            "ann@work.example",
+        ],
+    );
+    assert_eq!(i.value("phone"), Some("+12015550100"));
+    assert_eq!(i.additional_phones, ["+12015550101"]);
+    assert_eq!(i.value("email"), Some("ann@work.example"));
+    assert!(i.additional_emails.is_empty());
+    assert_eq!(i.promoted, ["email", "phone"]);
+    let i = read(
+        &["Mobile", "Home Phone"],
+        &["(201) 555-0102", "(201) 555-0100"],
+    );
+    assert!(i.promoted.is_empty());
+    assert_eq!(i.value("phone"), Some("+12015550102"));
 }

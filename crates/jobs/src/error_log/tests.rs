@@ -176,11 +176,11 @@ async fn the_log_holds_each_problem_line_once_with_its_cells_and_messages() {
         let (log, summary) = log_of(store, loc, id).await;
         assert_eq!(
             log,
-            "\u{feff}First Name,'=Formula,Tags,Import Line,Import Status,Error Code,Import Error,How to Fix\r\n\
-             Ann,'=SUM(1),\"VIP;Botox\",3,error,\"email.invalid; phone.invalid\",\
+            "\u{feff}First Name,'=Formula,Tags,Contact ID,Import Line,Import Status,Error Code,Import Error,How to Fix\r\n\
+             Ann,'=SUM(1),\"VIP;Botox\",,3,error,\"email.invalid; phone.invalid\",\
              \"'ann@' is not an email address; it has no domain.\n'12' is too short.\",\
              \"Write the whole address.\n-Give the full number.\"\r\n\
-             Zoë,,,6,warning,option.unknown,Not an option.,Pick one.\r\n",
+             Zoë,,,,6,warning,option.unknown,Not an option.,Pick one.\r\n",
             "{:?}",
             db.backend()
         );
@@ -232,11 +232,11 @@ async fn an_earlier_logs_columns_are_not_written_twice_and_many_pages_stream_in_
         let records: Vec<&str> = log.trim_end_matches("\r\n").split("\r\n").collect();
         assert_eq!(
             records[0],
-            "\u{feff}Email,Import Line,Import Status,Error Code,Import Error,How to Fix"
+            "\u{feff}Email,Contact ID,Import Line,Import Status,Error Code,Import Error,How to Fix"
         );
         let want: Vec<String> = (2..2_000u64)
             .filter(|n| n % 3 == 0)
-            .map(|n| format!("p{n}@,{n},error,email.invalid,bad,fix"))
+            .map(|n| format!("p{n}@,,{n},error,email.invalid,bad,fix"))
             .collect();
         assert_eq!(records[1..], want[..]);
         assert_eq!(summary.lines, want.len() as u64);
@@ -277,7 +277,7 @@ async fn saving_replaces_the_file_whole_or_leaves_it_alone() {
         assert_eq!(summary.lines, 1);
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "\u{feff}Email,Import Line,Import Status,Error Code,Import Error,How to Fix\r\nx@,2,error,email.invalid,bad,fix\r\n"
+            "\u{feff}Email,Contact ID,Import Line,Import Status,Error Code,Import Error,How to Fix\r\nx@,,2,error,email.invalid,bad,fix\r\n"
         );
 
         // A directory that is not there: a plain reason naming the path.
@@ -293,5 +293,89 @@ async fn saving_replaces_the_file_whole_or_leaves_it_alone() {
             .filter(|n| n.contains("errors"))
             .collect();
         assert_eq!(names, ["errors.csv"]);
+    }
+}
+
+#[tokio::test]
+async fn warned_lines_that_wrote_a_contact_carry_its_id() {
+    for db in each_backend().await {
+        let store = &db.store;
+        let loc = store
+            .create_location("Glow", &LocationSettings::default())
+            .await
+            .unwrap()
+            .id;
+        let contact = store
+            .insert_contacts(
+                loc,
+                &[store::NewContact {
+                    first_name: Some("Zoë".into()),
+                    ..store::NewContact::default()
+                }],
+            )
+            .await
+            .unwrap()[0];
+        let written = |line: u64, action: &'static str, cells: &[&str]| LineWrite {
+            action,
+            record: Some(store::RecordRef::Id(contact)),
+            ..problem(
+                line,
+                "warning",
+                &[("phone.invalid", "Too short.", "Give the whole number.")],
+                cells,
+            )
+        };
+        // No Contact ID column: one is added after the original columns.
+        let id = job(
+            store,
+            loc,
+            &["First Name", "Phone"],
+            vec![
+                written(2, "created", &["Zoë", "12"]),
+                written(3, "skipped", &["Zoë", "12"]),
+                problem(
+                    4,
+                    "error",
+                    &[("row.no_identifier", "Nothing.", "Add one.")],
+                    &["", ""],
+                ),
+            ],
+        )
+        .await;
+        let (log, _) = log_of(store, loc, id).await;
+        assert_eq!(
+            log,
+            format!(
+                "\u{feff}First Name,Phone,Contact ID,Import Line,Import Status,Error Code,Import Error,How to Fix\r\n\
+                 Zoë,12,{contact},2,warning,phone.invalid,Too short.,\"Give the whole number.\n{KEEP_THE_ID}\"\r\n\
+                 Zoë,12,,3,warning,phone.invalid,Too short.,Give the whole number.\r\n\
+                 ,,,4,error,row.no_identifier,Nothing.,Add one.\r\n"
+            ),
+            "{:?}",
+            db.backend()
+        );
+        assert!(
+            KEEP_THE_ID
+                .ends_with("keep the Contact ID and import this file again with Add & Update")
+        );
+        // The file's own Contact ID column holds it.
+        let id = job(
+            store,
+            loc,
+            &["contact_id", "First Name"],
+            vec![written(2, "updated", &["", "Zoë"])],
+        )
+        .await;
+        let (log, _) = log_of(store, loc, id).await;
+        assert_eq!(
+            log.split("\r\n").nth(1).unwrap(),
+            format!(
+                "{contact},Zoë,2,warning,phone.invalid,Too short.,\"Give the whole number.\n{KEEP_THE_ID}\""
+            )
+        );
+        assert!(
+            log.starts_with("\u{feff}contact_id,First Name,Import Line,"),
+            "{log}"
+        );
     }
 }

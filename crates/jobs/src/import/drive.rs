@@ -90,6 +90,7 @@ pub(super) async fn drive(
                 &mut report_line,
                 &mut progress,
                 |_, _| {},
+                None,
             )
             .await
         };
@@ -116,6 +117,7 @@ pub(super) async fn drive(
                 status: "paused",
                 encoding: prepared.info.encoding,
                 totals: job.totals.into(),
+                notices: prepared.mapping.notices.clone(),
                 reason: Some(reason),
             });
         }
@@ -186,6 +188,7 @@ pub(super) async fn drive(
         status,
         encoding: prepared.info.encoding,
         totals: job.totals.into(),
+        notices: prepared.mapping.notices.clone(),
         reason: None,
     })
 }

@@ -104,7 +104,8 @@ pub(crate) fn inspect<R: Read + Seek>(
         walk(&mut cells, &mut budget, |index, cells| {
             summary.visit(index, cells)
         })?;
-        summary.finish(sheet, len, start)
+        drop(cells);
+        summary.finish(sheet, len, start, workbook.is_1904)
     })
 }
 
@@ -159,7 +160,13 @@ impl Summary {
         Ok(true)
     }
 
-    fn finish(self, sheet: String, len: u64, budget: Budget) -> Result<FileInfo, Refusal> {
+    fn finish(
+        self,
+        sheet: String,
+        len: u64,
+        budget: Budget,
+        date_1904: bool,
+    ) -> Result<FileInfo, Refusal> {
         let Some(headers) = self.headers else {
             return Err(Refusal::Empty);
         };
@@ -189,6 +196,7 @@ impl Summary {
             encoding: "xlsx",
             delimiter: None,
             sheet: Some(sheet),
+            date_1904,
             columns,
             records: self.records,
             blank_rows: self.blank_rows,

@@ -52,6 +52,7 @@ pub(super) fn routes() -> Router<AppState> {
         )
         .route("/imports/drafts/{draft}/validate", post(validate))
         .route("/imports/drafts/{draft}/submit", post(submit))
+        .route("/migrations", post(migrate))
 }
 
 impl From<WizardError> for ApiError {
@@ -119,8 +120,14 @@ async fn store_upload(
     file_name: Option<String>,
     body: Body,
 ) -> Result<i64, ApiError> {
-    let refused =
-        |e: crate::limits::UploadError| ApiError::status(e.status(), e.code(), e.to_string());
+    // The size refusal names `aesthetix split` with the user's file (SPEC §11).
+    let refused = |e: crate::limits::UploadError| {
+        ApiError::status(
+            e.status(),
+            e.code(),
+            wizard::naming_file(&e.to_string(), file_name.as_deref()),
+        )
+    };
     // Refused here, before a byte of the body is read: a form's body, or one too large.
     let kind = crate::limits::UploadBody::of(headers).map_err(refused)?;
     let mut up = wizard::Upload::begin(
@@ -128,7 +135,11 @@ async fn store_upload(
         kind.file_len_at_most(content_length(headers)),
         wizard::MAX_UPLOAD_BYTES,
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        WizardError::TooLarge { .. } => refused(crate::limits::UploadError::Wizard(e)),
+        other => other.into(),
+    })?;
     let part_name = crate::limits::receive_upload(headers, body, &mut up)
         .await
         .map_err(refused)?;
@@ -148,7 +159,7 @@ async fn store_upload(
 fn unmatched_headers(view: &wizard::MappingView) -> Vec<String> {
     view.columns
         .iter()
-        .filter(|c| !c.blank && c.chosen.is_none())
+        .filter(|c| !c.blank && !c.skipped && c.chosen.is_none())
         .map(|c| c.header.clone())
         .collect()
 }
@@ -192,7 +203,13 @@ async fn draft_json(state: &AppState, location: LocationId, draft: i64) -> Resul
         "unmatched": unmatched,
         "skip_unmapped": view.skip_unmapped,
         "fields": view.fields,
+        "preset": view.preset,
+        "detected": view.detected,
+        "template": view.template,
+        "templates": view.templates,
+        "notices": view.notices,
         "details": details.details,
+        "preset_note": details.preset_note,
         "default_name": details.default_name,
         "validation": validation,
         "job_id": view.job_id,
@@ -252,6 +269,16 @@ struct MappingBody {
     /// The workbook sheet to read, for a workbook with several.
     #[serde(default)]
     sheet: Option<String>,
+    /// The exporter's preset (SPEC §11): `"auto"` to detect it, `"none"`, or a preset's key.
+    /// Absent: unchanged. Choosing one starts the mapping again from its proposal.
+    #[serde(default)]
+    preset: Option<String>,
+    /// A saved template to apply (`""` for none). Absent: unchanged.
+    #[serde(default)]
+    template: Option<String>,
+    /// The day/month order of date columns: `{"Header": "MDY" | "DMY" | null}` (SPEC §5.3).
+    #[serde(default)]
+    date_orders: Option<std::collections::BTreeMap<String, Option<String>>>,
 }
 
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -271,6 +298,26 @@ async fn set_mapping(
     let body = json_body(body)?;
     if let Some(sheet) = body.sheet {
         wizard::set_sheet(&state.store, key.location_id, draft, Some(sheet)).await?;
+    }
+    if let Some(template) = body.template {
+        wizard::set_template(&state.store, key.location_id, draft, Some(template)).await?;
+    }
+    if let Some(preset) = body.preset {
+        let choice = Some(preset).filter(|p| !p.trim().is_empty() && p.trim() != "auto");
+        wizard::set_preset(&state.store, key.location_id, draft, choice).await?;
+    }
+    if let Some(orders) = body.date_orders {
+        let mut chosen = Vec::new();
+        for (header, order) in orders {
+            let order = match order.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(o) => Some(o.parse::<domain::DateOrder>().map_err(|e| {
+                    ApiError::status(StatusCode::UNPROCESSABLE_ENTITY, "mapping.date_order", e)
+                })?),
+            };
+            chosen.push((header, order));
+        }
+        wizard::set_date_orders(&state.store, key.location_id, draft, chosen).await?;
     }
     if let Err(e) = wizard::set_mapping(
         &state.store,
@@ -480,6 +527,13 @@ async fn import_in_one_request(
     let draft = store_upload(&state, location, &headers, q.file_name, body).await?;
     let view = wizard::mapping(&state.store, &state.data_dir, location, draft).await?;
     let columns: Vec<Option<String>> = view.columns.iter().map(|c| c.chosen.clone()).collect();
+    // Without a mode, the exporter's preset may give one (Vagaro's and Nextech's, SPEC §11).
+    let preset_mode = view
+        .preset
+        .as_ref()
+        .and_then(|p| engine::presets::by_name(p.key))
+        .and_then(|p| p.settings.mode)
+        .map(|m| m.token().to_string());
     if let Err(e) = wizard::set_mapping(
         &state.store,
         &state.data_dir,
@@ -495,7 +549,7 @@ async fn import_in_one_request(
     let details = Details {
         name: q.name,
         smart_list: q.smart_list,
-        mode: q.mode.unwrap_or_else(|| "create".into()),
+        mode: q.mode.or(preset_mode).unwrap_or_else(|| "create".into()),
         skip_existing_phone: q.skip_existing_phone,
         no_update_empty: q.no_update_empty,
         tags: q.tag.into_iter().collect(),
@@ -516,4 +570,86 @@ async fn import_in_one_request(
     )
     .await?;
     submitted(&state, location, s).await
+}
+
+#[derive(Debug, Deserialize)]
+struct MigrationBody {
+    /// The leads list's draft (uploaded with `POST /imports/drafts`): imported first, as Leads.
+    #[serde(default)]
+    leads_draft: Option<i64>,
+    /// The patients list's draft: imported once the leads file completed, as Patients.
+    #[serde(default)]
+    patients_draft: Option<i64>,
+    #[serde(default)]
+    create_fields: bool,
+    #[serde(default)]
+    skip_unmapped: bool,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    workflow: Option<String>,
+    #[serde(default)]
+    acknowledge_workflows: bool,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /api/v1/migrations`: a location's onboarding migration (SPEC §11) over uploaded
+/// drafts — leads first, then patients, each its own Bulk Action in Create & Update mode, an
+/// email or phone required on every line. A dry run answers 200 with both files' reports (the
+/// patients file as it would run after the leads file); otherwise 202 with the leads job and
+/// the patients draft waiting for it (the worker submits it once the leads job completed).
+async fn migrate(
+    key: ApiKey,
+    State(state): State<AppState>,
+    body: Result<Json<MigrationBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let body = json_body(body)?;
+    let options = jobs::migration::MigrationOptions {
+        sheet: None,
+        skip_unmapped: body.skip_unmapped,
+        tags: body
+            .tags
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        workflow: body.workflow.filter(|w| !w.trim().is_empty()),
+        dry_run: body.dry_run,
+    };
+    let outcome = jobs::migration::over_drafts(
+        &state.store,
+        &state.data_dir,
+        key.location_id,
+        body.leads_draft,
+        body.patients_draft,
+        &options,
+        body.create_fields,
+        body.acknowledge_workflows,
+    )
+    .await?;
+    Ok(match outcome {
+        Err(checked) => (
+            StatusCode::OK,
+            Json(json!({
+                "dry_run": true,
+                "leads": checked.leads,
+                "patients": checked.patients,
+                "created_fields": checked.created_fields,
+                "triggered_workflows": checked.triggered,
+            })),
+        )
+            .into_response(),
+        Ok(started) => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "dry_run": false,
+                "leads_job": started.leads_job,
+                "patients_job": started.patients_job,
+                "patients_waits_for": started.patients_waits_for,
+                "created_fields": started.created_fields,
+            })),
+        )
+            .into_response(),
+    })
 }

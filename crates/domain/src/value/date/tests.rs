@@ -334,3 +334,72 @@ fn days_past_the_month_end_are_impossible() {
         }
     }
 }
+
+#[test]
+fn order_evidence_names_the_only_order_a_value_reads_in() {
+    use crate::value::order_evidence;
+    let cases: &[(&str, Option<DateOrder>)] = &[
+        ("20/01/1991", Some(DateOrder::Dmy)),
+        ("13.02.2020", Some(DateOrder::Dmy)),
+        ("01/20/1991", Some(DateOrder::Mdy)),
+        ("2-29-24", Some(DateOrder::Mdy)),
+        ("09/07/2014", None),
+        ("31/31/2020", None),
+        ("2014-07-09", None),
+        ("Jan 20, 1991", None),
+        ("20/01", None),
+        ("", None),
+        ("29/02/2023", None),
+        ("29/02/2024", Some(DateOrder::Dmy)),
+    ];
+    for (raw, want) in cases {
+        assert_eq!(order_evidence(raw), *want, "{raw}");
+    }
+}
+
+#[test]
+fn a_column_read_in_the_other_order() {
+    use crate::value::read_date_in;
+    let ctx = ctx(DateOrder::Mdy, "America/New_York", TODAY);
+    assert_eq!(
+        read_date_in("09/07/2014", &ctx, DateOrder::Dmy).into_value(),
+        Some(jiff::civil::date(2014, 7, 9))
+    );
+    assert_eq!(
+        read_date_in("09/07/2014", &ctx, DateOrder::Mdy).into_value(),
+        Some(jiff::civil::date(2014, 9, 7))
+    );
+    let wrong = read_date_in("20/01/1991", &ctx, DateOrder::Mdy);
+    assert_eq!(wrong.messages[0].code, "date.impossible");
+    assert!(wrong.messages[0].resolution.contains("MM/DD/YYYY"));
+}
+
+#[test]
+fn excel_serial_dates_in_both_date_systems() {
+    use crate::value::excel_serial_date;
+    let cases: &[(&str, bool, Option<Date>)] = &[
+        ("29220", false, Some(jiff::civil::date(1979, 12, 31))),
+        ("29220.75", false, Some(jiff::civil::date(1979, 12, 31))),
+        ("1", false, Some(jiff::civil::date(1900, 1, 1))),
+        ("59", false, Some(jiff::civil::date(1900, 2, 28))),
+        ("60", false, Some(jiff::civil::date(1900, 3, 1))),
+        ("61", false, Some(jiff::civil::date(1900, 3, 1))),
+        ("45292", false, Some(jiff::civil::date(2024, 1, 1))),
+        ("2958465", false, Some(jiff::civil::date(9999, 12, 31))),
+        ("2958466", false, None),
+        ("0", false, None),
+        ("-5", false, None),
+        ("1e5", false, None),
+        ("0", true, Some(jiff::civil::date(1904, 1, 1))),
+        ("27758", true, Some(jiff::civil::date(1979, 12, 31))),
+        ("12/31/1979", false, None),
+        ("", false, None),
+    ];
+    for (raw, is_1904, want) in cases {
+        assert_eq!(
+            excel_serial_date(raw, *is_1904),
+            *want,
+            "{raw} (1904: {is_1904})"
+        );
+    }
+}
