@@ -1,155 +1,88 @@
-//! The import benchmark of the import-engine issue: a generated 200,000-row messy contacts
-//! file imported by the release `aesthetix` binary on SQLite, against `sqlite3`'s own
-//! `.import --csv` of the same file into a plain table with indexes on email and phone,
-//! alternating in one run. Whole-process wall time and peak RSS (from `/usr/bin/time`).
-//! Each run also imports the file with 10 times fewer and 10 times more checkpoints, and with
-//! `synchronous=NORMAL` instead of `FULL`, to price what the Bulk Actions issue asks about (see
-//! [`variants`]).
+//! The import benchmark of the import issues: the messy contacts file of `gen_contacts.py`
+//! (beside this file: a quarter of its Country cells say `USA`, some phones lack an area code,
+//! 5% of its rows repeat an earlier contact in another spelling) imported by the release
+//! `aesthetix import contacts --mode upsert --skip-unmapped`, against the anchors of the import
+//! issue, each measured in the same run, the commands alternating:
+//! - SQLite, into an empty location and into one already holding `BENCH_EXISTING` contacts:
+//!   `sqlite3 .import --csv` of the same file into a plain table with indexes on email and
+//!   phone;
+//! - PostgreSQL (when `BENCH_DATABASE_URL` or `AESTHETIX_TEST_DATABASE_URL` names a server, a
+//!   fresh database per run): `psql \copy` of the same file into the same indexed table;
+//! - the export of the imported contacts (10 columns, SQLite) against `sqlite3 -csv` of the
+//!   same rows and columns from the same database.
 //!
-//! `cargo bench --bench import` — options by environment: `BENCH_ROWS` (200000),
-//! `BENCH_RUNS` (3), `BENCH_EXISTING` (1000000 contacts already in the location for the
-//! second scenario; 0 skips it), `BENCH_VARIANTS` (`all`, or `shipped` for the shipped import
-//! alone against `sqlite3`). Not part of `cargo test`.
+//! Whole-process wall time, CPU time (user + system, of the measured process only: a
+//! PostgreSQL server's work is not in it) and peak RSS (all from `/usr/bin/time`). Only the
+//! ratios travel: the machine is shared, so each run's ratio is taken within the run and the
+//! median of them printed.
+//!
+//! `cargo bench -p aesthetix --bench import` — options by environment: `BENCH_ROWS` (200000),
+//! `BENCH_RUNS` (3), `BENCH_EXISTING` (1000000 contacts already in the location for the second
+//! SQLite scenario; 0 skips it, which saves most of the time), `BENCH_VARIANTS` (`shipped`, the
+//! default: the shipped import alone against the anchors; `all` adds, on the empty location,
+//! the same file with `USA` written `US`, 10 times fewer and 10 times more checkpoints, and
+//! `synchronous=NORMAL` — see [`variants`]), `BENCH_DATABASE_URL` (PostgreSQL; falls back to
+//! `AESTHETIX_TEST_DATABASE_URL`; `none` skips it), `BENCH_BASELINE` (the path of another build
+//! of `aesthetix`, say a copy of the binary before a change: it imports too, alternating, on the
+//! empty location and on PostgreSQL, for before/after ratios from one run). A quick run:
+//! `BENCH_ROWS=20000 BENCH_RUNS=1 BENCH_EXISTING=0 cargo bench -p aesthetix --bench import`.
+//! Not part of `cargo test`; needs `python3`, `sqlite3` and, for PostgreSQL, `psql`.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
+/// What one command took: wall seconds, CPU seconds (user + system), peak RSS in MiB.
+#[derive(Clone, Copy, Default)]
+struct Took {
+    wall: f64,
+    cpu: f64,
+    rss: f64,
 }
 
-const FIRST: &[&str] = &[
-    "Ann", "Bob", "Cara", "Dan", "Eve", "Finn", "Gia", "Hugo", "Ivy", "Jon", "Kai", "Lia", "Zoë",
-    "José",
-];
-const LAST: &[&str] = &[
-    "Lee", "Ray", "Stone", "Diaz", "Nguyen", "Smith", "O'Neil", "Müller", "Khan", "Brown",
-];
-const AREAS: &[&str] = &[
-    "201", "212", "305", "415", "512", "617", "702", "818", "917", "972",
-];
-const TAGS: &[&str] = &["VIP", "Botox", "Filler, VIP", "Laser", "", "Consult; Botox"];
-
-fn phone(rng: &mut Rng, area: &str, exchange: u64, line: u64) -> String {
-    match rng.below(100) {
-        0..=24 => format!("({area}) {exchange}-{line:04}"),
-        25..=44 => format!("{area}.{exchange}.{line:04}"),
-        45..=59 => format!("1-{area}-{exchange}-{line:04}"),
-        60..=69 => format!("+1 {area} {exchange} {line:04}"),
-        70..=74 => format!("001{area}{exchange}{line:04}"),
-        75..=79 => format!("{area}-{exchange}-{line:04} x{}", rng.below(99) + 1),
-        80..=95 => format!("{area}{exchange}{line:04}"),
-        _ => format!("{exchange}-{line:04}"), // no area code: invalid (~4%)
-    }
-}
-
-/// Writes the messy file: 12 columns, ~5% in-file duplicates (email case, phone format),
-/// messy phones, quoted multi-line notes.
-fn generate(path: &Path, rows: usize) {
-    let mut rng = Rng(0x5eed_1234_abcd_ef01);
-    let mut out = String::with_capacity(rows * 150);
-    out.push_str("First Name,Last Name,Email,Phone,Company,Tags,Type,Status,Lead Source,City,Date of Birth,Notes\r\n");
-    for i in 0..rows {
-        let dup = i > 100 && rng.below(100) < 5;
-        let n = if dup { rng.below(i as u64) as usize } else { i };
-        let mut r = Rng(n as u64 * 2_654_435_761 + 1);
-        let first = r.pick(FIRST);
-        let last = r.pick(LAST);
-        let area = r.pick(AREAS);
-        let exchange = 200 + (n as u64 / 10_000) % 800;
-        let line = n as u64 % 10_000;
-        let mut email = format!(
-            "{}.{}{}@example.com",
-            first.to_lowercase(),
-            last.to_lowercase().replace('\'', ""),
-            n
-        );
-        if dup && rng.below(2) == 0 {
-            email = email.to_uppercase();
-        }
-        let ph = phone(&mut rng, area, exchange, line);
-        let tags = rng.pick(TAGS);
-        let kind = if rng.below(3) == 0 { "Patient" } else { "Lead" };
-        let status = if rng.below(10) == 0 {
-            "Unsubscribed"
-        } else {
-            "Subscribed"
-        };
-        let source = rng.pick(&["Facebook", "Google", "Instagram", "Referral", "Walk-in"]);
-        let city = rng.pick(&["Austin", "Dallas", "Miami", "New York", "Boston"]);
-        let dob = format!(
-            "{:02}/{:02}/{}",
-            rng.below(12) + 1,
-            rng.below(28) + 1,
-            1950 + rng.below(55)
-        );
-        let note = if rng.below(3) == 0 {
-            format!(
-                "\"Seen {dob}, asked about \"\"{tags}\"\".\nFollow up {} wks.\"",
-                rng.below(8) + 1
-            )
-        } else {
-            format!(
-                "Prefers {} appts",
-                rng.pick(&["morning", "evening", "weekend"])
-            )
-        };
-        let _ = write!(
-            out,
-            "{first},{last},{email},\"{ph}\",Glow,\"{tags}\",{kind},{status},{source},{city},{dob},{note}\r\n"
-        );
-    }
-    std::fs::write(path, out).expect("write the benchmark file");
-}
-
-/// Runs `cmd` under `/usr/bin/time`, returning (wall seconds, peak RSS in MiB).
-fn timed(cmd: &mut Command) -> (f64, f64) {
+/// Runs `cmd` under `/usr/bin/time`.
+fn timed(cmd: &mut Command) -> Took {
     let rss_file = std::env::temp_dir().join(format!("bench-rss-{}", std::process::id()));
     let program = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
-    let start = Instant::now();
     let mut timed = Command::new("/usr/bin/time");
     timed
         .arg("-f")
-        .arg("%M")
+        .arg("%M %U %S")
         .arg("-o")
         .arg(&rss_file)
         .arg(program)
         .args(args)
-        .stdout(std::process::Stdio::null());
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => timed.env(k, v),
             None => timed.env_remove(k),
         };
     }
-    let status = timed.status().expect("run /usr/bin/time");
-    let secs = start.elapsed().as_secs_f64();
-    assert!(status.success(), "benchmark command failed: {cmd:?}");
-    let kib: f64 = std::fs::read_to_string(&rss_file)
-        .unwrap_or_default()
-        .trim()
+    let start = Instant::now();
+    let out = timed.output().expect("run /usr/bin/time");
+    let wall = start.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "benchmark command failed: {cmd:?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(&rss_file).unwrap_or_default();
+    let numbers: Vec<f64> = report
         .lines()
         .last()
-        .unwrap_or("0")
-        .parse()
-        .unwrap_or(0.0);
-    (secs, kib / 1024.0)
+        .unwrap_or("")
+        .split_whitespace()
+        .map(|n| n.parse().unwrap_or(0.0))
+        .collect();
+    let at = |i: usize| numbers.get(i).copied().unwrap_or(0.0);
+    Took {
+        wall,
+        cpu: at(1) + at(2),
+        rss: at(0) / 1024.0,
+    }
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -157,10 +90,82 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
-fn aesthetix(data: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_aesthetix"));
-    c.arg("--data-dir").arg(data).args(args);
+fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn aesthetix(data: &Path, database_url: Option<&str>, args: &[&str]) -> Command {
+    binary(None, data, database_url, args)
+}
+
+/// `aesthetix`, or another build of it (`BENCH_BASELINE`), with its data and database.
+fn binary(
+    program: Option<&Path>,
+    data: &Path,
+    database_url: Option<&str>,
+    args: &[&str],
+) -> Command {
+    let mut c = Command::new(program.unwrap_or(Path::new(env!("CARGO_BIN_EXE_aesthetix"))));
+    c.arg("--data-dir").arg(data);
+    match database_url {
+        Some(url) => c.arg("--database-url").arg(url),
+        None => c.env_remove("AESTHETIX_DATABASE_URL"),
+    };
+    c.args(args);
     c
+}
+
+fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().expect("run a setup command");
+    assert!(
+        out.status.success(),
+        "setup command failed: {cmd:?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn import_args(file: &Path) -> Vec<&str> {
+    vec![
+        "import",
+        "contacts",
+        file.to_str().unwrap(),
+        "--location",
+        "Bench",
+        "--mode",
+        "upsert",
+        "--skip-unmapped",
+        "--quiet",
+    ]
+}
+
+/// The generator's file, made once per row count (`python3`, deterministic).
+fn generate(work: &Path, rows: usize) -> PathBuf {
+    let file = work.join(format!("contacts-{rows}.csv"));
+    if !file.exists() {
+        let partial = work.join(format!("contacts-{rows}.csv.part"));
+        run_ok(
+            Command::new("python3")
+                .arg(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/benches/gen_contacts.py"
+                ))
+                .arg(rows.to_string())
+                .arg(&partial),
+        );
+        std::fs::rename(&partial, &file).unwrap();
+    }
+    file
+}
+
+/// The same file with every Country cell `USA` written `US` (the only cells that say `,USA,`).
+fn without_usa(work: &Path, file: &Path) -> PathBuf {
+    let out = work.join("contacts-us.csv");
+    let text = std::fs::read_to_string(file).unwrap();
+    std::fs::write(&out, text.replace(",USA,", ",US,")).unwrap();
+    out
 }
 
 /// Adds `n` contacts to the first location of a fresh data dir, straight through SQL (setup,
@@ -172,170 +177,405 @@ fn seed_existing(data: &Path, n: usize) {
          SELECT 1, 'Existing', 'existing' || i || '@example.org', 'existing' || i || '@example.org', \
          '+1340' || printf('%07d', i), 'existing', 0, 0 FROM s;"
     );
-    let ok = Command::new("sqlite3")
-        .arg(data.join("aesthetix.db"))
-        .arg(sql)
-        .status()
-        .expect("sqlite3")
-        .success();
-    assert!(ok, "seeding existing contacts");
+    run_ok(
+        Command::new("sqlite3")
+            .arg(data.join("aesthetix.db"))
+            .arg(sql),
+    );
 }
 
-/// One way of running the import, measured against the shipped one: the environment it
-/// runs with.
+/// The anchors' table: the file's 12 columns, indexes on email and phone.
+const ANCHOR_TABLE: &str = "CREATE TABLE t (first_name text, last_name text, email text, phone text, \
+     company text, tags text, status text, created text, treatment text, ltv text, country text, notes text);\n\
+     CREATE INDEX t_email ON t (email);\nCREATE INDEX t_phone ON t (phone);\n";
+
+fn sqlite3_import(work: &Path, file: &Path) -> Command {
+    let db = work.join("anchor.db");
+    let _ = std::fs::remove_file(&db);
+    let script = work.join("anchor.sql");
+    std::fs::write(
+        &script,
+        format!(
+            "{ANCHOR_TABLE}.import --csv --skip 1 {} t\n",
+            file.display()
+        ),
+    )
+    .unwrap();
+    let mut c = Command::new("sqlite3");
+    c.arg(&db).arg(format!(".read {}", script.display()));
+    c
+}
+
+/// One way of running the SQLite import besides the shipped one: its file and environment.
 struct Variant {
     name: &'static str,
-    env: Vec<(&'static str, String)>,
+    us_file: bool,
+    env: Vec<(&'static str, &'static str)>,
+    /// Another build of `aesthetix` (`BENCH_BASELINE`) instead of this one.
+    program: Option<PathBuf>,
 }
 
-/// The ways each run imports the file, besides `sqlite3`: as shipped (a checkpoint — the
-/// chunk's writes, its line log and the job's checkpoint committed in one transaction — every
-/// 1,000 rows, `synchronous=FULL`), then what SPEC §9.5 asks the price of:
-/// - chunked checkpoints: the same import with 10 times fewer checkpoints (10,000 rows a
-///   chunk, the most a chunk may hold) and 10 times more (100 rows). Everything else is the
-///   same work — same writes, same line log — so the difference is what a checkpoint costs
-///   (its commit and fsyncs, the job-row update, and the fixed cost of a chunk's lookups and
-///   statements), and the slope between them prices one checkpoint;
-/// - `synchronous=FULL`: the shipped chunks with `synchronous=NORMAL`, which in WAL mode skips
-///   the fsync at each commit (a power cut may then lose the last commits; a crash of the
-///   process still loses nothing).
-fn variants() -> Vec<Variant> {
-    let env = |k: &'static str, v: &str| vec![(k, v.to_string())];
-    vec![
-        Variant {
-            name: "as shipped: a checkpoint every 1,000 rows, synchronous=FULL",
+/// `BENCH_BASELINE`: another build of `aesthetix` (say, the one before a change) imported
+/// alternately with this one in every run, for before/after ratios taken in one run.
+fn baseline() -> Option<PathBuf> {
+    std::env::var_os("BENCH_BASELINE").map(PathBuf::from)
+}
+
+/// The ways the `all` runs import besides the shipped one (a checkpoint every 1,000 rows,
+/// `synchronous=FULL`), each as a ratio to the shipped import of the same run:
+/// - the file with `USA` written `US`: what reading the `USA` cells costs;
+/// - chunked checkpoints (SPEC §9.5): 10 times fewer checkpoints (10,000 rows a chunk, the
+///   most a chunk may hold) and 10 times more (100 rows); the slope between them prices one;
+/// - `synchronous=NORMAL`, which in WAL mode skips the fsync at each commit.
+fn variants(all: bool) -> Vec<Variant> {
+    let mut v = vec![Variant {
+        name: "as shipped",
+        us_file: false,
+        env: vec![],
+        program: None,
+    }];
+    if let Some(baseline) = baseline() {
+        v.push(Variant {
+            name: "the baseline build (BENCH_BASELINE)",
+            us_file: false,
             env: vec![],
-        },
-        Variant {
-            name: "a checkpoint every 10,000 rows",
-            env: env("AESTHETIX_CHUNK_ROWS", "10000"),
-        },
-        Variant {
-            name: "a checkpoint every 100 rows",
-            env: env("AESTHETIX_CHUNK_ROWS", "100"),
-        },
-        Variant {
-            name: "synchronous=NORMAL, a checkpoint every 1,000 rows",
-            env: env("AESTHETIX_SQLITE_SYNCHRONOUS", "normal"),
-        },
-    ]
-}
-
-fn scenario(name: &str, file: &Path, work: &Path, runs: usize, rows: usize, existing: usize) {
-    let template = work.join(format!("template-{name}"));
-    let _ = std::fs::remove_dir_all(&template);
-    let ok = aesthetix(&template, &["location", "create", "Bench"])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    if existing > 0 {
-        seed_existing(&template, existing);
+            program: Some(baseline),
+        });
     }
-    let mut variants = variants();
-    if std::env::var("BENCH_VARIANTS").is_ok_and(|v| v == "shipped") {
-        variants.truncate(1);
+    if all {
+        v.extend([
+            Variant {
+                name: "the file with USA written US",
+                us_file: true,
+                env: vec![],
+                program: None,
+            },
+            Variant {
+                name: "a checkpoint every 10,000 rows",
+                us_file: false,
+                env: vec![("AESTHETIX_CHUNK_ROWS", "10000")],
+                program: None,
+            },
+            Variant {
+                name: "a checkpoint every 100 rows",
+                us_file: false,
+                env: vec![("AESTHETIX_CHUNK_ROWS", "100")],
+                program: None,
+            },
+            Variant {
+                name: "synchronous=NORMAL",
+                us_file: false,
+                env: vec![("AESTHETIX_SQLITE_SYNCHRONOUS", "normal")],
+                program: None,
+            },
+        ]);
     }
-    let mut times: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
-    let mut rss: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
-    // Per run: each variant's time over the shipped one's, and the shipped one's over sqlite3's.
-    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
-    let mut theirs = Vec::new();
-    // Per run: the cost of one checkpoint (the slope from 10,000 rows a chunk to 100), and
-    // what the shipped import's checkpoints cost beyond the 10,000-row one's, as a share of it.
-    let checkpoints = |chunk: usize| rows.div_ceil(chunk) as f64;
-    let mut per_checkpoint = Vec::new();
-    let mut shipped_share = Vec::new();
-    for run in 0..runs {
-        let sqlite_db = work.join(format!("sqlite3-{name}-{run}.db"));
-        let _ = std::fs::remove_file(&sqlite_db);
-        let script = format!(
-            "CREATE TABLE t (first_name, last_name, email, phone, company, tags, type, status, source, city, dob, notes);\n\
-             CREATE INDEX t_email ON t (email);\nCREATE INDEX t_phone ON t (phone);\n.import --csv --skip 1 {} t\n",
-            file.display()
-        );
-        let script_path = work.join("import.sql");
-        std::fs::write(&script_path, script).unwrap();
-        let mut sqlite = Command::new("sqlite3");
-        sqlite
-            .arg(&sqlite_db)
-            .arg(format!(".read {}", script_path.display()));
-        let (t_sqlite, _) = timed(&mut sqlite);
-        theirs.push(t_sqlite);
-        let _ = std::fs::remove_file(&sqlite_db);
-
-        // The variants alternate, each run starting with another, so a slow moment of the
-        // shared machine does not always fall on the same one.
-        let mut this_run = vec![0.0; variants.len()];
-        for k in 0..variants.len() {
-            let v = (run + k) % variants.len();
-            let data = work.join(format!("run-{name}-{run}-{v}"));
-            let _ = std::fs::remove_dir_all(&data);
-            copy_dir(&template, &data);
-            let mut cmd = aesthetix(
-                &data,
-                &[
-                    "import",
-                    "contacts",
-                    file.to_str().unwrap(),
-                    "--location",
-                    "Bench",
-                    "--skip-unmapped",
-                ],
-            );
-            for (key, value) in &variants[v].env {
-                cmd.env(key, value);
-            }
-            let (t, mb) = timed(&mut cmd);
-            this_run[v] = t;
-            times[v].push(t);
-            rss[v].push(mb);
-            let _ = std::fs::remove_dir_all(&data);
-        }
-        ratios[0].push(this_run[0] / t_sqlite);
-        for v in 1..variants.len() {
-            ratios[v].push(this_run[v] / this_run[0]);
-        }
-        if variants.len() > 2 {
-            let c = (this_run[2] - this_run[1]) / (checkpoints(100) - checkpoints(10_000));
-            per_checkpoint.push(c);
-            shipped_share.push(c * (checkpoints(1000) - checkpoints(10_000)) / this_run[0]);
-        }
-    }
-    println!("{name} ({runs} runs; medians; ratios are medians of per-run ratios):");
-    println!("  sqlite3 .import: {:.2} s", median(theirs));
-    for (v, variant) in variants.iter().enumerate() {
-        let ratio = if v == 0 {
-            format!("{:.2}x sqlite3 .import", median(ratios[0].clone()))
-        } else {
-            format!("{:.3}x as shipped", median(ratios[v].clone()))
-        };
-        println!(
-            "  {}: {:.2} s, peak RSS {:.0} MiB — {ratio}",
-            variant.name,
-            median(times[v].clone()),
-            median(rss[v].clone()),
-        );
-    }
-    if per_checkpoint.is_empty() {
-        return;
-    }
-    println!(
-        "  one checkpoint costs {:.2} ms (slope from 10,000 rows a chunk to 100); the shipped \
-         {} checkpoints cost {:.1}% of its time beyond what {} would",
-        median(per_checkpoint) * 1000.0,
-        checkpoints(1000),
-        median(shipped_share) * 100.0,
-        checkpoints(10_000)
-    );
+    v
 }
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+fn show(t: &Took) -> String {
+    format!(
+        "{:.2} s wall, {:.2} s CPU, peak {:.0} MiB",
+        t.wall, t.cpu, t.rss
+    )
+}
+
+/// The medians of a series of measurements.
+fn summary(xs: &[Took]) -> Took {
+    Took {
+        wall: median(xs.iter().map(|t| t.wall).collect()),
+        cpu: median(xs.iter().map(|t| t.cpu).collect()),
+        rss: median(xs.iter().map(|t| t.rss).collect()),
+    }
+}
+
+/// The export's 10 columns, and the same rows and columns read by `sqlite3 -csv`.
+const EXPORT_COLUMNS: &str = "first_name,last_name,email,phone,company_name,status,country,tags,treatment_of_interest,patient_lifetime_value";
+const EXPORT_SQL: &str = "SELECT c.first_name, c.last_name, c.email, c.phone, c.company_name, c.status, c.country, \
+     (SELECT group_concat(t.name, ', ') FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id), \
+     json_extract(c.custom_values, '$.treatment_of_interest'), json_extract(c.custom_values, '$.patient_lifetime_value') \
+     FROM contacts c WHERE c.location_id = 1 ORDER BY c.id;";
+
+/// The SQLite scenarios: the import against `sqlite3 .import`, and (on the empty location)
+/// the export of what it imported against `sqlite3 -csv`.
+fn sqlite_scenario(
+    name: &str,
+    files: (&Path, &Path),
+    work: &Path,
+    runs: usize,
+    existing: usize,
+    all: bool,
+) {
+    let template = work.join("template");
+    let _ = std::fs::remove_dir_all(&template);
+    run_ok(&mut aesthetix(
+        &template,
+        None,
+        &["location", "create", "Bench"],
+    ));
+    if existing > 0 {
+        seed_existing(&template, existing);
+    }
+    let variants = variants(all);
+    let mut ours: Vec<Vec<Took>> = vec![Vec::new(); variants.len()];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    let mut cpu_ratios = Vec::new();
+    let mut theirs = Vec::new();
+    let (mut export, mut csv, mut export_ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..runs {
+        // The commands alternate, each run starting with another, so a slow moment of the
+        // shared machine does not always fall on the same one.
+        let n = variants.len() + 1;
+        let mut this_run = vec![Took::default(); n];
+        for k in 0..n {
+            let v = (run + k) % n;
+            if v == variants.len() {
+                this_run[v] = timed(&mut sqlite3_import(work, files.0));
+                continue;
+            }
+            let data = work.join(format!("run-{v}"));
+            let _ = std::fs::remove_dir_all(&data);
+            copy_dir(&template, &data);
+            let file = if variants[v].us_file {
+                files.1
+            } else {
+                files.0
+            };
+            let mut cmd = binary(
+                variants[v].program.as_deref(),
+                &data,
+                None,
+                &import_args(file),
+            );
+            for (key, value) in &variants[v].env {
+                cmd.env(key, value);
+            }
+            this_run[v] = timed(&mut cmd);
+            if v == 0 && existing == 0 {
+                let out = work.join("export.csv");
+                let mut ex = aesthetix(
+                    &data,
+                    None,
+                    &[
+                        "export",
+                        "contacts",
+                        "--location",
+                        "Bench",
+                        "--columns",
+                        EXPORT_COLUMNS,
+                        "--output",
+                        out.to_str().unwrap(),
+                    ],
+                );
+                let mut sq = Command::new("sqlite3");
+                sq.arg("-csv")
+                    .arg("-header")
+                    .arg(data.join("aesthetix.db"))
+                    .arg(format!(".once {}", work.join("sqlite3.csv").display()))
+                    .arg(EXPORT_SQL);
+                let (e, s) = if run % 2 == 0 {
+                    let e = timed(&mut ex);
+                    (e, timed(&mut sq))
+                } else {
+                    let s = timed(&mut sq);
+                    (timed(&mut ex), s)
+                };
+                export_ratios.push(e.wall / s.wall);
+                export.push(e);
+                csv.push(s);
+            }
+            let _ = std::fs::remove_dir_all(&data);
+        }
+        let anchor = this_run[variants.len()];
+        theirs.push(anchor);
+        ratios[0].push(this_run[0].wall / anchor.wall);
+        cpu_ratios.push(this_run[0].cpu / anchor.cpu);
+        for v in 1..variants.len() {
+            ratios[v].push(this_run[v].wall / this_run[0].wall);
+        }
+        for (v, t) in this_run.iter().take(variants.len()).enumerate() {
+            ours[v].push(*t);
+        }
+        println!(
+            "  run {run}: ours {} | sqlite3 .import {} → {:.2}×",
+            show(&this_run[0]),
+            show(&anchor),
+            this_run[0].wall / anchor.wall
+        );
+    }
+    println!("{name} ({runs} runs; medians; ratios are medians of per-run ratios):");
+    println!("  sqlite3 .import: {}", show(&summary(&theirs)));
+    for (v, variant) in variants.iter().enumerate() {
+        let ratio = if v == 0 {
+            format!(
+                "{:.2}× sqlite3 .import wall ({:.2}× its CPU)",
+                median(ratios[0].clone()),
+                median(cpu_ratios.clone())
+            )
+        } else {
+            format!("{:.3}× as shipped", median(ratios[v].clone()))
+        };
+        println!("  {}: {} — {ratio}", variant.name, show(&summary(&ours[v])));
+    }
+    if all {
+        let rows = env_or("BENCH_ROWS", 200_000usize);
+        let checkpoints = |chunk: usize| rows.div_ceil(chunk) as f64;
+        let at = |name: &str| variants.iter().position(|v| v.name == name).unwrap();
+        let slope: Vec<f64> = ours[at("a checkpoint every 10,000 rows")]
+            .iter()
+            .zip(&ours[at("a checkpoint every 100 rows")])
+            .map(|(few, many)| {
+                (many.wall - few.wall) / (checkpoints(100) - checkpoints(10_000)) * 1000.0
+            })
+            .collect();
+        println!(
+            "  one checkpoint costs {:.2} ms (slope from 10,000 rows a chunk to 100)",
+            median(slope)
+        );
+    }
+    if !export.is_empty() {
+        println!(
+            "  export of the imported contacts, 10 columns: {} vs sqlite3 -csv {} — {:.2}×",
+            show(&summary(&export)),
+            show(&summary(&csv)),
+            median(export_ratios)
+        );
+    }
+}
+
+/// `psql` against `url` with its database replaced by `db`.
+fn psql(url: &str, db: &str) -> Command {
+    let mut c = Command::new("psql");
+    c.arg("-X")
+        .arg("-q")
+        .arg("-v")
+        .arg("ON_ERROR_STOP=1")
+        .arg("-d")
+        .arg(with_database(url, db));
+    c
+}
+
+/// The URL with its database path replaced.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{db}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// The PostgreSQL scenario: the import into a fresh database per run against `psql \copy`
+/// into the indexed table (a fresh database too), alternating; with `BENCH_BASELINE`, that
+/// build's import too.
+fn postgres_scenario(url: &str, file: &Path, work: &Path, runs: usize) {
+    let admin_db = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(_, db)| db.split('?').next().unwrap_or("postgres").to_string())
+        .filter(|db| !db.is_empty())
+        .unwrap_or_else(|| "postgres".to_string());
+    let prefix = format!("aesthetix_bench_{}", std::process::id());
+    // 0: ours, 1: psql \copy, 2: the baseline build.
+    let programs: Vec<Option<PathBuf>> =
+        std::iter::once(None).chain(baseline().map(Some)).collect();
+    let n = programs.len() + 1;
+    let mut took: Vec<Vec<Took>> = vec![Vec::new(); n];
+    let (mut ratios, mut before) = (Vec::new(), Vec::new());
+    for run in 0..runs {
+        let mut this_run = vec![Took::default(); n];
+        for k in 0..n {
+            let which = (run + k) % n;
+            let db = format!("{prefix}_{run}_{which}");
+            run_ok(
+                psql(url, &admin_db)
+                    .arg("-c")
+                    .arg(format!("CREATE DATABASE {db}")),
+            );
+            if which == 1 {
+                let script = work.join("anchor-pg.sql");
+                std::fs::write(
+                    &script,
+                    format!(
+                        "{ANCHOR_TABLE}\\copy t FROM '{}' WITH (FORMAT csv, HEADER true)\n",
+                        file.display()
+                    ),
+                )
+                .unwrap();
+                this_run[1] = timed(psql(url, &db).arg("-f").arg(&script));
+            } else {
+                let program = programs[if which == 0 { 0 } else { 1 }].as_deref();
+                let data = work.join("pg-data");
+                let _ = std::fs::remove_dir_all(&data);
+                let db_url = with_database(url, &db);
+                run_ok(&mut binary(
+                    program,
+                    &data,
+                    Some(&db_url),
+                    &["location", "create", "Bench"],
+                ));
+                this_run[which] = timed(&mut binary(
+                    program,
+                    &data,
+                    Some(&db_url),
+                    &import_args(file),
+                ));
+                let _ = std::fs::remove_dir_all(&data);
+            }
+            run_ok(
+                psql(url, &admin_db)
+                    .arg("-c")
+                    .arg(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")),
+            );
+        }
+        println!(
+            "  run {run}: ours {} | psql \\copy {} → {:.2}×",
+            show(&this_run[0]),
+            show(&this_run[1]),
+            this_run[0].wall / this_run[1].wall
+        );
+        ratios.push(this_run[0].wall / this_run[1].wall);
+        if n > 2 {
+            before.push(this_run[2].wall / this_run[0].wall);
+        }
+        for (i, t) in this_run.into_iter().enumerate() {
+            took[i].push(t);
+        }
+    }
+    println!(
+        "PostgreSQL, empty location ({runs} runs; medians; ratios are medians of per-run ratios):"
+    );
+    println!("  psql \\copy: {}", show(&summary(&took[1])));
+    println!(
+        "  as shipped: {} — {:.2}× psql \\copy wall",
+        show(&summary(&took[0])),
+        median(ratios)
+    );
+    if n > 2 {
+        println!(
+            "  the baseline build (BENCH_BASELINE): {} — {:.3}× as shipped",
+            show(&summary(&took[2])),
+            median(before)
+        );
     }
 }
 
@@ -343,37 +583,46 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let rows: usize = std::env::var("BENCH_ROWS")
+    let rows: usize = env_or("BENCH_ROWS", 200_000);
+    let runs: usize = env_or("BENCH_RUNS", 3);
+    let existing: usize = env_or("BENCH_EXISTING", 1_000_000);
+    let all = std::env::var("BENCH_VARIANTS").is_ok_and(|v| v == "all");
+    let database_url = std::env::var("BENCH_DATABASE_URL")
+        .or_else(|_| std::env::var("AESTHETIX_TEST_DATABASE_URL"))
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200_000);
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
-    let existing: usize = std::env::var("BENCH_EXISTING")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_000_000);
+        .filter(|u| u != "none" && !u.is_empty());
     let work: PathBuf = std::env::temp_dir().join("aesthetix-bench");
     std::fs::create_dir_all(&work).unwrap();
-    let file = work.join(format!("contacts-{rows}.csv"));
-    generate(&file, rows);
+    let file = generate(&work, rows);
+    let us = if all {
+        without_usa(&work, &file)
+    } else {
+        file.clone()
+    };
     let size = std::fs::metadata(&file).unwrap().len();
     assert!(
         size <= 30_000_000,
         "the generated file ({size} bytes) is over the 30 MB import limit; lower BENCH_ROWS"
     );
-    println!("file: {rows} rows, {:.1} MB", size as f64 / 1e6);
-    scenario("empty location", &file, &work, runs, rows, 0);
+    println!(
+        "file: gen_contacts.py {rows} rows, {:.1} MB",
+        size as f64 / 1e6
+    );
+    sqlite_scenario("SQLite, empty location", (&file, &us), &work, runs, 0, all);
     if existing > 0 {
-        scenario(
-            &format!("location with {existing} contacts"),
-            &file,
+        sqlite_scenario(
+            &format!("SQLite, location with {existing} contacts"),
+            (&file, &us),
             &work,
             runs,
-            rows,
             existing,
+            false,
         );
+    }
+    match &database_url {
+        Some(url) => postgres_scenario(url, &file, &work, runs),
+        None => {
+            println!("PostgreSQL: skipped (set BENCH_DATABASE_URL or AESTHETIX_TEST_DATABASE_URL)")
+        }
     }
 }

@@ -20,4 +20,4 @@ pub use mapping::{
     parse_map_arg,
 };
 pub use presets::{Preset, PresetChoice};
-pub use record::{ContactInput, RowContext, primary_of, read_row};
+pub use record::{ContactInput, RowCache, RowContext, primary_of, read_row, read_row_with};

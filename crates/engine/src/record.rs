@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use domain::DateOrder;
 use domain::field::FieldKind;
 use domain::message::{Message, code};
-use domain::value::phone::{Region, parse_phone};
-use domain::value::{self, Outcome, Read, ReadContext};
+use domain::value::phone::{Phone, Region, parse_phone};
+use domain::value::{self, Email, Outcome, Read, ReadContext};
 
 use crate::mapping::{ColumnUse, Target};
 use crate::presets::DatePart;
@@ -92,18 +92,39 @@ pub struct RowContext {
     pub promotable: std::collections::HashSet<usize>,
 }
 
-/// Reads one row. `cells` has one entry per column of `uses`.
+/// Reads one row. `cells` has one entry per column of `uses`. Reads every cell afresh; an
+/// import reads its rows through [`read_row_with`] and one [`RowCache`].
 pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContext) -> ContactInput {
+    read_row_with(line, cells, uses, ctx, &mut RowCache::off())
+}
+
+/// Reads one row, reading each distinct cell value of a column whose values repeat (see
+/// [`RowCache`]) once: the same [`ContactInput`] as [`read_row`].
+pub fn read_row_with(
+    line: u64,
+    cells: &[String],
+    uses: &[ColumnUse],
+    ctx: &RowContext,
+    cache: &mut RowCache,
+) -> ContactInput {
     let mut input = ContactInput {
         line,
         ..ContactInput::default()
     };
     // The row's Country decides the region of its phones (SPEC §5.10), so read it first.
     let mut region = Region::new(ctx.read.country.as_str()).unwrap_or(Region::US);
-    for (cell, u) in cells.iter().zip(uses) {
+    for (column, (cell, u)) in cells.iter().zip(uses).enumerate() {
         if let ColumnUse::Field(t) = u
             && t.kind == FieldKind::Country
-            && let Outcome::Value(c) = value::read_country(value::unneutralise(cell)).outcome
+            && let Some(c) = cache
+                .read(
+                    column,
+                    t,
+                    value::unneutralise(cell),
+                    ctx,
+                    ctx.date_orders.get(&column).copied(),
+                )
+                .country
             && let Some(r) = Region::new(c.as_str())
         {
             region = r;
@@ -115,6 +136,10 @@ pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContex
     for (column, (cell, u)) in cells.iter().zip(uses).enumerate() {
         let raw = value::unneutralise(cell);
         match u {
+            ColumnUse::Field(t) if repeats(t.kind) => {
+                let order = ctx.date_orders.get(&column).copied();
+                apply(&mut input, &t.key, &cache.read(column, t, raw, ctx, order));
+            }
             ColumnUse::Field(t) => {
                 let order = ctx.date_orders.get(&column).copied();
                 let before = (input.additional_emails.len(), input.additional_phones.len());
@@ -143,11 +168,7 @@ pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContex
         }
     }
     for tag in &ctx.tags_for_all {
-        if !input
-            .tags
-            .iter()
-            .any(|t| value::tag_key(t) == value::tag_key(tag))
-        {
+        if !input.tags.iter().any(|t| value::same_tag(t, tag)) {
             input.tags.push(tag.clone());
         }
     }
@@ -161,10 +182,166 @@ pub fn read_row(line: u64, cells: &[String], uses: &[ColumnUse], ctx: &RowContex
     input
 }
 
+/// The field kinds whose cells repeat down a column — a few countries, time zones, options,
+/// owners, tag lists and dates in thousands of rows — and read the same whatever the row:
+/// read through [`RowCache`], once per distinct value of a column.
+fn repeats(kind: FieldKind) -> bool {
+    matches!(
+        kind,
+        FieldKind::Country
+            | FieldKind::TimeZone
+            | FieldKind::SingleOption
+            | FieldKind::Radio
+            | FieldKind::MultiSelect
+            | FieldKind::Checkbox
+            | FieldKind::User
+            | FieldKind::Tags
+            | FieldKind::Date
+    )
+}
+
+/// What a cell of a [`repeats`] kind gives its row, whatever the row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct CellRead {
+    /// The field's stored value (`Some(None)`: blank); `None` leaves the field out (a cell that
+    /// could not be read, or a Tags cell).
+    value: Option<Option<String>>,
+    /// A Tags cell's tags, merged into the row's.
+    tags: Vec<String>,
+    /// The cell's messages, naming the field.
+    messages: Vec<Message>,
+    /// A Country cell's country: the region of the row's phones.
+    country: Option<domain::value::CountryCode>,
+}
+
+impl CellRead {
+    /// About what it holds, in bytes, for [`RowCache`]'s bound.
+    fn weight(&self, key: &str) -> usize {
+        let message = |m: &Message| {
+            m.field.as_ref().map_or(0, |f| f.len())
+                + m.value.as_ref().map_or(0, String::len)
+                + m.message.len()
+                + m.resolution.len()
+                + 96
+        };
+        128 + key.len()
+            + self
+                .value
+                .as_ref()
+                .and_then(Option::as_ref)
+                .map_or(0, String::len)
+            + self.tags.iter().map(|t| t.len() + 24).sum::<usize>()
+            + self.messages.iter().map(message).sum::<usize>()
+    }
+}
+
+/// Per column, what each distinct cell value of a [`repeats`] kind read as, so a file that
+/// repeats itself — `USA` in a quarter of its Country cells, `Lead` or `Patient` in every Type
+/// cell — reads each value once. Bounded: a column keeps at most [`RowCache::ENTRIES`] values
+/// and about [`RowCache::BYTES`] bytes, and a cell longer than [`RowCache::LONGEST`] bytes is
+/// never kept; past the bound, new values are read afresh each time (the first ones met stay,
+/// which in a file that repeats itself are the ones that repeat). One per import, on the
+/// thread that reads its rows; what it gives is what [`read_row`] gives.
+#[derive(Debug)]
+pub struct RowCache {
+    columns: Vec<ColumnCache>,
+    entries: usize,
+    bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct ColumnCache {
+    reads: HashMap<Box<str>, CellRead>,
+    bytes: usize,
+}
+
+impl Default for RowCache {
+    fn default() -> Self {
+        RowCache::new()
+    }
+}
+
+impl RowCache {
+    /// The most distinct values a column keeps.
+    pub const ENTRIES: usize = 4096;
+    /// About the most bytes a column's kept values hold.
+    pub const BYTES: usize = 1 << 20;
+    /// The longest cell kept, in bytes.
+    pub const LONGEST: usize = 256;
+
+    pub fn new() -> Self {
+        RowCache::with_bounds(Self::ENTRIES, Self::BYTES)
+    }
+
+    /// A cache that keeps nothing: every cell is read afresh.
+    pub fn off() -> Self {
+        RowCache::with_bounds(0, 0)
+    }
+
+    /// A cache with other bounds (tests use small ones).
+    pub fn with_bounds(entries: usize, bytes: usize) -> Self {
+        RowCache {
+            columns: Vec::new(),
+            entries,
+            bytes,
+        }
+    }
+
+    /// How many values it keeps, over every column, and about how many bytes they hold.
+    pub fn size(&self) -> (usize, usize) {
+        self.columns
+            .iter()
+            .fold((0, 0), |(n, b), c| (n + c.reads.len(), b + c.bytes))
+    }
+
+    /// The cell of `column` (mapped to `t`, a [`repeats`] kind) as read: kept, or read now.
+    fn read(
+        &mut self,
+        column: usize,
+        t: &Target,
+        raw: &str,
+        ctx: &RowContext,
+        order: Option<DateOrder>,
+    ) -> std::borrow::Cow<'_, CellRead> {
+        use std::borrow::Cow;
+        if self.entries == 0 || raw.len() > Self::LONGEST {
+            return Cow::Owned(read_repeating(t, raw, ctx, order));
+        }
+        if self.columns.len() <= column {
+            self.columns.resize_with(column + 1, ColumnCache::default);
+        }
+        let (entries, bytes) = (self.entries, self.bytes);
+        let c = &mut self.columns[column];
+        // Looked up twice on a first meeting (once to miss, once to keep): a hit, by far the
+        // common case, borrows the key instead of allocating one.
+        if c.reads.contains_key(raw) {
+            return Cow::Borrowed(&c.reads[raw]);
+        }
+        let read = read_repeating(t, raw, ctx, order);
+        let weight = read.weight(raw);
+        if c.reads.len() >= entries || c.bytes + weight > bytes {
+            return Cow::Owned(read);
+        }
+        c.bytes += weight;
+        Cow::Borrowed(c.reads.entry(raw.into()).or_insert(read))
+    }
+}
+
+/// Gives the row what a cell of a [`repeats`] kind read as.
+fn apply(input: &mut ContactInput, key: &str, read: &CellRead) {
+    input.messages.extend(read.messages.iter().cloned());
+    if let Some(v) = &read.value {
+        input.values.insert(key.to_string(), v.clone());
+    }
+    for tag in &read.tags {
+        if !input.tags.iter().any(|x| value::same_tag(x, tag)) {
+            input.tags.push(tag.clone());
+        }
+    }
+}
+
 fn keep<T>(input: &mut ContactInput, t: &Target, read: Read<T>) -> Outcome<T> {
-    let read = read.field(t.key.clone());
-    input.messages.extend(read.messages);
-    read.outcome
+    named(&mut input.messages, t, read)
 }
 
 fn set(input: &mut ContactInput, key: &str, outcome: Outcome<String>) {
@@ -269,15 +446,15 @@ fn read_cell(
     order: Option<DateOrder>,
 ) {
     let key = t.key.as_str();
+    if repeats(t.kind) {
+        apply(input, key, &read_repeating(t, raw, ctx, order));
+        return;
+    }
     // A value the user mapped to an option (`--map-value`) reads as that option.
     let mapped;
-    let raw = match ctx
-        .value_map
-        .get(key)
-        .and_then(|m| m.get(&value::trim(raw).to_lowercase()))
-    {
+    let raw = match mapped_value(ctx, key, raw) {
         Some(option) => {
-            mapped = option.clone();
+            mapped = option;
             mapped.as_str()
         }
         None => raw,
@@ -310,29 +487,6 @@ fn read_cell(
             let o = keep(input, t, value::read_money(raw, &ctx.read));
             set(input, key, map_outcome(o, |m| m.amount.to_string()))
         }
-        FieldKind::Date => {
-            // In a workbook, a number in a date column is an Excel serial date (SPEC §5.3).
-            let serial = ctx
-                .workbook
-                .and_then(|is_1904| value::excel_serial_date(raw, is_1904));
-            let o = match serial {
-                Some(d) => Outcome::Value(d),
-                None => keep(
-                    input,
-                    t,
-                    value::read_date_in(raw, &ctx.read, order.unwrap_or(ctx.read.date_order)),
-                ),
-            };
-            set(input, key, map_outcome(o, |d| d.to_string()))
-        }
-        FieldKind::SingleOption | FieldKind::Radio => {
-            let o = keep(input, t, value::read_single_option(raw, &t.options));
-            set(input, key, o)
-        }
-        FieldKind::MultiSelect | FieldKind::Checkbox => {
-            let o = keep(input, t, value::read_multi_option(raw, &t.options));
-            set(input, key, map_outcome(o, |v| v.join(", ")))
-        }
         FieldKind::TextboxList => {
             let o = keep(input, t, value::read_textbox_list(raw));
             set(input, key, map_outcome(o, |v| v.join(", ")))
@@ -352,11 +506,11 @@ fn read_cell(
                     Outcome::Invalid => {}
                 }
             }
-            set(input, key, map_outcome(o, |p| p.e164().to_string()))
+            set(input, key, map_outcome(o, Phone::into_e164))
         }
         FieldKind::Email => {
             let o = keep(input, t, value::read_email(raw));
-            set(input, key, map_outcome(o, |e| e.as_str().to_string()))
+            set(input, key, map_outcome(o, Email::into_string))
         }
         FieldKind::EmailList => {
             // Several columns may feed it (SPEC §6.1): joined in column order, each once.
@@ -387,46 +541,119 @@ fn read_cell(
                 set(input, key, map_outcome(o, |b| b.to_string()))
             }
         }
+        // Read by `read_repeating`.
+        FieldKind::Date
+        | FieldKind::SingleOption
+        | FieldKind::Radio
+        | FieldKind::MultiSelect
+        | FieldKind::Checkbox
+        | FieldKind::User
+        | FieldKind::Tags
+        | FieldKind::Country
+        | FieldKind::TimeZone => {}
+        // Refused at mapping (SPEC §5.14); never reached.
+        FieldKind::FileUpload | FieldKind::Signature => {}
+    }
+}
+
+/// Reads a cell of a [`repeats`] kind (any other kind reads as nothing).
+fn read_repeating(t: &Target, raw: &str, ctx: &RowContext, order: Option<DateOrder>) -> CellRead {
+    let key = t.key.as_str();
+    let mapped;
+    let raw = match mapped_value(ctx, key, raw) {
+        Some(option) => {
+            mapped = option;
+            mapped.as_str()
+        }
+        None => raw,
+    };
+    let mut read = CellRead::default();
+    let m = &mut read.messages;
+    let outcome = match t.kind {
+        FieldKind::Country => {
+            let o = named(m, t, value::read_country(raw));
+            if let Outcome::Value(c) = &o {
+                read.country = Some(*c);
+            }
+            map_outcome(o, |c| c.as_str().to_string())
+        }
+        FieldKind::TimeZone => map_outcome(named(m, t, value::read_time_zone(raw)), |z| {
+            z.as_str().to_string()
+        }),
+        FieldKind::SingleOption | FieldKind::Radio => {
+            named(m, t, value::read_single_option(raw, &t.options))
+        }
+        FieldKind::MultiSelect | FieldKind::Checkbox => map_outcome(
+            named(m, t, value::read_multi_option(raw, &t.options)),
+            |v| v.join(", "),
+        ),
+        FieldKind::Date => {
+            // In a workbook, a number in a date column is an Excel serial date (SPEC §5.3).
+            let serial = ctx
+                .workbook
+                .and_then(|is_1904| value::excel_serial_date(raw, is_1904));
+            let o = match serial {
+                Some(d) => Outcome::Value(d),
+                None => named(
+                    m,
+                    t,
+                    value::read_date_in(raw, &ctx.read, order.unwrap_or(ctx.read.date_order)),
+                ),
+            };
+            map_outcome(o, |d| d.to_string())
+        }
         FieldKind::User => {
             let v = value::trim(raw);
             if v.is_empty() {
-                input.values.insert(key.to_string(), None);
+                Outcome::Blank
             } else if let Some((id, _, _)) = ctx.users.iter().find(|(_, email, name)| {
                 email.eq_ignore_ascii_case(v) || name.to_lowercase() == v.to_lowercase()
             }) {
-                input.values.insert(key.to_string(), Some(id.to_string()));
+                Outcome::Value(id.to_string())
             } else {
-                input.messages.push(
+                m.push(
                     Message::from_code(code::OWNER_UNKNOWN)
                         .field(key.to_string())
                         .value(v),
                 );
+                Outcome::Invalid
             }
         }
         FieldKind::Tags => {
-            if let Outcome::Value(tags) = keep(input, t, value::read_tags(raw)) {
-                for tag in tags {
-                    if !input
-                        .tags
-                        .iter()
-                        .any(|x| value::tag_key(x) == value::tag_key(&tag))
-                    {
-                        input.tags.push(tag);
-                    }
-                }
+            if let Outcome::Value(tags) = named(m, t, value::read_tags(raw)) {
+                read.tags = tags;
             }
+            // A Tags cell adds tags; it sets no field.
+            Outcome::Invalid
         }
-        FieldKind::Country => {
-            let o = keep(input, t, value::read_country(raw));
-            set(input, key, map_outcome(o, |c| c.as_str().to_string()))
-        }
-        FieldKind::TimeZone => {
-            let o = keep(input, t, value::read_time_zone(raw));
-            set(input, key, map_outcome(o, |z| z.as_str().to_string()))
-        }
-        // Refused at mapping (SPEC §5.14); never reached.
-        FieldKind::FileUpload | FieldKind::Signature => {}
+        // Not a kind that repeats: read by `read_cell`.
+        _ => Outcome::Invalid,
+    };
+    read.value = match outcome {
+        Outcome::Value(v) => Some(Some(v)),
+        Outcome::Blank => Some(None),
+        Outcome::Invalid => None,
+    };
+    read
+}
+
+/// The option a `--map-value` maps the cell to, if any (looked up only for a field that has
+/// such a mapping, so other cells are not lower-cased for nothing).
+fn mapped_value(ctx: &RowContext, key: &str, raw: &str) -> Option<String> {
+    ctx.value_map
+        .get(key)
+        .and_then(|m| m.get(&value::trim(raw).to_lowercase()))
+        .cloned()
+}
+
+/// A reader's outcome, its messages (named with the field) added to `messages`.
+fn named<T>(messages: &mut Vec<Message>, t: &Target, read: Read<T>) -> Outcome<T> {
+    if read.messages.is_empty() {
+        return read.outcome;
     }
+    let read = read.field(t.key.clone());
+    messages.extend(read.messages);
+    read.outcome
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use domain::value::{ReadContext, email_match_key};
 use domain::{MatchOrder, ObjectKind};
 use engine::{
     Action, ColumnUse, ContactInput, Existing, LineStatus, MappingError, MatchOptions, Mode,
-    PresetChoice, RowContext, Target, plan_chunk, read_row,
+    PresetChoice, RowCache, RowContext, Target, plan_chunk, read_row_with,
 };
 use serde::Serialize;
 use store::workflows::{Trigger, Workflow};
@@ -1109,13 +1109,16 @@ async fn run(
                 return;
             }
         };
+        // Each distinct country, option, owner, tag list, date … of a column is read once.
+        let mut cache = RowCache::new();
         loop {
             let mut chunk = Vec::with_capacity(chunk_rows);
             for _ in 0..chunk_rows {
                 match rows.next() {
                     Some(Ok(row)) => {
-                        let input = (!row.blank)
-                            .then(|| read_row(row.line, &row.cells, &uses, &row_context));
+                        let input = (!row.blank).then(|| {
+                            read_row_with(row.line, &row.cells, &uses, &row_context, &mut cache)
+                        });
                         chunk.push((row, input));
                     }
                     Some(Err(e)) => {

