@@ -61,9 +61,10 @@ fn app() -> &'static App {
                 .await
                 .unwrap();
             let (key, _) = web::api::create_api_key(&store, location).await.unwrap();
+            let files = filestore::FileStore::local(&dir);
             let draft = jobs::wizard::upload(
                 &store,
-                &dir,
+                &files,
                 location,
                 Some(user.id),
                 "patients.csv",
@@ -74,6 +75,7 @@ fn app() -> &'static App {
             .unwrap();
             let state = web::AppState {
                 store,
+                files,
                 data_dir: dir.clone(),
             };
             (

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use domain::field::{default_field_key, standard_field};
 use domain::{CustomFieldType, LocationSettings, ObjectKind, Role};
+use filestore::FileStore;
 use store::{NewCustomField, Store};
 
 #[derive(Parser, Debug)]
@@ -32,8 +33,58 @@ pub struct Args {
     /// stay under --data-dir.
     #[arg(long, global = true, env = "AESTHETIX_DATABASE_URL")]
     database_url: Option<String>,
+    #[command(flatten)]
+    file_store: FileStoreArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where uploads and exports are kept: under --data-dir (the default), or in an S3-compatible
+/// bucket shared by every process of a deployment (SPEC §1).
+#[derive(clap::Args, Debug)]
+struct FileStoreArgs {
+    /// `s3://BUCKET/PREFIX` to keep uploads and exports in an S3-compatible bucket (endpoint,
+    /// region and credentials from the flags below or the usual AWS_* variables); left out,
+    /// files stay under --data-dir.
+    #[arg(
+        long,
+        global = true,
+        env = "AESTHETIX_FILE_STORE",
+        value_name = "s3://BUCKET/PREFIX"
+    )]
+    file_store: Option<String>,
+    /// The S3 server's address, for a self-hosted one (MinIO, Garage, Ceph…); requests are
+    /// path-style.
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
+    s3_endpoint: Option<String>,
+    #[arg(long, global = true, env = "AWS_REGION")]
+    s3_region: Option<String>,
+    #[arg(long, global = true, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    s3_access_key_id: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    s3_secret_access_key: Option<String>,
+}
+
+/// The file store the options name.
+fn open_file_store(args: &FileStoreArgs, data_dir: &Path) -> anyhow::Result<FileStore> {
+    match &args.file_store {
+        None => Ok(FileStore::local(data_dir)),
+        Some(url) => Ok(FileStore::s3(
+            &filestore::S3Settings {
+                url: url.clone(),
+                endpoint: args.s3_endpoint.clone(),
+                region: args.s3_region.clone(),
+                access_key_id: args.s3_access_key_id.clone(),
+                secret_access_key: args.s3_secret_access_key.clone(),
+            },
+            data_dir,
+        )?),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -43,6 +94,11 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Serve only: run no background jobs or workflows in this process, and leave them to
+        /// `aesthetix worker` processes (a deployment of N web and M worker processes sharing
+        /// PostgreSQL and an S3 file store).
+        #[arg(long)]
+        web_only: bool,
     },
     /// Run background jobs only: claim queued or interrupted imports and run them (for
     /// deployments with several processes sharing PostgreSQL).
@@ -251,13 +307,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         return crate::split_cmd::split(split);
     }
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
+    let files = open_file_store(&args.file_store, &args.data_dir)?;
     let result = match args.command {
-        Command::Serve { bind } => serve(store.clone(), &args.data_dir, &bind).await,
+        Command::Serve { bind, web_only } => {
+            serve(store.clone(), files, &args.data_dir, &bind, web_only).await
+        }
         Command::Worker => {
             let _workflow_runtime = automation::spawn_workflow_runtime(store.clone());
             println!("Aesthetix worker is running (press Ctrl+C to stop)");
             tokio::select! {
-                () = jobs::work(store.clone(), jobs::process_owner(), args.data_dir.clone()) => {}
+                () = jobs::work(store.clone(), jobs::process_owner(), files.clone()) => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
             Ok(())
@@ -322,14 +381,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Import {
             command: ImportCommand::Contacts(import),
         } => {
-            let code = crate::import_cmd::import_contacts(&store, &args.data_dir, import).await;
+            let code = crate::import_cmd::import_contacts(&store, &files, import).await;
             store.close().await;
             return code;
         }
         Command::Export {
             command: crate::export_cmd::ExportCommand::Contacts(export),
         } => {
-            let code = crate::export_cmd::export_contacts(&store, &args.data_dir, export).await;
+            let code = crate::export_cmd::export_contacts(&store, &files, export).await;
             store.close().await;
             return code;
         }
@@ -347,9 +406,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Err(_) => false,
             };
             let code = if export {
-                crate::export_cmd::resume(&store, &args.data_dir, job).await
+                crate::export_cmd::resume(&store, &files, job).await
             } else {
-                crate::import_cmd::resume(&store, job).await
+                crate::import_cmd::resume(&store, &files, job).await
             };
             store.close().await;
             return code;
@@ -361,7 +420,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Apikey { command } => automation::apikey(&store, command).await,
         Command::Template { command } => templates::template(&store, command).await,
         Command::Migrate(migrate) => {
-            let code = crate::migrate_cmd::migrate(&store, &args.data_dir, migrate).await;
+            let code = crate::migrate_cmd::migrate(&store, &files, migrate).await;
             store.close().await;
             return code;
         }
@@ -395,7 +454,13 @@ pub(crate) async fn location_by_name(store: &Store, name: &str) -> anyhow::Resul
     }
 }
 
-async fn serve(store: Store, data_dir: &Path, bind: &str) -> anyhow::Result<()> {
+async fn serve(
+    store: Store,
+    files: FileStore,
+    data_dir: &Path,
+    bind: &str,
+    web_only: bool,
+) -> anyhow::Result<()> {
     if let Some(login) = web::first_run(&store).await? {
         println!(
             "First run: created the location '{}' and its first admin.",
@@ -414,15 +479,21 @@ async fn serve(store: Store, data_dir: &Path, bind: &str) -> anyhow::Result<()> 
     })?;
     let addr = listener.local_addr()?;
     println!("Aesthetix is running at http://{addr}/ (press Ctrl+C to stop)");
-    let _workflow_runtime = automation::spawn_workflow_runtime(store.clone());
-    // Jobs interrupted by a crash or a deploy resume by themselves (SPEC §9.5).
-    let _jobs = tokio::spawn(jobs::work(
-        store.clone(),
-        jobs::process_owner(),
-        data_dir.to_path_buf(),
-    ));
+    // Jobs interrupted by a crash or a deploy resume by themselves (SPEC §9.5) — here, or in
+    // the `worker` processes of a deployment whose web processes are --web-only.
+    let _background = (!web_only).then(|| {
+        (
+            automation::spawn_workflow_runtime(store.clone()),
+            tokio::spawn(jobs::work(
+                store.clone(),
+                jobs::process_owner(),
+                files.clone(),
+            )),
+        )
+    });
     let state = web::AppState {
         store,
+        files,
         data_dir: data_dir.to_path_buf(),
     };
     web::serve(state, listener)

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use filestore::FileStore;
 use jobs::{ExportError, ExportRequest, Selection};
 use store::{Lease, Store};
 
@@ -93,7 +94,7 @@ async fn smart_list(
 /// Runs `export contacts`; exit status per SPEC §13.1 (0 done, 1 could not run, 3 stopped).
 pub async fn export_contacts(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     args: ExportContactsArgs,
 ) -> anyhow::Result<ExitCode> {
     let location = crate::cli::location_by_name(store, &args.location).await?;
@@ -139,7 +140,7 @@ pub async fn export_contacts(
         location_id: location.id,
         owner,
     };
-    let outcome = run_in_foreground(store, data_dir, lease).await;
+    let outcome = run_in_foreground(store, files, lease).await;
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -175,7 +176,7 @@ pub async fn export_contacts(
 /// `jobs resume JOB` for an export (SPEC §13.1): a paused export is queued again, then claimed
 /// (at once from a dead process of this host, else once its lease lapsed) and written whole in
 /// the foreground; the file is in Bulk Actions for 30 days.
-pub async fn resume(store: &Store, data_dir: &Path, job: i64) -> anyhow::Result<ExitCode> {
+pub async fn resume(store: &Store, files: &FileStore, job: i64) -> anyhow::Result<ExitCode> {
     let location = store
         .job_location(job)
         .await
@@ -206,7 +207,7 @@ pub async fn resume(store: &Store, data_dir: &Path, job: i64) -> anyhow::Result<
             store.lease_ms() / 1000
         );
     };
-    let outcome = run_in_foreground(store, data_dir, lease).await;
+    let outcome = run_in_foreground(store, files, lease).await;
     match outcome {
         Ok(o) if o.file.is_some() => {
             println!(
@@ -367,11 +368,11 @@ fn show_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
 /// Runs an export this process holds, with a progress bar on a terminal.
 async fn run_in_foreground(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     lease: Lease,
 ) -> Result<jobs::ExportOutcome, ExportError> {
     let bar = crate::cli::progress_bar("exporting", "contacts");
-    let outcome = jobs::run_export(store, &jobs::files_dir(data_dir), lease, |done, total| {
+    let outcome = jobs::run_export(store, files, lease, |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })

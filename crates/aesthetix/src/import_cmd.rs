@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use engine::{Mode, parse_map_arg};
+use filestore::FileStore;
 use jobs::{ImportError, ImportRequest, ReportLine};
 use store::Store;
 
@@ -125,7 +126,7 @@ fn parse_map_value(arg: &str) -> anyhow::Result<(String, String, String)> {
 /// Runs the command; exit status per SPEC §13.1 (0 done, 1 could not run, 3 stopped early).
 pub async fn import_contacts(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     args: ImportContactsArgs,
 ) -> anyhow::Result<ExitCode> {
     let location = crate::cli::location_by_name(store, &args.location).await?;
@@ -189,7 +190,7 @@ pub async fn import_contacts(
         date_order,
         ..ImportRequest::default()
     };
-    run_prepared_import(store, data_dir, &args, request, today).await
+    run_prepared_import(store, files, &args, request, today).await
 }
 
 /// The date at the location (its time zone): what two-digit years and date-times are read
@@ -207,12 +208,12 @@ pub(crate) fn today_at(location: &store::Location) -> jiff::civil::Date {
 /// files through here too.
 pub(crate) async fn run_prepared_import(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     args: &ImportContactsArgs,
     request: ImportRequest,
     today: jiff::civil::Date,
 ) -> anyhow::Result<ExitCode> {
-    let outcome = prepare_and_run(store, data_dir, args, request, today).await?;
+    let outcome = prepare_and_run(store, files, args, request, today).await?;
     Ok(outcome.code)
 }
 
@@ -224,7 +225,7 @@ pub(crate) struct Ran {
 
 pub(crate) async fn prepare_and_run(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     args: &ImportContactsArgs,
     request: ImportRequest,
     today: jiff::civil::Date,
@@ -244,8 +245,12 @@ pub(crate) async fn prepare_and_run(
         ));
     }
     if !args.dry_run {
-        // The job reads its own copy in the file store, so any process can resume it.
-        request.file = store_upload(data_dir, &args.file)?;
+        // The job has its own copy in the file store, so any process can resume it.
+        let (name, local) = store_upload(files, &args.file).await?;
+        request.stored_name = Some(name);
+        if let Some(local) = local {
+            request.file = local;
+        }
     }
     let prepared = match jobs::prepare(store, request, today).await {
         Ok(p) => p,
@@ -470,21 +475,31 @@ pub(crate) fn print_mapping(mapping: &jobs::mapping::FileMapping) {
     }
 }
 
-/// Copies an uploaded file into the data directory's file store under a generated name
-/// (never the user's file name), and returns the copy's path.
-pub fn store_upload(data_dir: &Path, file: &Path) -> anyhow::Result<PathBuf> {
-    let dir = data_dir.join("files");
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("could not create the file store {}", dir.display()))?;
+/// Copies an imported file into the file store under a generated name (never the user's file
+/// name), streamed. Returns the name, and the copy's path when the store is local (the run
+/// then reads its copy; with S3 it reads the user's file, and a resume elsewhere the copy).
+pub async fn store_upload(
+    files: &FileStore,
+    file: &Path,
+) -> anyhow::Result<(String, Option<PathBuf>)> {
     let stamp = jiff::Timestamp::now().as_nanosecond();
-    let dest = dir.join(format!("upload-{stamp}-{}", std::process::id()));
-    std::fs::copy(file, &dest)
-        .with_context(|| format!("could not copy {} into the file store", file.display()))?;
-    Ok(std::fs::canonicalize(&dest).unwrap_or(dest))
+    let name = format!("upload-{stamp}-{}", std::process::id());
+    files.put_file(&name, file).await.with_context(|| {
+        format!(
+            "could not copy {} into the file store {}",
+            file.display(),
+            files.describe()
+        )
+    })?;
+    let local = files
+        .local_dir()
+        .map(|d| d.join(&name))
+        .map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+    Ok((name, local))
 }
 
 /// Runs `jobs resume JOB` in the foreground, like an import (SPEC §13.1).
-pub async fn resume(store: &Store, job: i64) -> anyhow::Result<ExitCode> {
+pub async fn resume(store: &Store, files: &FileStore, job: i64) -> anyhow::Result<ExitCode> {
     store
         .job_location(job)
         .await
@@ -492,6 +507,7 @@ pub async fn resume(store: &Store, job: i64) -> anyhow::Result<ExitCode> {
     let bar = crate::cli::progress_bar("importing", "rows");
     let outcome = jobs::resume_import(
         store,
+        files,
         job,
         |_| {},
         |done, total| {

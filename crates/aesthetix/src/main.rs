@@ -16,6 +16,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
+    // Before any HTTPS client (the S3 file store) is built.
+    filestore::install_tls_provider();
     harden_process();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use filestore::FileStore;
 use jobs::ReportLine;
 use jobs::migration::{self, List, MigrationOptions, NewField};
 use store::Store;
@@ -66,7 +67,7 @@ fn file_name(path: &Path) -> String {
 
 pub async fn migrate(
     store: &Store,
-    data_dir: &Path,
+    file_store: &FileStore,
     args: MigrateArgs,
 ) -> anyhow::Result<ExitCode> {
     let location = crate::cli::location_by_name(store, &args.location).await?;
@@ -150,7 +151,7 @@ pub async fn migrate(
     let parts = if args.dry_run {
         dry_run(store, &args, requests, &columns, today).await?
     } else {
-        run(store, data_dir, &args, requests, today).await?
+        run(store, file_store, &args, requests, today).await?
     };
     let code = parts.code;
     if let Some(path) = &args.report {
@@ -187,7 +188,7 @@ fn part_report(args: &MigrateArgs, list: List) -> Option<PathBuf> {
 /// The migration: each file as its own Bulk Action, the second only once the first completed.
 async fn run(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     args: &MigrateArgs,
     requests: Vec<(List, PathBuf, jobs::ImportRequest)>,
     today: jiff::civil::Date,
@@ -200,7 +201,7 @@ async fn run(
         import_args.acknowledge_workflows = args.acknowledge_workflows;
         import_args.quiet = args.quiet;
         import_args.skip_unmapped = args.skip_unmapped;
-        let ran = crate::import_cmd::prepare_and_run(store, data_dir, &import_args, request, today)
+        let ran = crate::import_cmd::prepare_and_run(store, files, &import_args, request, today)
             .await
             .with_context(|| format!("the {} file", list.words()))?;
         reports[slot(list)] = import_args.report.clone().filter(|_| ran.report.is_some());

@@ -18,6 +18,7 @@ pub mod format;
 
 #[cfg(test)]
 use crate::files_dir;
+use filestore::FileStore;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -228,18 +229,26 @@ pub fn download_name(what: &str, day: jiff::civil::Date) -> String {
     format!("{} export {day}.csv", clean.trim())
 }
 
-/// Removes what an interrupted run of this job left in the file store: its temporary file,
-/// and a finished file it renamed but never recorded. Recorded files are kept.
-fn clear_leftovers(dir: &Path, job: i64, recorded: &[String]) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let ours = [format!("export-{job}-"), format!(".export-{job}-")];
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if ours.iter().any(|p| name.starts_with(p.as_str())) && !recorded.contains(&name) {
-            let _ = std::fs::remove_file(entry.path());
+/// Removes what an interrupted run of this job left: its temporary file, and a finished file
+/// it stored but never recorded. Recorded files are kept.
+async fn clear_leftovers(files: &FileStore, job: i64, recorded: &[String]) {
+    let temp = format!(".export-{job}-");
+    if let Ok(dir) = files.temp_path("")
+        && let Ok(entries) = std::fs::read_dir(&dir)
+    {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&temp) {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
+    }
+    match files.list(&format!("export-{job}-")).await {
+        Ok(names) => {
+            for name in names.iter().filter(|n| !recorded.contains(n)) {
+                let _ = files.delete(name).await;
+            }
+        }
+        Err(e) => tracing::warn!(job, error = %e, "could not list an export's leftovers"),
     }
 }
 
@@ -257,7 +266,7 @@ fn nonce() -> String {
 /// for the next process to take over once the lease lapses (SPEC §9.6).
 pub async fn run_export(
     store: &Store,
-    files: &Path,
+    files: &FileStore,
     lease: Lease,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ExportOutcome, ExportError> {
@@ -297,7 +306,7 @@ pub async fn run_export(
 
 async fn export(
     store: &Store,
-    files: &Path,
+    files: &FileStore,
     lease: &Lease,
     job: &store::Job,
     progress: &mut impl FnMut(u64, u64),
@@ -344,16 +353,18 @@ async fn export(
             source,
         }
     };
-    std::fs::create_dir_all(files).map_err(file_error(files))?;
     clear_leftovers(
         files,
         job_id,
         &store.job_stored_names(location_id, job_id).await?,
-    );
+    )
+    .await;
     let nonce = nonce();
-    let temp = files.join(format!(".export-{job_id}-{nonce}.partial"));
+    let partial = format!(".export-{job_id}-{nonce}.partial");
+    let temp = files
+        .temp_path(&partial)
+        .map_err(file_error(Path::new(&partial)))?;
     let stored_name = format!("export-{job_id}-{nonce}.csv");
-    let path = files.join(&stored_name);
 
     let mut reader = store.export_reader(location_id, &scope, &fields).await?;
     // One batch is read ahead while the previous one is written.
@@ -424,11 +435,15 @@ async fn export(
         }
     };
 
-    std::fs::rename(&temp, &path).map_err(file_error(&path))?;
+    // Visible whole or not at all: a rename locally, a completed multipart upload in S3.
+    let path = files
+        .commit_temp(&temp, &stored_name)
+        .await
+        .map_err(|e| ExportError::File {
+            path: PathBuf::from(&stored_name),
+            source: e.into(),
+        })?;
     store::failpoint::hit("export_after_rename");
-    if let Ok(dir) = File::open(files) {
-        let _ = dir.sync_all();
-    }
     let size = std::fs::metadata(&path).map_err(file_error(&path))?.len();
     let expires_at = store::now_ms() + FILE_DAYS * DAY_MS;
     let recorded = store
@@ -436,7 +451,7 @@ async fn export(
             lease,
             &NewFile {
                 kind: "export",
-                stored_name,
+                stored_name: stored_name.clone(),
                 download_name: download_name.clone(),
                 size_bytes: size as i64,
                 expires_at: Some(expires_at),
@@ -447,7 +462,7 @@ async fn export(
         .await;
     if let Err(e) = recorded {
         // Never recorded, so never downloadable: the next run writes its own.
-        let _ = std::fs::remove_file(&path);
+        let _ = files.delete(&stored_name).await;
         return Err(e.into());
     }
     progress(rows, rows);
@@ -472,7 +487,7 @@ fn ready_text(name: &str, rows: u64) -> String {
 /// (SPEC §10), uploads of drafts never submitted after 7 (SPEC §13.2) — and marks them
 /// deleted, then deletes those drafts; run periodically by `serve` and `worker`. Returns how
 /// many files were deleted.
-pub async fn sweep_expired_files(store: &Store, files: &Path) -> Result<u64, StoreError> {
+pub async fn sweep_expired_files(store: &Store, files: &FileStore) -> Result<u64, StoreError> {
     let mut deleted = 0;
     loop {
         let now = store::now_ms();
@@ -480,9 +495,8 @@ pub async fn sweep_expired_files(store: &Store, files: &Path) -> Result<u64, Sto
         let n = expired.len();
         for f in expired {
             if store::is_generated_name(&f.stored_name) {
-                match std::fs::remove_file(files.join(&f.stored_name)) {
+                match files.delete(&f.stored_name).await {
                     Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => {
                         tracing::warn!(file = f.id, error = %e, "could not delete an expired file");
                         continue;

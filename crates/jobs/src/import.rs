@@ -17,6 +17,7 @@ use engine::{
     Action, ColumnUse, ContactInput, Existing, LineStatus, MappingError, MatchOptions, Mode,
     PresetChoice, RowCache, RowContext, Target, plan_chunk, read_row_with,
 };
+use filestore::FileStore;
 use serde::Serialize;
 use store::workflows::{Trigger, Workflow};
 use store::{AfterChunk, Lease};
@@ -64,7 +65,11 @@ fn chunk_pause() -> Option<std::time::Duration> {
 #[derive(Debug, Clone, Default)]
 pub struct ImportRequest {
     pub location: Option<Location>,
+    /// The file as this process reads it (a local path).
     pub file: PathBuf,
+    /// The file's name in the file store, when it is kept there: what another process (a
+    /// worker on another machine) reads when it resumes the job.
+    pub stored_name: Option<String>,
     /// The name the user knows the file by (shown in Bulk Actions).
     pub file_name: String,
     pub name: Option<String>,
@@ -694,6 +699,8 @@ struct Resume {
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StoredRequest {
     pub file: PathBuf,
+    #[serde(default)]
+    pub stored_name: Option<String>,
     pub file_name: String,
     pub sheet: Option<String>,
     pub mode: String,
@@ -724,6 +731,7 @@ impl From<&ImportRequest> for StoredRequest {
     fn from(r: &ImportRequest) -> Self {
         StoredRequest {
             file: r.file.clone(),
+            stored_name: r.stored_name.clone(),
             file_name: r.file_name.clone(),
             sheet: r.sheet.clone(),
             mode: r.mode.token().to_string(),
@@ -786,6 +794,7 @@ pub struct Resumed {
 /// twice and none skipped.
 pub async fn resume_import(
     store: &Store,
+    files: &FileStore,
     job_id: i64,
     sink: impl FnMut(ReportLine),
     progress: impl FnMut(u64, u64),
@@ -810,13 +819,14 @@ pub async fn resume_import(
             store.lease_ms() / 1000
         ))
     })?;
-    run_claimed(store, lease, sink, progress).await
+    run_claimed(store, files, lease, sink, progress).await
 }
 
 /// Runs the rest of a job this process holds the lease of (from `jobs resume`, or a worker
 /// that claimed it), from its checkpoint to the end.
 pub async fn run_claimed(
     store: &Store,
+    files: &FileStore,
     lease: Lease,
     sink: impl FnMut(ReportLine),
     progress: impl FnMut(u64, u64),
@@ -857,9 +867,33 @@ pub async fn run_claimed(
                 "job {job_id} cannot be resumed: its options are unreadable ({e})"
             ))
         })?;
+    // The file from the file store (a worker on another machine reads its own copy); a job
+    // recorded before files had names there reads its path.
+    let file = match &stored.stored_name {
+        Some(name) => match files.local_copy(name).await {
+            Ok(path) => path,
+            Err(e) if e.is_not_found() => {
+                let e = ImportError::Invalid(format!(
+                    "the file of job {job_id} is no longer in the file store"
+                ));
+                let _ = store
+                    .finish_leased_job(&lease, "failed", Some(&failure_reason(&e)))
+                    .await;
+                return Err(e);
+            }
+            // Another process, or this one later, takes the job over once the store answers.
+            Err(e) => {
+                return Err(ImportError::Invalid(format!(
+                    "the file of job {job_id} could not be read from the file store: {e}"
+                )));
+            }
+        },
+        None => stored.file,
+    };
     let request = ImportRequest {
         location: Some(location),
-        file: stored.file,
+        file,
+        stored_name: stored.stored_name,
         file_name: stored.file_name,
         name: Some(job.name.clone()),
         sheet: stored.sheet,

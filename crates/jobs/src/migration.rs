@@ -12,6 +12,7 @@ use domain::{CustomFieldType, ObjectKind};
 use engine::infer::Inference;
 use engine::presets::PresetChoice;
 use engine::{ColumnUse, Mode, Target, Why};
+use filestore::FileStore;
 use serde::Serialize;
 use store::{Location, NewCustomField, Store};
 use tabular::ReadOptions;
@@ -264,7 +265,7 @@ fn wizard_error(e: ImportError) -> crate::wizard::WizardError {
 #[allow(clippy::too_many_arguments)]
 pub async fn over_drafts(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: store::LocationId,
     leads: Option<i64>,
     patients: Option<i64>,
@@ -296,8 +297,7 @@ pub async fn over_drafts(
     let mut columns: Vec<Vec<String>> = vec![Vec::new(); drafts.len()];
     if make_fields {
         for (n, (_, draft)) in drafts.iter().enumerate() {
-            let mut request =
-                wizard::import_request(store, data_dir, location, *draft, true).await?;
+            let mut request = wizard::import_request(store, files, location, *draft, true).await?;
             // The wizard leaves the columns it has no field for out by name; here they are
             // the ones to make fields for.
             request.map.retain(|(_, k)| k.is_some());
@@ -322,11 +322,10 @@ pub async fn over_drafts(
             triggered: Vec::new(),
         };
         for (n, (list, draft)) in drafts.iter().enumerate() {
-            let mut request =
-                wizard::import_request(store, data_dir, location, *draft, true).await?;
+            let mut request = wizard::import_request(store, files, location, *draft, true).await?;
             // The columns the wizard left out only because no field takes them count as
             // unmatched again, but for the ones fields would be made for.
-            let view = wizard::mapping(store, data_dir, location, *draft).await?;
+            let view = wizard::mapping(store, files, location, *draft).await?;
             let unmatched: Vec<&String> = view
                 .columns
                 .iter()
@@ -359,7 +358,7 @@ pub async fn over_drafts(
     let submit = |draft: i64| async move {
         wizard::submit(
             store,
-            data_dir,
+            files,
             location,
             None,
             draft,
@@ -381,7 +380,7 @@ pub async fn over_drafts(
             // Checked now, so a refusal (an unmatched column, a workflow to acknowledge) is
             // said before anything is queued.
             if let Some(p) = p {
-                wizard::validate(store, data_dir, location, p).await?;
+                wizard::validate(store, files, location, p).await?;
             }
             let job = submit(l).await?.job_id;
             started.leads_job = Some(job);
@@ -401,7 +400,7 @@ pub async fn over_drafts(
 /// Moves waiting migrations on (the worker loop calls it): a patients file whose leads job
 /// completed is submitted; one whose leads job ended otherwise (failed, cancelled) stops,
 /// saying why. Returns how many steps it ended.
-pub async fn advance(store: &Store, data_dir: &Path) -> Result<usize, store::StoreError> {
+pub async fn advance(store: &Store, files: &FileStore) -> Result<usize, store::StoreError> {
     let mut ended = 0;
     for step in store.waiting_migration_steps().await? {
         let location = step.location_id;
@@ -428,7 +427,7 @@ pub async fn advance(store: &Store, data_dir: &Path) -> Result<usize, store::Sto
             "completed" => {
                 let submitted = crate::wizard::submit(
                     store,
-                    data_dir,
+                    files,
                     location,
                     None,
                     step.draft_id,

@@ -31,19 +31,19 @@
 //! is the caller's: the web's `AdminUser` extractor, the API's key.
 //!
 //! ```ignore
-//! let mut up = wizard::Upload::begin(&data_dir, content_length, wizard::MAX_UPLOAD_BYTES).await?;
+//! let mut up = wizard::Upload::begin(&files, content_length, wizard::MAX_UPLOAD_BYTES).await?;
 //! while let Some(chunk) = body.next().await { up.write(&chunk?).await?; }
 //! let draft = up.finish(&store, location, Some(user), "patients.csv").await?;
-//! let view = wizard::mapping(&store, &data_dir, location, draft).await?;
-//! wizard::set_mapping(&store, &data_dir, location, draft, columns, true).await?;
+//! let view = wizard::mapping(&store, &files, location, draft).await?;
+//! wizard::set_mapping(&store, &files, location, draft, columns, true).await?;
 //! wizard::set_details(&store, location, draft, details).await?;
-//! let checked = wizard::validate(&store, &data_dir, location, draft).await?;
-//! let job = wizard::submit(&store, &data_dir, location, Some(user), draft,
+//! let checked = wizard::validate(&store, &files, location, draft).await?;
+//! let job = wizard::submit(&store, &files, location, Some(user), draft,
 //!     &wizard::SubmitOptions { acknowledge_workflows: true, idempotency_key: None }).await?;
 //! ```
 
-use crate::files_dir;
-use std::path::{Path, PathBuf};
+use filestore::FileStore;
+use std::path::PathBuf;
 
 use domain::DateOrder;
 use domain::ObjectKind;
@@ -54,7 +54,7 @@ use engine::{ColumnUse, Mode, Target};
 use serde::{Deserialize, Serialize};
 use store::{LocationId, Store, StoreError, UserId};
 use tabular::{FileInfo, ReadOptions, Refusal};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::import::{ImportError, ImportRequest, ReportLine, TriggeredWorkflow};
 use crate::mapping::{ColumnOrder, MapRequest, Notice};
@@ -407,12 +407,13 @@ fn read_settings(json: &str) -> Result<DraftSettings, WizardError> {
 // ---------------------------------------------------------------------------------------------
 // 1. Upload.
 
-/// An upload being streamed into the file store. Dropped before [`Upload::finish`], it
-/// removes what it wrote.
+/// An upload being streamed into the file store ([`filestore::Writer`]: a local partial file
+/// renamed at the end, or an S3 multipart upload completed at the end). Dropped before
+/// [`Upload::finish`], nothing of it stays.
 pub struct Upload {
-    partial: PathBuf,
+    files: FileStore,
     stored_name: String,
-    file: Option<tokio::fs::File>,
+    writer: Option<filestore::Writer>,
     written: u64,
     limit: u64,
 }
@@ -421,46 +422,39 @@ impl Upload {
     /// Starts an upload of at most `limit` bytes. A `declared` length (Content-Length) over
     /// the limit is refused at once, before anything is read or written.
     pub async fn begin(
-        data_dir: &Path,
+        files: &FileStore,
         declared: Option<u64>,
         limit: u64,
     ) -> Result<Upload, WizardError> {
         if declared.is_some_and(|n| n > limit) {
             return Err(WizardError::TooLarge { limit });
         }
-        let dir = files_dir(data_dir);
-        tokio::fs::create_dir_all(&dir).await?;
         let stored_name = generated_name();
-        let partial = dir.join(format!("{stored_name}.partial"));
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&partial)
-            .await?;
+        let writer = files.create(&stored_name).await.map_err(io_error)?;
         Ok(Upload {
-            partial,
+            files: files.clone(),
             stored_name,
-            file: Some(file),
+            writer: Some(writer),
             written: 0,
             limit,
         })
     }
 
     /// Appends a piece of the body; past the limit the upload is refused and what was
-    /// written is removed.
+    /// written is removed (the limit is enforced while streaming, on both stores).
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), WizardError> {
         self.written += chunk.len() as u64;
         if self.written > self.limit {
             self.discard().await;
             return Err(WizardError::TooLarge { limit: self.limit });
         }
-        let file = self
-            .file
+        let writer = self
+            .writer
             .as_mut()
             .ok_or_else(|| std::io::Error::other("the upload was closed"))?;
-        if let Err(e) = file.write_all(chunk).await {
+        if let Err(e) = writer.write(chunk).await {
             self.discard().await;
-            return Err(e.into());
+            return Err(io_error(e).into());
         }
         Ok(())
     }
@@ -470,7 +464,7 @@ impl Upload {
         self.written
     }
 
-    /// Completes the upload: the file is synced and renamed to its generated name, recorded
+    /// Completes the upload: the file becomes visible under its generated name, is recorded
     /// with `original_name` (display only), and a draft is started over it. Returns the
     /// draft's id.
     pub async fn finish(
@@ -480,25 +474,11 @@ impl Upload {
         user: Option<UserId>,
         original_name: &str,
     ) -> Result<i64, WizardError> {
-        let mut file = self
-            .file
+        let writer = self
+            .writer
             .take()
             .ok_or_else(|| std::io::Error::other("the upload was closed"))?;
-        let synced = async {
-            file.flush().await?;
-            file.sync_all().await
-        }
-        .await;
-        drop(file);
-        if let Err(e) = synced {
-            let _ = tokio::fs::remove_file(&self.partial).await;
-            return Err(e.into());
-        }
-        let dest = self.partial.with_file_name(&self.stored_name);
-        if let Err(e) = tokio::fs::rename(&self.partial, &dest).await {
-            let _ = tokio::fs::remove_file(&self.partial).await;
-            return Err(e.into());
-        }
+        writer.finish().await.map_err(io_error)?;
         let recorded = async {
             let f = store
                 .create_file(
@@ -518,39 +498,35 @@ impl Upload {
         match recorded {
             Ok(draft) => Ok(draft),
             Err(e) => {
-                let _ = tokio::fs::remove_file(&dest).await;
+                let _ = self.files.delete(&self.stored_name).await;
                 Err(e.into())
             }
         }
     }
 
     async fn discard(&mut self) {
-        if self.file.take().is_some() {
-            let _ = tokio::fs::remove_file(&self.partial).await;
+        if let Some(w) = self.writer.take() {
+            w.abort().await;
         }
     }
 }
 
-impl Drop for Upload {
-    fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.partial);
-        }
-    }
+fn io_error(e: filestore::FileError) -> std::io::Error {
+    e.into()
 }
 
 /// Streams `body` into the file store ([`Upload`]) and starts a draft over it. `declared` is
 /// the body's announced length, if any.
 pub async fn upload(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     user: Option<UserId>,
     original_name: &str,
     declared: Option<u64>,
     mut body: impl AsyncRead + Unpin,
 ) -> Result<i64, WizardError> {
-    let mut up = Upload::begin(data_dir, declared, MAX_UPLOAD_BYTES).await?;
+    let mut up = Upload::begin(files, declared, MAX_UPLOAD_BYTES).await?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = body.read(&mut buf).await?;
@@ -796,9 +772,9 @@ fn field_choices(custom: &[Target]) -> Vec<FieldChoice> {
         .collect()
 }
 
-/// The draft's stored file on disk.
-fn stored_path(data_dir: &Path, stored_name: &str) -> PathBuf {
-    files_dir(data_dir).join(stored_name)
+/// The draft's stored file, on this machine's disk (for S3, a local copy).
+async fn stored_path(files: &FileStore, stored_name: &str) -> Result<PathBuf, WizardError> {
+    Ok(files.local_copy(stored_name).await.map_err(io_error)?)
 }
 
 /// How many files the wizard reads at once, whoever asks: reading a workbook holds its shared
@@ -827,7 +803,7 @@ async fn inspect(path: PathBuf, sheet: Option<String>) -> Result<FileInfo, Wizar
 /// too; a failure to read it at all is not kept).
 async fn inspected(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     draft: &store::ImportDraft,
     settings: &mut DraftSettings,
@@ -838,7 +814,7 @@ async fn inspected(
         return kept.found.clone().map_err(WizardError::Refused);
     }
     let found = match inspect(
-        stored_path(data_dir, &draft.file.stored_name),
+        stored_path(files, &draft.file.stored_name).await?,
         settings.sheet.clone(),
     )
     .await
@@ -882,18 +858,18 @@ fn samples(info: &FileInfo, column: usize) -> Vec<String> {
 /// their names ([`WizardError::sheet_choices`]).
 pub async fn mapping(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     draft_id: i64,
 ) -> Result<MappingView, WizardError> {
     let draft = store.import_draft(location, draft_id).await?;
     let mut settings = read_settings(&draft.settings)?;
-    let info = inspected(store, data_dir, location, &draft, &mut settings).await?;
+    let info = inspected(store, files, location, &draft, &mut settings).await?;
     let custom = custom_targets(store, location).await?;
     let loc = store.location(location).await?;
     let auto = auto_mapping(
         store,
-        data_dir,
+        files,
         location,
         &draft,
         &mut settings,
@@ -986,7 +962,7 @@ pub async fn mapping(
 #[allow(clippy::too_many_arguments)]
 async fn auto_mapping(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     draft: &store::ImportDraft,
     settings: &mut DraftSettings,
@@ -1043,7 +1019,7 @@ async fn auto_mapping(
     let (mapping, values) = if fresh {
         // The values are read from the file: inspected again (its rows are not kept with the
         // draft), within the same limit on files read at once.
-        let path = stored_path(data_dir, &draft.file.stored_name);
+        let path = stored_path(files, &draft.file.stored_name).await?;
         let file = inspect(path.clone(), settings.sheet.clone()).await?;
         let _turn = READING
             .acquire()
@@ -1121,7 +1097,7 @@ pub async fn set_sheet(
 /// [`WizardError::Unmatched`] naming them: the import cannot go on.
 pub async fn set_mapping(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     draft_id: i64,
     columns: Vec<Option<String>>,
@@ -1129,7 +1105,7 @@ pub async fn set_mapping(
 ) -> Result<(), WizardError> {
     // The view first: reading the file keeps what it found with the draft, which the
     // settings loaded after it then carry.
-    let view = mapping(store, data_dir, location, draft_id).await?;
+    let view = mapping(store, files, location, draft_id).await?;
     let (_, mut settings) = load(store, location, draft_id).await?;
     if columns.len() != view.columns.len() {
         return Err(WizardError::invalid(
@@ -1280,16 +1256,16 @@ pub async fn set_migration(
 /// for).
 pub async fn import_request(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     draft_id: i64,
     dry_run: bool,
 ) -> Result<ImportRequest, WizardError> {
-    mapping(store, data_dir, location, draft_id).await?;
+    mapping(store, files, location, draft_id).await?;
     let (draft, mut settings) = load(store, location, draft_id).await?;
     let skip = settings.skip_unmapped;
     settings.skip_unmapped = true;
-    let mut req = request(store, data_dir, location, None, &draft, &settings, dry_run).await?;
+    let mut req = request(store, files, location, None, &draft, &settings, dry_run).await?;
     req.skip_unmapped = skip;
     Ok(req)
 }
@@ -1378,12 +1354,12 @@ pub async fn set_date_orders(
 /// was replaced.
 pub async fn save_as_template(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     draft_id: i64,
     name: &str,
 ) -> Result<bool, WizardError> {
-    let view = mapping(store, data_dir, location, draft_id).await?;
+    let view = mapping(store, files, location, draft_id).await?;
     let settings = settings(store, location, draft_id).await?;
     let d = &settings.details;
     let choices = crate::templates::Choices {
@@ -1611,14 +1587,14 @@ impl Validation {
 /// The import as the engine takes it, from the draft.
 async fn request(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     user: Option<UserId>,
     draft: &store::ImportDraft,
     settings: &DraftSettings,
     dry_run: bool,
 ) -> Result<ImportRequest, WizardError> {
-    let view = mapping(store, data_dir, location, draft.id).await?;
+    let view = mapping(store, files, location, draft.id).await?;
     let unmatched = view.unmatched();
     if !unmatched.is_empty() && !settings.skip_unmapped {
         return Err(WizardError::Unmatched(unmatched));
@@ -1633,12 +1609,12 @@ async fn request(
         .filter(|c| !(c.part.is_some() && c.chosen == c.auto))
         .map(|c| (c.header.clone(), c.chosen.clone()))
         .collect();
-    let path = stored_path(data_dir, &draft.file.stored_name);
-    let path = tokio::fs::canonicalize(&path).await.unwrap_or(path);
+    let path = stored_path(files, &draft.file.stored_name).await?;
     let d = &settings.details;
     Ok(ImportRequest {
         location: Some(store.location(location).await?),
         file: path,
+        stored_name: Some(draft.file.stored_name.clone()),
         file_name: draft.file.download_name.clone(),
         name: d.name.clone(),
         sheet: settings.sheet.clone(),
@@ -1678,14 +1654,14 @@ fn today(location: &store::Location) -> jiff::civil::Date {
 /// its result on the draft, and returns it.
 pub async fn validate(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     draft_id: i64,
 ) -> Result<Validation, WizardError> {
     // Read (or recall) the file before loading the settings this saves, so they carry it.
-    mapping(store, data_dir, location, draft_id).await?;
+    mapping(store, files, location, draft_id).await?;
     let (draft, mut settings) = load(store, location, draft_id).await?;
-    let req = request(store, data_dir, location, None, &draft, &settings, true).await?;
+    let req = request(store, files, location, None, &draft, &settings, true).await?;
     let today = today(req.location.as_ref().expect("set above"));
     let prepared = crate::import::prepare(store, req, today).await?;
     let mut first_problems = Vec::new();
@@ -1767,7 +1743,7 @@ pub struct Submitted {
 /// for, is made at once: its filter `import=JOB` fills as the job runs.
 pub async fn submit(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     user: Option<UserId>,
     draft_id: i64,
@@ -1802,7 +1778,7 @@ pub async fn submit(
         });
     }
     let settings = read_settings(&draft.settings)?;
-    let req = request(store, data_dir, location, user, &draft, &settings, false).await?;
+    let req = request(store, files, location, user, &draft, &settings, false).await?;
     let today = today(req.location.as_ref().expect("set above"));
     let prepared = crate::import::prepare(store, req, today).await?;
     let fingerprint = settings.fingerprint();

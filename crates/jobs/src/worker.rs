@@ -3,13 +3,12 @@
 //! dead process of this host), and runs each from its checkpoint; between jobs it starts the
 //! scheduled exports that are due and deletes export files past their 30 days.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use filestore::FileStore;
 use store::Store;
 
 use crate::export::{run_export, start_due_schedules, sweep_expired_files};
-use crate::files_dir;
 use crate::import::{claim_from_dead_process, run_claimed};
 
 /// How often the loop looks for due schedules.
@@ -17,10 +16,12 @@ const SCHEDULES_EVERY: Duration = Duration::from_secs(30);
 /// How often the loop deletes expired files.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
-/// Runs until the process stops. `data_dir` holds the file store exports are written to. A
-/// job that fails is recorded on the job, not here.
-pub async fn work(store: Store, owner: String, data_dir: PathBuf) {
-    let files = files_dir(&data_dir);
+/// How long a local copy of a stored file (S3) may sit unused before the sweep removes it.
+const SCRATCH_IDLE: Duration = Duration::from_secs(2 * 86_400);
+
+/// Runs until the process stops. `files` is the file store uploads are read from and exports
+/// written to. A job that fails is recorded on the job, not here.
+pub async fn work(store: Store, owner: String, files: FileStore) {
     let mut schedules_at: Option<Instant> = None;
     let mut sweep_at: Option<Instant> = None;
     loop {
@@ -41,9 +42,10 @@ pub async fn work(store: Store, owner: String, data_dir: PathBuf) {
                 Ok(n) => tracing::info!(files = n, "worker: deleted expired export files"),
                 Err(e) => tracing::warn!(error = %e, "worker: could not delete expired files"),
             }
+            files.sweep_scratch(SCRATCH_IDLE).await;
         }
         // A migration's patients file starts once its leads file completed (SPEC §11).
-        match crate::migration::advance(&store, &data_dir).await {
+        match crate::migration::advance(&store, &files).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(steps = n, "worker: moved migrations on"),
             Err(e) => tracing::warn!(error = %e, "worker: could not move migrations on"),
@@ -75,7 +77,7 @@ pub async fn work(store: Store, owner: String, data_dir: PathBuf) {
                 .err()
                 .map(|e| e.to_string())
         } else {
-            run_claimed(&store, lease, |_| {}, |_, _| {})
+            run_claimed(&store, &files, lease, |_| {}, |_, _| {})
                 .await
                 .err()
                 .map(|e| e.to_string())

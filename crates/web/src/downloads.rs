@@ -79,27 +79,25 @@ async fn find(state: &AppState, location: LocationId, job: &str) -> Result<Found
     if !file.is_available(store::now_ms()) || !store::is_generated_name(&file.stored_name) {
         return Err(gone(&file));
     }
-    let path = state.data_dir.join("files").join(&file.stored_name);
-    match tokio::fs::File::open(&path).await {
-        Ok(f) => Ok(Found { file, handle: f }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(gone(&file)),
+    match state.files.open(&file.stored_name).await {
+        Ok(d) => Ok(Found { file, download: d }),
+        Err(e) if e.is_not_found() => Err(gone(&file)),
         Err(e) => Err(Refusal::Internal(format!(
-            "opening {}: {e}",
-            path.display()
+            "opening {} in the file store: {e}",
+            file.stored_name
         ))),
     }
 }
 
 struct Found {
     file: StoredFile,
-    handle: tokio::fs::File,
+    download: filestore::Download,
 }
 
-/// The file as a streamed response.
+/// The file as a streamed response (from S3, in ranges).
 fn serve(found: Found) -> Response {
-    let Found { file, handle } = found;
-    let chunks = crate::download::file_stream(handle);
-    let mut response = Body::from_stream(chunks).into_response();
+    let Found { file, download } = found;
+    let mut response = Body::from_stream(download.stream).into_response();
     let headers = response.headers_mut();
     let content_type = if file.download_name.to_ascii_lowercase().ends_with(".csv") {
         "text/csv; charset=utf-8"

@@ -143,7 +143,7 @@ async fn upload(
         // Refused before a byte is stored: a form's body is not a file.
         let kind = crate::limits::UploadBody::of(&headers)?;
         let declared = kind.file_len_at_most(declared);
-        let mut up = Upload::begin(&state.data_dir, declared, wizard::MAX_UPLOAD_BYTES).await?;
+        let mut up = Upload::begin(&state.files, declared, wizard::MAX_UPLOAD_BYTES).await?;
         let part_name = receive_upload(&headers, body, &mut up).await?;
         let name = q.name.or(part_name).unwrap_or_default();
         Ok::<_, UploadError>(
@@ -320,7 +320,7 @@ async fn map_page(
     Path(draft): Path<String>,
 ) -> Result<Response, AppError> {
     let draft = draft_id(&draft)?;
-    match wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await {
+    match wizard::mapping(&state.store, &state.files, session.location_id, draft).await {
         Ok(view) if view.job_id.is_some() => Ok(Redirect::to(&format!(
             "/bulk-actions/{}",
             view.job_id.unwrap_or_default()
@@ -388,7 +388,7 @@ async fn back_to_map(
         Ok(()) => Ok(Redirect::to(&format!("/imports/{draft}/map")).into_response()),
         Err(e @ WizardError::Invalid { .. }) => {
             let view =
-                wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await?;
+                wizard::mapping(&state.store, &state.files, session.location_id, draft).await?;
             render_map(state, session, draft, view, Some(e.to_string())).await
         }
         Err(e) => render_refused(state, session, draft, e).await,
@@ -424,7 +424,7 @@ async fn save_map(
     let form = FormFields::new(form);
     let get = |name: &str| form.get(name);
     let (file_columns, headers) =
-        match wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await {
+        match wizard::mapping(&state.store, &state.files, session.location_id, draft).await {
             Ok(view) => (
                 view.columns.len(),
                 view.columns
@@ -465,7 +465,7 @@ async fn save_map(
     }
     let saved = wizard::set_mapping(
         &state.store,
-        &state.data_dir,
+        &state.files,
         session.location_id,
         draft,
         columns.clone(),
@@ -476,7 +476,7 @@ async fn save_map(
         Ok(()) => {
             // Option fields with file values that match no option get a step of their own.
             let fields =
-                wizard::option_values(&state.store, &state.data_dir, session.location_id, draft)
+                wizard::option_values(&state.store, &state.files, session.location_id, draft)
                     .await?;
             let next = if fields.iter().any(|f| !f.values.is_empty()) {
                 "values"
@@ -487,7 +487,7 @@ async fn save_map(
         }
         Err(e @ (WizardError::Unmatched(_) | WizardError::Invalid { .. })) => {
             let mut view =
-                wizard::mapping(&state.store, &state.data_dir, session.location_id, draft).await?;
+                wizard::mapping(&state.store, &state.files, session.location_id, draft).await?;
             // Show what the admin chose, even where it could not be saved.
             if columns.len() == view.columns.len() {
                 for (c, chosen) in view.columns.iter_mut().zip(columns) {
@@ -523,7 +523,7 @@ async fn render_values(
     error: Option<String>,
 ) -> Result<Response, AppError> {
     let mut n = 0;
-    let fields = wizard::option_values(&state.store, &state.data_dir, session.location_id, draft)
+    let fields = wizard::option_values(&state.store, &state.files, session.location_id, draft)
         .await?
         .into_iter()
         .filter(|f| !f.values.is_empty())
@@ -612,7 +612,7 @@ async fn save_values(
     }
     match wizard::set_option_values(
         &state.store,
-        &state.data_dir,
+        &state.files,
         session.location_id,
         draft,
         choices,
@@ -741,9 +741,9 @@ async fn save_details(
         wizard::set_details(&state.store, loc, draft, details.clone()).await?;
         let template = form.template_name.trim();
         if !template.is_empty() {
-            wizard::save_as_template(&state.store, &state.data_dir, loc, draft, template).await?;
+            wizard::save_as_template(&state.store, &state.files, loc, draft, template).await?;
         }
-        wizard::validate(&state.store, &state.data_dir, loc, draft).await
+        wizard::validate(&state.store, &state.files, loc, draft).await
     }
     .await;
     match result {
@@ -887,7 +887,7 @@ async fn run_validation(
     Path(draft): Path<String>,
 ) -> Result<Response, AppError> {
     let draft = draft_id(&draft)?;
-    match wizard::validate(&state.store, &state.data_dir, session.location_id, draft).await {
+    match wizard::validate(&state.store, &state.files, session.location_id, draft).await {
         Ok(_) => Ok(Redirect::to(&format!("/imports/{draft}/review")).into_response()),
         Err(WizardError::Submitted(job)) => {
             Ok(Redirect::to(&format!("/bulk-actions/{job}")).into_response())
@@ -918,7 +918,7 @@ async fn submit(
     };
     let submitted = wizard::submit(
         &state.store,
-        &state.data_dir,
+        &state.files,
         session.location_id,
         Some(session.user.id),
         draft,

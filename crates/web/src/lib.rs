@@ -33,7 +33,9 @@ pub use error::AppError;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    /// Where uploads, exports and error logs are kept.
+    /// Where uploads and exports are kept (the local directory, or S3).
+    pub files: filestore::FileStore,
+    /// This process's own directory: the temporary files an error-log download is written to.
     pub data_dir: PathBuf,
 }
 

@@ -122,6 +122,7 @@ impl Browser {
     async fn open(driver: &Driver, chromium: &Path, profile: &Path, shots: PathBuf) -> Browser {
         let downloads = profile.join("downloads");
         std::fs::create_dir_all(&downloads).unwrap();
+        filestore::install_tls_provider();
         let http = reqwest::Client::new();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",

@@ -689,6 +689,7 @@ async fn another_site_cannot_post_with_the_admins_cookie() {
 // 6. -----------------------------------------------------------------------------------------
 
 async fn login_from(base: &str, from: &str, email: &str, password: &str) -> reqwest::Response {
+    filestore::install_tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .local_address(from.parse::<std::net::IpAddr>().unwrap())

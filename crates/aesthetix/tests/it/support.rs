@@ -27,7 +27,8 @@ impl Deployment {
         }
         cmd.args(args)
             .env_remove("AESTHETIX_DATA_DIR")
-            .env_remove("AESTHETIX_DATABASE_URL");
+            .env_remove("AESTHETIX_DATABASE_URL")
+            .env_remove("AESTHETIX_FILE_STORE");
         cmd
     }
 
@@ -41,7 +42,8 @@ impl Deployment {
             .arg(url)
             .args(args)
             .env_remove("AESTHETIX_DATA_DIR")
-            .env_remove("AESTHETIX_DATABASE_URL");
+            .env_remove("AESTHETIX_DATABASE_URL")
+            .env_remove("AESTHETIX_FILE_STORE");
         cmd
     }
 
@@ -149,9 +151,15 @@ pub fn spawn_app(d: &Deployment) -> App {
 
 /// [`spawn_app`] with extra environment variables (test knobs).
 pub fn spawn_app_env(d: &Deployment, env: &[(&str, &str)]) -> App {
-    let child = d
-        .command(&["serve", "--bind", "127.0.0.1:0"])
-        .envs(env.iter().copied())
+    let mut cmd = d.command(&["serve", "--bind", "127.0.0.1:0"]);
+    cmd.envs(env.iter().copied());
+    spawn_serving(cmd)
+}
+
+/// Starts a `serve` command (its arguments given, `--bind 127.0.0.1:0` among them) and waits
+/// until it says where it listens.
+pub fn spawn_serving(mut cmd: Command) -> App {
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -200,6 +208,9 @@ pub fn spawn_app_env(d: &Deployment, env: &[(&str, &str)]) -> App {
 
 /// An HTTP client that does not follow redirects, so tests see them.
 pub fn http() -> reqwest::Client {
+    // The workspace's reqwest is built with rustls for the S3 file store: its crypto provider
+    // must be installed before any client is built.
+    filestore::install_tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -74,7 +74,7 @@ fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 /// Starts an export the way the CLI does (leased to this process) and runs it.
 async fn export_now(
     store: &Store,
-    files: &Path,
+    files: &FileStore,
     location: &Location,
     request: &ExportRequest,
 ) -> ExportOutcome {
@@ -94,6 +94,7 @@ async fn export_now(
 async fn the_file_is_exactly_the_spec_10_bytes() {
     for db in each_backend().await {
         let s = &db.store;
+        let store_files = FileStore::local(db.dir.path());
         let files = files_dir(db.dir.path());
         let glow = location(&db, "Glow").await;
         let amy = s
@@ -160,7 +161,7 @@ async fn the_file_is_exactly_the_spec_10_bytes() {
                 .to_vec(),
             ),
         };
-        let done = export_now(s, &files, &glow, &request).await;
+        let done = export_now(s, &store_files, &glow, &request).await;
         assert_eq!((done.status, done.rows), ("completed", 2));
         let bytes = std::fs::read(done.file.as_ref().unwrap()).unwrap();
         let today = jiff::Timestamp::now()
@@ -210,7 +211,7 @@ async fn the_file_is_exactly_the_spec_10_bytes() {
             },
             columns: Some(vec!["first_name".into(), "email".into()]),
         };
-        let done = export_now(s, &files, &glow, &nobody).await;
+        let done = export_now(s, &store_files, &glow, &nobody).await;
         assert_eq!((done.status, done.rows), ("completed", 0));
         assert_eq!(
             std::fs::read(done.file.unwrap()).unwrap(),
@@ -220,7 +221,7 @@ async fn the_file_is_exactly_the_spec_10_bytes() {
         // The default columns: every standard field but Contact ID, then the custom fields.
         let done = export_now(
             s,
-            &files,
+            &store_files,
             &glow,
             &ExportRequest {
                 selection: Selection::Ids { ids: vec![] },
@@ -296,6 +297,7 @@ async fn a_request_that_cannot_be_exported_is_refused_before_any_job() {
 async fn a_cancelled_export_leaves_no_file_and_a_queued_one_runs_in_the_worker_loop() {
     for db in each_backend().await {
         let s = &db.store;
+        let store_files = FileStore::local(db.dir.path());
         let files = files_dir(db.dir.path());
         let glow = location(&db, "Glow").await;
         write(
@@ -318,7 +320,7 @@ async fn a_cancelled_export_leaves_no_file_and_a_queued_one_runs_in_the_worker_l
             location_id: glow.id,
             owner,
         };
-        let done = run_export(s, &files, lease, |_, _| {}).await.unwrap();
+        let done = run_export(s, &store_files, lease, |_, _| {}).await.unwrap();
         assert_eq!((done.status, done.file), ("cancelled", None));
         assert_eq!(s.job(glow.id, job).await.unwrap().status, "cancelled");
         assert_eq!(s.job_file(glow.id, job).await.unwrap(), None);
@@ -333,7 +335,7 @@ async fn a_cancelled_export_leaves_no_file_and_a_queued_one_runs_in_the_worker_l
         let worker = tokio::spawn(crate::work(
             s.clone(),
             crate::process_owner(),
-            db.dir.path().to_path_buf(),
+            FileStore::local(db.dir.path()),
         ));
         let mut status = String::new();
         for _ in 0..100 {
@@ -358,7 +360,35 @@ async fn a_cancelled_export_leaves_no_file_and_a_queued_one_runs_in_the_worker_l
 async fn the_sweep_deletes_files_past_their_30_days_and_marks_them() {
     for db in each_backend().await {
         let s = &db.store;
-        let files = files_dir(db.dir.path());
+        let store_files = FileStore::local(db.dir.path());
+        let glow = location(&db, "Glow").await;
+        let request = ExportRequest {
+            selection: Selection::All,
+            columns: None,
+        };
+        let old = export_now(s, &store_files, &glow, &request).await;
+        let fresh = export_now(s, &store_files, &glow, &request).await;
+        assert_eq!(sweep_expired_files(s, &store_files).await.unwrap(), 0);
+        let file = s.job_file(glow.id, old.job_id).await.unwrap().unwrap();
+        store::testing::set_file_expiry(s, file.id, store::now_ms() - 1).await;
+        assert_eq!(sweep_expired_files(s, &store_files).await.unwrap(), 1);
+        assert!(!old.file.unwrap().exists());
+        assert!(fresh.file.unwrap().exists());
+        let gone = s.job_file(glow.id, old.job_id).await.unwrap().unwrap();
+        assert!(gone.deleted_at.is_some());
+        assert!(!gone.is_available(store::now_ms()));
+        assert_eq!(sweep_expired_files(s, &store_files).await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn in_s3_too_the_sweep_deletes_expired_exports_and_stale_uploads() {
+    let Some(server) = filestore::testing::S3Server::get("the S3 sweep") else {
+        return;
+    };
+    for db in each_backend().await {
+        let s = &db.store;
+        let files = server.store("sweep", db.dir.path());
         let glow = location(&db, "Glow").await;
         let request = ExportRequest {
             selection: Selection::All,
@@ -366,16 +396,42 @@ async fn the_sweep_deletes_files_past_their_30_days_and_marks_them() {
         };
         let old = export_now(s, &files, &glow, &request).await;
         let fresh = export_now(s, &files, &glow, &request).await;
+        let draft = crate::wizard::upload(
+            s,
+            &files,
+            glow.id,
+            None,
+            "leads.csv",
+            None,
+            &b"First Name\nAnn\n"[..],
+        )
+        .await
+        .unwrap();
+        let upload = s.import_draft(glow.id, draft).await.unwrap().file;
+        let old_file = s.job_file(glow.id, old.job_id).await.unwrap().unwrap();
+        let fresh_file = s.job_file(glow.id, fresh.job_id).await.unwrap().unwrap();
+        for name in [
+            &old_file.stored_name,
+            &fresh_file.stored_name,
+            &upload.stored_name,
+        ] {
+            assert!(files.open(name).await.is_ok(), "{name} is in the bucket");
+        }
         assert_eq!(sweep_expired_files(s, &files).await.unwrap(), 0);
-        let file = s.job_file(glow.id, old.job_id).await.unwrap().unwrap();
-        store::testing::set_file_expiry(s, file.id, store::now_ms() - 1).await;
-        assert_eq!(sweep_expired_files(s, &files).await.unwrap(), 1);
-        assert!(!old.file.unwrap().exists());
-        assert!(fresh.file.unwrap().exists());
-        let gone = s.job_file(glow.id, old.job_id).await.unwrap().unwrap();
-        assert!(gone.deleted_at.is_some());
-        assert!(!gone.is_available(store::now_ms()));
-        assert_eq!(sweep_expired_files(s, &files).await.unwrap(), 0);
+        store::testing::set_file_expiry(s, old_file.id, store::now_ms() - 1).await;
+        store::testing::set_file_expiry(s, upload.id, store::now_ms() - 1).await;
+        assert_eq!(sweep_expired_files(s, &files).await.unwrap(), 2);
+        for name in [&old_file.stored_name, &upload.stored_name] {
+            assert!(files.open(name).await.unwrap_err().is_not_found(), "{name}");
+        }
+        assert!(!old.file.unwrap().exists(), "its local copy went too");
+        assert!(files.open(&fresh_file.stored_name).await.is_ok());
+        assert!(
+            s.import_draft(glow.id, draft)
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
     }
 }
 

@@ -14,6 +14,7 @@ use std::path::Path;
 use domain::field::FieldKind;
 use domain::value::{Outcome, read_multi_option, read_single_option};
 use engine::Target;
+use filestore::FileStore;
 use serde::{Deserialize, Serialize};
 use store::{LocationId, Store};
 
@@ -82,11 +83,11 @@ fn matches(kind: FieldKind, raw: &str, options: &[String]) -> bool {
 /// the file, on a blocking thread; memory bounded by the listed values).
 pub async fn option_values(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     draft_id: i64,
 ) -> Result<Vec<OptionField>, WizardError> {
-    let view = mapping(store, data_dir, location, draft_id).await?;
+    let view = mapping(store, files, location, draft_id).await?;
     let draft = store.import_draft(location, draft_id).await?;
     let mut settings = read_settings(&draft.settings)?;
     let custom = custom_targets(store, location).await?;
@@ -121,7 +122,7 @@ pub async fn option_values(
     let counted = match &settings.option_scan {
         Some(kept) if kept.fields == scanned_for => kept.counted.clone(),
         _ => {
-            let path = stored_path(data_dir, &draft.file.stored_name);
+            let path = stored_path(files, &draft.file.stored_name).await?;
             let info = inspect(path.clone(), settings.sheet.clone()).await?;
             let scan_fields = fields.clone();
             let counted = tokio::task::spawn_blocking(move || scan(&path, &info, &scan_fields))
@@ -232,12 +233,12 @@ fn scan(
 /// the draft's mapping feeds and the option one of its options.
 pub async fn set_option_values(
     store: &Store,
-    data_dir: &Path,
+    files: &FileStore,
     location: LocationId,
     draft_id: i64,
     choices: Vec<ValueChoice>,
 ) -> Result<(), WizardError> {
-    let view = mapping(store, data_dir, location, draft_id).await?;
+    let view = mapping(store, files, location, draft_id).await?;
     let (_, mut settings) = load(store, location, draft_id).await?;
     let custom = custom_targets(store, location).await?;
     for choice in choices {

@@ -7,6 +7,8 @@ use store::testing::{TempDir, each_backend};
 use store::{NewWorkflow, WorkflowStatus, parse_action, parse_trigger};
 
 use super::*;
+use crate::files_dir;
+use std::path::Path;
 
 const CSV: &str = "First Name,E-mail,Cell,Favourite Colour,Tags\n\
 Ann,ann@example.com,201-555-0101,red,vip\n\
@@ -28,9 +30,17 @@ async fn setup(store: &Store) -> (LocationId, LocationId) {
 }
 
 async fn upload_str(store: &Store, dir: &Path, loc: LocationId, name: &str, body: &str) -> i64 {
-    upload(store, dir, loc, None, name, None, body.as_bytes())
-        .await
-        .unwrap()
+    upload(
+        store,
+        &FileStore::local(dir),
+        loc,
+        None,
+        name,
+        None,
+        body.as_bytes(),
+    )
+    .await
+    .unwrap()
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
@@ -67,15 +77,21 @@ fn display_names_are_names_not_paths() {
 async fn uploads_past_the_limit_are_refused_and_leave_nothing() {
     let dir = TempDir::new("wizard-upload");
     // Declared too large: refused before anything is written.
-    let err = Upload::begin(dir.path(), Some(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
-        .await
-        .err()
-        .unwrap();
+    let err = Upload::begin(
+        &FileStore::local(dir.path()),
+        Some(MAX_UPLOAD_BYTES + 1),
+        MAX_UPLOAD_BYTES,
+    )
+    .await
+    .err()
+    .unwrap();
     assert_eq!(err.code(), "file.too_large");
     assert!(err.to_string().contains("30,000,000 bytes"), "{err}");
     assert!(files_in(dir.path()).is_empty());
     // Streamed past the limit: refused, and the partial file is gone.
-    let mut up = Upload::begin(dir.path(), None, 10).await.unwrap();
+    let mut up = Upload::begin(&FileStore::local(dir.path()), None, 10)
+        .await
+        .unwrap();
     up.write(b"0123456789").await.unwrap();
     assert_eq!(up.write(b"x").await.unwrap_err().code(), "file.too_large");
     assert!(
@@ -84,7 +100,9 @@ async fn uploads_past_the_limit_are_refused_and_leave_nothing() {
         files_in(dir.path())
     );
     // Dropped midway (a client that went away): nothing stays.
-    let mut up = Upload::begin(dir.path(), None, 10).await.unwrap();
+    let mut up = Upload::begin(&FileStore::local(dir.path()), None, 10)
+        .await
+        .unwrap();
     up.write(b"01").await.unwrap();
     drop(up);
     assert!(files_in(dir.path()).is_empty());
@@ -116,14 +134,16 @@ async fn the_wizard_from_upload_to_a_queued_job_that_runs_like_the_cli() {
 
         // Another location sees nothing of it.
         assert_eq!(
-            mapping(store, dir.path(), other, draft)
+            mapping(store, &FileStore::local(dir.path()), other, draft)
                 .await
                 .unwrap_err()
                 .code(),
             "not_found"
         );
 
-        let view = mapping(store, dir.path(), glow, draft).await.unwrap();
+        let view = mapping(store, &FileStore::local(dir.path()), glow, draft)
+            .await
+            .unwrap();
         assert_eq!(view.file_name, "leads.csv");
         assert_eq!(view.records, 4, "the fully blank row is not a record");
         assert_eq!(view.encoding, "UTF-8");
@@ -152,13 +172,20 @@ async fn the_wizard_from_upload_to_a_queued_job_that_runs_like_the_cli() {
         // Unmatched columns block the import until they are skipped.
         let mut columns: Vec<Option<String>> =
             view.columns.iter().map(|c| c.chosen.clone()).collect();
-        let err = set_mapping(store, dir.path(), glow, draft, columns.clone(), false)
-            .await
-            .unwrap_err();
+        let err = set_mapping(
+            store,
+            &FileStore::local(dir.path()),
+            glow,
+            draft,
+            columns.clone(),
+            false,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.code(), "mapping.unmatched");
         assert!(err.to_string().contains("“Favourite Colour”"), "{err}");
         assert_eq!(
-            validate(store, dir.path(), glow, draft)
+            validate(store, &FileStore::local(dir.path()), glow, draft)
                 .await
                 .unwrap_err()
                 .code(),
@@ -166,9 +193,16 @@ async fn the_wizard_from_upload_to_a_queued_job_that_runs_like_the_cli() {
         );
         let mut twice = columns.clone();
         twice[3] = Some("email".into());
-        let err = set_mapping(store, dir.path(), glow, draft, twice, true)
-            .await
-            .unwrap_err();
+        let err = set_mapping(
+            store,
+            &FileStore::local(dir.path()),
+            glow,
+            draft,
+            twice,
+            true,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.code(), "mapping.field_twice");
         assert!(
             err.to_string().contains("Email is chosen for two columns"),
@@ -176,11 +210,18 @@ async fn the_wizard_from_upload_to_a_queued_job_that_runs_like_the_cli() {
         );
         // The fix an admin makes: the colour is their treatment of interest.
         columns[3] = Some("treatment_of_interest".into());
-        set_mapping(store, dir.path(), glow, draft, columns, false)
-            .await
-            .unwrap();
+        set_mapping(
+            store,
+            &FileStore::local(dir.path()),
+            glow,
+            draft,
+            columns,
+            false,
+        )
+        .await
+        .unwrap();
         assert!(
-            mapping(store, dir.path(), glow, draft)
+            mapping(store, &FileStore::local(dir.path()), glow, draft)
                 .await
                 .unwrap()
                 .unmatched()
@@ -222,7 +263,9 @@ async fn the_wizard_from_upload_to_a_queued_job_that_runs_like_the_cli() {
             [("VIP welcome".to_string(), "active".to_string())]
         );
 
-        let v = validate(store, dir.path(), glow, draft).await.unwrap();
+        let v = validate(store, &FileStore::local(dir.path()), glow, draft)
+            .await
+            .unwrap();
         assert_eq!(
             (v.rows, v.created, v.updated, v.skipped, v.failed, v.blank),
             (5, 3, 0, 0, 1, 1),
@@ -254,7 +297,7 @@ async fn the_wizard_from_upload_to_a_queued_job_that_runs_like_the_cli() {
         // The flood guard: no job without the acknowledgement.
         let err = submit(
             store,
-            dir.path(),
+            &FileStore::local(dir.path()),
             glow,
             None,
             draft,
@@ -270,9 +313,16 @@ async fn the_wizard_from_upload_to_a_queued_job_that_runs_like_the_cli() {
             acknowledge_workflows: true,
             idempotency_key: Some("k-1".into()),
         };
-        let done = submit(store, dir.path(), glow, None, draft, &ack)
-            .await
-            .unwrap();
+        let done = submit(
+            store,
+            &FileStore::local(dir.path()),
+            glow,
+            None,
+            draft,
+            &ack,
+        )
+        .await
+        .unwrap();
         assert!(done.created);
         assert_eq!(done.smart_list.as_deref(), Some("Spring leads"));
         let job = store.job(glow, done.job_id).await.unwrap();
@@ -287,10 +337,17 @@ async fn the_wizard_from_upload_to_a_queued_job_that_runs_like_the_cli() {
         );
         // Submitting again, by key or by draft, is the same job; the draft no longer changes.
         assert_eq!(
-            submit(store, dir.path(), glow, None, draft, &ack)
-                .await
-                .unwrap()
-                .job_id,
+            submit(
+                store,
+                &FileStore::local(dir.path()),
+                glow,
+                None,
+                draft,
+                &ack
+            )
+            .await
+            .unwrap()
+            .job_id,
             done.job_id
         );
         assert_eq!(
@@ -301,17 +358,30 @@ async fn the_wizard_from_upload_to_a_queued_job_that_runs_like_the_cli() {
             "import.submitted"
         );
         let again = upload_str(store, dir.path(), glow, "leads.csv", CSV).await;
-        let same_key = submit(store, dir.path(), glow, None, again, &ack)
-            .await
-            .unwrap();
+        let same_key = submit(
+            store,
+            &FileStore::local(dir.path()),
+            glow,
+            None,
+            again,
+            &ack,
+        )
+        .await
+        .unwrap();
         assert_eq!((same_key.job_id, same_key.created), (done.job_id, false));
 
         // The worker's code runs it from its stored request.
         let lease = store.claim_next_job("test-worker").await.unwrap().unwrap();
         assert_eq!(lease.job_id, done.job_id);
-        let report = crate::run_claimed(store, lease, |_| {}, |_, _| {})
-            .await
-            .unwrap();
+        let report = crate::run_claimed(
+            store,
+            &FileStore::local(dir.path()),
+            lease,
+            |_| {},
+            |_, _| {},
+        )
+        .await
+        .unwrap();
         assert_eq!(report.status, "completed");
         assert_eq!(
             (
@@ -355,16 +425,27 @@ async fn refused_files_and_workbook_sheets() {
         let dir = TempDir::new("wizard-refused");
         let (glow, _) = setup(store).await;
         let draft = upload_str(store, dir.path(), glow, "x.csv", "First Name,Email\n").await;
-        let err = mapping(store, dir.path(), glow, draft).await.unwrap_err();
+        let err = mapping(store, &FileStore::local(dir.path()), glow, draft)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "file.no_rows");
         assert!(err.to_string().starts_with("The file has no rows"), "{err}");
         assert!(!err.is_server_error());
         let draft = upload_str(store, dir.path(), glow, "x.csv", "Colour,Size\nred,1\n").await;
-        let view = mapping(store, dir.path(), glow, draft).await.unwrap();
-        assert!(view.columns.iter().all(|c| c.chosen.is_none()));
-        let err = set_mapping(store, dir.path(), glow, draft, vec![None, None], true)
+        let view = mapping(store, &FileStore::local(dir.path()), glow, draft)
             .await
-            .unwrap_err();
+            .unwrap();
+        assert!(view.columns.iter().all(|c| c.chosen.is_none()));
+        let err = set_mapping(
+            store,
+            &FileStore::local(dir.path()),
+            glow,
+            draft,
+            vec![None, None],
+            true,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.code(), "mapping.nothing_mapped");
         assert_eq!(
             set_sheet(store, glow, draft, Some("Sheet1".into()))
@@ -374,7 +455,7 @@ async fn refused_files_and_workbook_sheets() {
             Some(())
         );
         assert_eq!(
-            mapping(store, dir.path(), glow, draft)
+            mapping(store, &FileStore::local(dir.path()), glow, draft)
                 .await
                 .unwrap_err()
                 .code(),
@@ -393,20 +474,31 @@ async fn a_draft_keeps_what_reading_its_file_found() {
         let dir = TempDir::new("wizard-kept");
         let (glow, _) = setup(store).await;
         let draft = upload_str(store, dir.path(), glow, "leads.csv", CSV).await;
-        let first = mapping(store, dir.path(), glow, draft).await.unwrap();
+        let first = mapping(store, &FileStore::local(dir.path()), glow, draft)
+            .await
+            .unwrap();
         let stored = files_dir(dir.path()).join(&files_in(dir.path())[0]);
         std::fs::write(&stored, "Only,Two\nx,y\n").unwrap();
-        let again = mapping(store, dir.path(), glow, draft).await.unwrap();
+        let again = mapping(store, &FileStore::local(dir.path()), glow, draft)
+            .await
+            .unwrap();
         assert_eq!(again, first, "the mapping step read the file again");
         // Saving the mapping keeps it too (it reads the view before its settings).
         let columns = first.columns.iter().map(|c| c.auto.clone()).collect();
-        set_mapping(store, dir.path(), glow, draft, columns, true)
-            .await
-            .unwrap();
+        set_mapping(
+            store,
+            &FileStore::local(dir.path()),
+            glow,
+            draft,
+            columns,
+            true,
+        )
+        .await
+        .unwrap();
         let kept = settings(store, glow, draft).await.unwrap();
         assert!(kept.inspection.is_some(), "saving the mapping dropped it");
         assert_eq!(
-            mapping(store, dir.path(), glow, draft)
+            mapping(store, &FileStore::local(dir.path()), glow, draft)
                 .await
                 .unwrap()
                 .columns
@@ -416,11 +508,15 @@ async fn a_draft_keeps_what_reading_its_file_found() {
         // Choosing a sheet reads the file again.
         set_sheet(store, glow, draft, None).await.unwrap();
         std::fs::write(&stored, "").unwrap();
-        let err = mapping(store, dir.path(), glow, draft).await.unwrap_err();
+        let err = mapping(store, &FileStore::local(dir.path()), glow, draft)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "file.empty");
         // A refusal is kept as well: a fixed file under it changes nothing until re-uploaded.
         std::fs::write(&stored, CSV).unwrap();
-        let err = mapping(store, dir.path(), glow, draft).await.unwrap_err();
+        let err = mapping(store, &FileStore::local(dir.path()), glow, draft)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "file.empty");
     }
 }

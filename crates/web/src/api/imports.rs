@@ -131,7 +131,7 @@ async fn store_upload(
     // Refused here, before a byte of the body is read: a form's body, or one too large.
     let kind = crate::limits::UploadBody::of(headers).map_err(refused)?;
     let mut up = wizard::Upload::begin(
-        &state.data_dir,
+        &state.files,
         kind.file_len_at_most(content_length(headers)),
         wizard::MAX_UPLOAD_BYTES,
     )
@@ -174,7 +174,7 @@ async fn with_raw_unmatched(
     if !matches!(e, WizardError::Unmatched(_)) {
         return e.into();
     }
-    let columns = match wizard::mapping(&state.store, &state.data_dir, location, draft).await {
+    let columns = match wizard::mapping(&state.store, &state.files, location, draft).await {
         Ok(view) => unmatched_headers(&view),
         Err(other) => return other.into(),
     };
@@ -188,7 +188,7 @@ async fn with_raw_unmatched(
 
 /// The draft as the mapping step shows it, with its choices and its last validation.
 async fn draft_json(state: &AppState, location: LocationId, draft: i64) -> Result<Value, ApiError> {
-    let view = wizard::mapping(&state.store, &state.data_dir, location, draft).await?;
+    let view = wizard::mapping(&state.store, &state.files, location, draft).await?;
     let details = wizard::details(&state.store, location, draft).await?;
     let validation = wizard::last_validation(&state.store, location, draft).await?;
     let unmatched = unmatched_headers(&view);
@@ -321,7 +321,7 @@ async fn set_mapping(
     }
     if let Err(e) = wizard::set_mapping(
         &state.store,
-        &state.data_dir,
+        &state.files,
         key.location_id,
         draft,
         body.columns,
@@ -342,8 +342,7 @@ async fn option_values(
     State(state): State<AppState>,
     Path(draft): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let fields =
-        wizard::option_values(&state.store, &state.data_dir, key.location_id, draft).await?;
+    let fields = wizard::option_values(&state.store, &state.files, key.location_id, draft).await?;
     Ok(Json(json!({ "fields": fields })))
 }
 
@@ -364,7 +363,7 @@ async fn set_option_values(
     let body = json_body(body)?;
     wizard::set_option_values(
         &state.store,
-        &state.data_dir,
+        &state.files,
         key.location_id,
         draft,
         body.values,
@@ -394,7 +393,7 @@ async fn validate(
     State(state): State<AppState>,
     Path(draft): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let v = wizard::validate(&state.store, &state.data_dir, key.location_id, draft).await?;
+    let v = wizard::validate(&state.store, &state.files, key.location_id, draft).await?;
     let resets = v.verification_resets();
     let mut out = serde_json::to_value(&v).map_err(|e| ApiError::Internal(e.to_string()))?;
     out["needs_acknowledgement"] = json!(!v.triggered.is_empty());
@@ -464,7 +463,7 @@ async fn submit(
     };
     let s = wizard::submit(
         &state.store,
-        &state.data_dir,
+        &state.files,
         key.location_id,
         None,
         draft,
@@ -525,7 +524,7 @@ async fn import_in_one_request(
     }
     let location = key.location_id;
     let draft = store_upload(&state, location, &headers, q.file_name, body).await?;
-    let view = wizard::mapping(&state.store, &state.data_dir, location, draft).await?;
+    let view = wizard::mapping(&state.store, &state.files, location, draft).await?;
     let columns: Vec<Option<String>> = view.columns.iter().map(|c| c.chosen.clone()).collect();
     // Without a mode, the exporter's preset may give one (Vagaro's and Nextech's, SPEC §11).
     let preset_mode = view
@@ -536,7 +535,7 @@ async fn import_in_one_request(
         .map(|m| m.token().to_string());
     if let Err(e) = wizard::set_mapping(
         &state.store,
-        &state.data_dir,
+        &state.files,
         location,
         draft,
         columns,
@@ -559,7 +558,7 @@ async fn import_in_one_request(
     wizard::set_details(&state.store, location, draft, details).await?;
     let s = wizard::submit(
         &state.store,
-        &state.data_dir,
+        &state.files,
         location,
         None,
         draft,
@@ -619,7 +618,7 @@ async fn migrate(
     };
     let outcome = jobs::migration::over_drafts(
         &state.store,
-        &state.data_dir,
+        &state.files,
         key.location_id,
         body.leads_draft,
         body.patients_draft,

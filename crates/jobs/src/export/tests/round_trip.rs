@@ -287,7 +287,7 @@ async fn contacts_of(s: &Store, location: LocationId) -> Vec<(StoredContact, Opt
 
 async fn one_case(db: &TestDb, case: usize, people: Vec<Gen>) -> Result<(), TestCaseError> {
     let s = &db.store;
-    let files = files_dir(db.dir.path());
+    let files = FileStore::local(db.dir.path());
     let a = location_with_fields(s, &format!("A{case}")).await;
     let b = location_with_fields(s, &format!("B{case}")).await;
     let owner = s
