@@ -511,8 +511,6 @@ impl Store {
         let location = lease.location_id;
         let job_id = lease.job_id;
         let update = update_sql();
-        // Every update resets email verification (SPEC §6.5): the journal keeps what it was.
-        let verification = self.email_verifications(location, chunk).await?;
         let lease_ms = self.lease_ms;
         {
             let mut tx = p.begin().await?;
@@ -528,6 +526,10 @@ impl Store {
             if held.is_none() {
                 return Err(crate::claims::lease_lost(job_id));
             }
+            // Every update resets email verification (SPEC §6.5): the journal keeps what it
+            // was, read inside this transaction with the rows locked, so a change committed
+            // meanwhile is what it records (as the SQLite writer does).
+            let verification = pg_email_verifications(&mut tx, location, chunk).await?;
             let n = chunk.contacts.len();
             let mut ids = vec![0i64; n];
             let mut versions = vec![1i64; n];
@@ -929,4 +931,43 @@ impl ImportSession {
             }
         }
     }
+}
+
+/// The email verification of the contacts a chunk updates, where it is not `unverified`:
+/// what the journal keeps so a revert can restore it. The rows are locked (`FOR UPDATE`, in id
+/// order) so nothing changes them between this read and the chunk's update; the filter on
+/// `unverified` is applied here, not in SQL, so a row changed by a transaction this read waited
+/// for is judged by its committed value.
+async fn pg_email_verifications(
+    conn: &mut sqlx::PgConnection,
+    location: LocationId,
+    chunk: &ChunkWrite,
+) -> Result<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = chunk
+        .contacts
+        .iter()
+        .filter(|c| c.before.is_some())
+        .filter_map(|c| c.id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::new();
+    for part in ids.chunks(500) {
+        let sql = positional(&format!(
+            "SELECT id, email_verification FROM contacts WHERE location_id = ? AND id IN ({}) \
+             ORDER BY id FOR UPDATE",
+            qmarks(part.len())
+        ));
+        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql)).bind(location.0);
+        for id in part {
+            q = q.bind(*id);
+        }
+        out.extend(
+            q.fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .filter(|(_, v)| v != "unverified"),
+        );
+    }
+    Ok(out)
 }

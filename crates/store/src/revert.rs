@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::contacts::email_match_key;
-use crate::import::{BOOL_COLUMNS, ChunkWrite, OWNER, StoredContact, TEXT_COLUMNS};
+use crate::import::{BOOL_COLUMNS, OWNER, StoredContact, TEXT_COLUMNS};
 use crate::import::{custom_json, search_text};
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
@@ -410,38 +410,6 @@ impl Store {
                     contact,
                 });
             }
-        }
-        Ok(out)
-    }
-
-    /// The email verification of the contacts a chunk updates, where it is not `unverified`:
-    /// what the journal keeps so a revert can restore it (every update resets it, SPEC §6.5).
-    pub(crate) async fn email_verifications(
-        &self,
-        location: LocationId,
-        chunk: &ChunkWrite,
-    ) -> Result<HashMap<i64, String>> {
-        let ids: Vec<i64> = chunk
-            .contacts
-            .iter()
-            .filter(|c| c.before.is_some())
-            .filter_map(|c| c.id)
-            .collect();
-        let mut out = HashMap::new();
-        for part in ids.chunks(ID_CHUNK) {
-            let sql = format!(
-                "SELECT id, email_verification FROM contacts WHERE location_id = $1 \
-                 AND email_verification <> 'unverified' AND id IN ({})",
-                placeholders(2, part.len())
-            );
-            let rows: Vec<(i64, String)> = on_pool!(self, p => {
-                let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);
-                for id in part {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(p).await
-            })?;
-            out.extend(rows);
         }
         Ok(out)
     }

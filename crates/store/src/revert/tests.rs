@@ -533,3 +533,94 @@ async fn enrollments_that_ran_a_step_keep_their_contact() {
         assert_eq!(left, [ids[2]]);
     }
 }
+
+/// On PostgreSQL the journal's email verification is read inside the chunk's transaction with
+/// the row locked: a verification committed while the chunk waits for the row is what the
+/// journal records, and what a revert restores (a read before the transaction recorded the
+/// stale `unverified`, and the revert lost the verification).
+#[tokio::test]
+async fn the_journal_keeps_the_verification_committed_while_the_chunk_waited() {
+    use sqlx::Connection as _;
+    let Some(db) = crate::testing::postgres().await else {
+        return;
+    };
+    let s = &db.store;
+    let loc = location(&db, "Glow").await;
+    let (_, seeded) = import(
+        s,
+        loc,
+        vec![vec![created(
+            2,
+            &[("first_name", "Ann"), ("email", "ann@example.com")],
+            &[],
+        )]],
+        "completed",
+    )
+    .await;
+    let ann = seeded[0][0];
+    let a = stored(s, loc, ann).await;
+
+    // Another session verifies Ann's email and holds its transaction open.
+    let mut other = sqlx::PgConnection::connect(db.database_url.as_deref().unwrap())
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query("UPDATE contacts SET email_verification = 'valid' WHERE id = $1")
+        .bind(ann)
+        .execute(&mut other)
+        .await
+        .unwrap();
+
+    let job = s
+        .create_job(
+            loc,
+            &NewJob {
+                operation: "import",
+                lease_owner: Some("test".into()),
+                object: "contact",
+                name: "test import".into(),
+                options: "{}".into(),
+                ..NewJob::default()
+            },
+        )
+        .await
+        .unwrap();
+    let chunk = ChunkWrite {
+        contacts: vec![updated(&a, 2, &[("city", "Austin")], "VIP", "", "")],
+        checkpoint_line: 100,
+        ..ChunkWrite::default()
+    };
+    let writer = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let lease = crate::Lease {
+                job_id: job,
+                location_id: loc,
+                owner: "test".into(),
+            };
+            s.apply_import_chunk(&lease, &chunk).await.map(|_| ())
+        })
+    };
+    // The chunk reaches Ann's row and waits for the other session.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!writer.is_finished(), "the chunk waits for the row lock");
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    writer.await.unwrap().unwrap();
+
+    let journal: Option<String> = sqlx::query_scalar(
+        "SELECT email_verification_before FROM journal WHERE job_id = $1 AND entity_id = $2",
+    )
+    .bind(job)
+    .bind(ann)
+    .fetch_one(&mut other)
+    .await
+    .unwrap();
+    assert_eq!(journal.as_deref(), Some("valid"));
+    s.finish_job(loc, job, "completed", None).await.unwrap();
+    s.revert_import(loc, job).await.unwrap();
+    let after = s.contacts_dump(loc).await.unwrap();
+    assert_eq!(
+        after[0].email_verification, "valid",
+        "verification restored"
+    );
+}
