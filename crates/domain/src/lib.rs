@@ -6,6 +6,7 @@
 //! data, so the rules can be tested as tables of cases.
 
 pub mod field;
+pub mod job;
 pub mod location;
 pub mod message;
 pub mod value;

@@ -5,12 +5,12 @@
 mod carry;
 mod drive;
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use domain::message::{Level, Message};
+use domain::job::{JobStatus, LineMessage, LineRecord, Operation, TriggerReason};
+use domain::message::Message;
 use domain::value::{ReadContext, email_match_key};
 use domain::{MatchOrder, ObjectKind};
 use engine::{
@@ -213,8 +213,9 @@ impl EnrollPlan {
 pub struct TriggeredWorkflow {
     pub workflow_id: i64,
     pub name: String,
-    /// Why it fires: `tag-added:VIP`, `contact-created`, or `chosen for this import`.
-    pub reason: String,
+    /// Why it fires (stored and shown as `tag-added:VIP`, `contact-created`, or `chosen for
+    /// this import`).
+    pub reason: TriggerReason,
     /// Contacts it would newly enroll.
     pub contacts: u64,
 }
@@ -224,39 +225,6 @@ impl Prepared {
     pub fn headers(&self) -> Vec<String> {
         self.info.columns.iter().map(|c| c.header.clone()).collect()
     }
-}
-
-/// One message of a report line (SPEC §13.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReportMessage {
-    pub level: Level,
-    pub code: Cow<'static, str>,
-    pub field: Option<String>,
-    pub message: String,
-    pub resolution: String,
-}
-
-impl From<&Message> for ReportMessage {
-    fn from(m: &Message) -> Self {
-        ReportMessage {
-            level: m.level,
-            code: Cow::Borrowed(m.code),
-            field: m.field.as_ref().map(|f| f.to_string()),
-            message: m.message.clone(),
-            resolution: m.resolution.clone(),
-        }
-    }
-}
-
-/// One line of the report (SPEC §13.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReportLine {
-    pub line: u64,
-    pub status: LineStatus,
-    pub action: Action,
-    pub record_id: Option<i64>,
-    pub primary: Option<String>,
-    pub messages: Vec<ReportMessage>,
 }
 
 /// The totals of SPEC §13.1.
@@ -289,7 +257,7 @@ impl From<Totals> for ReportTotals {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub job_id: Option<i64>,
-    pub status: &'static str,
+    pub status: JobStatus,
     pub encoding: &'static str,
     pub totals: ReportTotals,
     /// Column-level notices, once per column (SPEC §5.3 `date.order_from_file`).
@@ -616,8 +584,8 @@ pub fn new_import_job(prepared: &Prepared, lease_owner: Option<String>) -> NewJo
         "preset": prepared.mapping.preset.map(|p| p.key),
     });
     NewJob {
-        operation: "import",
-        object: "contact",
+        operation: Operation::Import,
+        object: ObjectKind::Contact,
         name,
         file_name: Some(prepared.request.file_name.clone()),
         options: options.to_string(),
@@ -633,7 +601,7 @@ pub fn new_import_job(prepared: &Prepared, lease_owner: Option<String>) -> NewJo
 pub async fn run_import(
     store: &Store,
     prepared: &Prepared,
-    sink: impl FnMut(ReportLine),
+    sink: impl FnMut(LineRecord),
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
     if prepared.request.dry_run {
@@ -650,7 +618,7 @@ pub async fn run_import(
         .await?;
         return Ok(Report {
             job_id: None,
-            status: "completed",
+            status: JobStatus::Completed,
             encoding: prepared.info.encoding,
             totals: end.totals.into(),
             notices: prepared.mapping.notices.clone(),
@@ -787,12 +755,12 @@ pub struct Resumed {
 pub async fn resume_import(
     store: &Store,
     job_id: i64,
-    sink: impl FnMut(ReportLine),
+    sink: impl FnMut(LineRecord),
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
     let location_id = store.job_location(job_id).await?;
     let job = store.job(location_id, job_id).await?;
-    if job.operation != "import" {
+    if job.operation != Operation::Import {
         return Err(ImportError::Invalid(format!(
             "job {job_id} is an {}, not an import",
             job.operation
@@ -818,7 +786,7 @@ pub async fn resume_import(
 pub async fn run_claimed(
     store: &Store,
     lease: Lease,
-    sink: impl FnMut(ReportLine),
+    sink: impl FnMut(LineRecord),
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
     let (location_id, job_id) = (lease.location_id, lease.job_id);
@@ -829,9 +797,9 @@ pub async fn run_claimed(
         return Ok(Report {
             job_id: Some(job_id),
             status: if settled == AfterChunk::Paused {
-                "paused"
+                JobStatus::Paused
             } else {
-                "cancelled"
+                JobStatus::Cancelled
             },
             encoding: "",
             totals: job.totals.into(),
@@ -864,7 +832,7 @@ pub async fn run_claimed(
         name: Some(job.name.clone()),
         sheet: stored.sheet,
         max_file_bytes: None,
-        mode: stored.mode.parse().map_err(ImportError::Invalid)?,
+        mode: Mode::parse_user(&stored.mode).map_err(ImportError::Invalid)?,
         map: stored.map,
         skip_unmapped: stored.skip_unmapped,
         map_values: stored.map_values,
@@ -890,7 +858,7 @@ pub async fn run_claimed(
         Ok(p) => p,
         Err(e) => {
             let _ = store
-                .finish_leased_job(&lease, "failed", Some(&failure_reason(&e)))
+                .finish_leased_job(&lease, JobStatus::Failed, Some(&failure_reason(&e)))
                 .await;
             return Err(e);
         }
@@ -930,7 +898,7 @@ pub async fn triggered_workflows(
 pub async fn dry_run(
     store: &Store,
     prepared: &Prepared,
-    sink: impl FnMut(ReportLine),
+    sink: impl FnMut(LineRecord),
 ) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
     dry_run_in(store, prepared, None, sink).await
 }
@@ -989,7 +957,7 @@ pub async fn dry_run_in(
     store: &Store,
     prepared: &Prepared,
     chain: Option<&mut DryChain>,
-    sink: impl FnMut(ReportLine),
+    sink: impl FnMut(LineRecord),
 ) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
     let mut per_workflow: HashMap<i64, HashSet<i64>> = HashMap::new();
     let mut sink = sink;
@@ -1009,7 +977,7 @@ pub async fn dry_run_in(
     .await?;
     let report = Report {
         job_id: None,
-        status: "completed",
+        status: JobStatus::Completed,
         encoding: prepared.info.encoding,
         totals: end.totals.into(),
         notices: prepared.mapping.notices.clone(),
@@ -1024,15 +992,20 @@ async fn count_triggered(
     prepared: &Prepared,
     mut per_workflow: HashMap<i64, HashSet<i64>>,
 ) -> Result<Vec<TriggeredWorkflow>, ImportError> {
-    let mut all: Vec<(&Workflow, String)> = Vec::new();
+    let fires = |w: &Workflow| match &w.trigger {
+        Trigger::TagAdded(tag) => TriggerReason::TagAdded(tag.clone()),
+        Trigger::ContactCreated => TriggerReason::ContactCreated,
+        Trigger::Import => TriggerReason::Chosen,
+    };
+    let mut all: Vec<(&Workflow, TriggerReason)> = Vec::new();
     for (w, _) in &prepared.enroll.on_tag {
-        all.push((w, w.trigger.to_string()));
+        all.push((w, fires(w)));
     }
     for w in &prepared.enroll.on_create {
-        all.push((w, w.trigger.to_string()));
+        all.push((w, fires(w)));
     }
     if let Some(w) = &prepared.enroll.chosen {
-        all.push((w, "chosen for this import".to_string()));
+        all.push((w, TriggerReason::Chosen));
     }
     let mut out: Vec<TriggeredWorkflow> = Vec::new();
     for (w, reason) in all {
@@ -1076,7 +1049,7 @@ async fn run(
     store: &Store,
     prepared: &Prepared,
     job: Option<Resume>,
-    sink: &mut impl FnMut(ReportLine),
+    sink: &mut impl FnMut(LineRecord),
     progress: &mut impl FnMut(u64, u64),
     mut enrolled: impl FnMut(i64, &[i64]),
     chain: Option<&mut DryChain>,
@@ -1294,16 +1267,13 @@ async fn run(
                     let keep = l.status != LineStatus::Success;
                     write.lines.push(LineWrite {
                         line: l.line,
-                        status: l.status.token(),
-                        action: l.action.token(),
+                        status: l.status,
+                        action: l.action,
                         record,
                         primary: l.primary.clone(),
                         messages: keep.then(|| {
                             serde_json::to_string(
-                                &l.messages
-                                    .iter()
-                                    .map(ReportMessage::from)
-                                    .collect::<Vec<_>>(),
+                                &l.messages.iter().map(LineMessage::from).collect::<Vec<_>>(),
                             )
                             .expect("messages serialise")
                         }),
@@ -1416,13 +1386,14 @@ async fn run(
                     RecordRef::Id(id) => id,
                     RecordRef::Written(i) => ids[i],
                 });
-                sink(ReportLine {
+                sink(LineRecord {
                     line: l.line,
                     status: l.status,
                     action: l.action,
                     record_id: record_id.filter(|id| *id > 0),
                     primary: l.primary.clone(),
-                    messages: l.messages.iter().map(ReportMessage::from).collect(),
+                    messages: l.messages.iter().map(LineMessage::from).collect(),
+                    cells: None,
                 });
             }
             totals += chunk_totals;

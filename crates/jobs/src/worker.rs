@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use domain::job::Operation;
 use store::Store;
 
 use crate::export::{run_export, start_due_schedules, sweep_expired_files};
@@ -68,8 +69,8 @@ pub async fn work(store: Store, owner: String, data_dir: PathBuf) {
                 continue;
             }
         };
-        tracing::info!(job, operation, "worker: running job");
-        let stopped = if operation == "export" {
+        tracing::info!(job, %operation, "worker: running job");
+        let stopped = if operation == Operation::Export {
             run_export(&store, &files, lease, |_, _| {})
                 .await
                 .err()

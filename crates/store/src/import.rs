@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use domain::job::{JobRequest, JobStatus, LineAction, LineStatus};
 use domain::value::tag_key;
 
 use crate::claims::{AfterChunk, Lease};
@@ -83,10 +84,8 @@ pub struct ContactWrite {
 #[derive(Debug, Clone)]
 pub struct LineWrite {
     pub line: u64,
-    /// `success`, `warning` or `error`.
-    pub status: &'static str,
-    /// `created`, `updated`, `skipped` or `none`.
-    pub action: &'static str,
+    pub status: LineStatus,
+    pub action: LineAction,
     /// The contact: an id, or an index into [`ChunkWrite::contacts`] for one this chunk creates.
     pub record: Option<RecordRef>,
     pub primary: Option<String>,
@@ -160,27 +159,32 @@ const SETTLE_SQL: &str = "UPDATE jobs SET status = $2, requested = NULL, lease_o
 /// What the unique index refusing a contact means to the user.
 const TAKEN_MEANWHILE: &str = "another contact took this email or phone at the same time";
 
-/// What the checkpoint's returned request does to the job after this chunk.
-fn after_chunk(requested: Option<&str>) -> AfterChunk {
-    match requested {
-        Some("pause") => AfterChunk::Paused,
-        Some("cancel") => AfterChunk::Cancelled,
-        _ => AfterChunk::Running,
+/// What the checkpoint's returned request does to the job after this chunk (an import's or
+/// an export's).
+pub(crate) fn after_chunk(requested: Option<&str>) -> AfterChunk {
+    match requested.and_then(|r| r.parse::<JobRequest>().ok()) {
+        Some(JobRequest::Pause) => AfterChunk::Paused,
+        Some(JobRequest::Cancel) => AfterChunk::Cancelled,
+        None => AfterChunk::Running,
     }
 }
 
 /// The status and finish time a settled request gives the job.
-fn settled(after: AfterChunk, now: i64) -> (&'static str, Option<i64>) {
+pub(crate) fn settled(after: AfterChunk, now: i64) -> (&'static str, Option<i64>) {
     if after == AfterChunk::Paused {
-        ("paused", None)
+        (JobStatus::Paused.as_str(), None)
     } else {
-        ("cancelled", Some(now))
+        (JobStatus::Cancelled.as_str(), Some(now))
     }
 }
 
 /// What a chunk did to a contact, for provenance and the journal.
 fn action_of(c: &ContactWrite) -> &'static str {
-    if c.id.is_none() { "created" } else { "updated" }
+    if c.id.is_none() {
+        LineAction::Created.as_str()
+    } else {
+        LineAction::Updated.as_str()
+    }
 }
 
 /// A journal row to write on PostgreSQL: (index into the chunk's contacts, then for an update
@@ -740,8 +744,8 @@ impl Store {
                 |q, l| q
                     .bind(job_id)
                     .bind(l.0.line as i64)
-                    .bind(l.0.status)
-                    .bind(l.0.action)
+                    .bind(l.0.status.as_str())
+                    .bind(l.0.action.as_str())
                     .bind(l.1)
                     .bind(l.0.primary.clone())
                     .bind(l.0.messages.clone())

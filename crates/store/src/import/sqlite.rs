@@ -402,8 +402,8 @@ pub(crate) fn apply_import_chunk(
             line.execute(rusqlite::params![
                 job_id,
                 l.line as i64,
-                l.status,
-                l.action,
+                l.status.as_str(),
+                l.action.as_str(),
                 record,
                 l.primary,
                 l.messages,

@@ -93,9 +93,9 @@ async fn import(
         .create_job(
             loc,
             &NewJob {
-                operation: "import",
+                operation: domain::job::Operation::Import,
                 lease_owner: Some("test".into()),
-                object: "contact",
+                object: domain::ObjectKind::Contact,
                 name: "test import".into(),
                 options: "{}".into(),
                 ..NewJob::default()
@@ -125,7 +125,9 @@ async fn import(
         );
     }
     if status != "running" {
-        s.finish_job(loc, job, status, None).await.unwrap();
+        s.finish_job(loc, job, status.parse().unwrap(), None)
+            .await
+            .unwrap();
     }
     (job, ids)
 }
@@ -249,9 +251,14 @@ async fn a_revert_restores_the_location_except_what_changed_since() {
         )
         .await
         .unwrap();
-        s.finish_job(loc, job, "cancelled", Some("cancelled by test"))
-            .await
-            .unwrap();
+        s.finish_job(
+            loc,
+            job,
+            domain::job::JobStatus::Cancelled,
+            Some("cancelled by test"),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             stored(s, loc, ann)
                 .await
@@ -353,8 +360,8 @@ async fn only_a_completed_or_cancelled_import_is_reverted() {
             .create_job(
                 loc,
                 &NewJob {
-                    operation: "export",
-                    object: "contact",
+                    operation: domain::job::Operation::Export,
+                    object: domain::ObjectKind::Contact,
                     name: "export".into(),
                     options: "{}".into(),
                     ..NewJob::default()
@@ -362,7 +369,9 @@ async fn only_a_completed_or_cancelled_import_is_reverted() {
             )
             .await
             .unwrap();
-        s.finish_job(loc, export, "completed", None).await.unwrap();
+        s.finish_job(loc, export, domain::job::JobStatus::Completed, None)
+            .await
+            .unwrap();
         let e = s.revert_import(loc, export).await.unwrap_err();
         assert!(
             e.to_string().contains("only an import can be reverted"),
@@ -470,9 +479,9 @@ async fn enrollments_that_ran_a_step_keep_their_contact() {
             .create_job(
                 loc,
                 &NewJob {
-                    operation: "import",
+                    operation: domain::job::Operation::Import,
                     lease_owner: Some("test".into()),
-                    object: "contact",
+                    object: domain::ObjectKind::Contact,
                     name: "with workflow".into(),
                     options: "{}".into(),
                     ..NewJob::default()
@@ -502,7 +511,9 @@ async fn enrollments_that_ran_a_step_keep_their_contact() {
             .await
             .unwrap()
             .0;
-        s.finish_job(loc, job, "completed", None).await.unwrap();
+        s.finish_job(loc, job, domain::job::JobStatus::Completed, None)
+            .await
+            .unwrap();
         // Cid's welcome has gone out; Ann's and Bob's have not.
         on_pool!(s, p => {
             sqlx::query("UPDATE enrollments SET next_step = 1, status = 'completed' WHERE contact_id = $1")
@@ -575,9 +586,9 @@ async fn the_journal_keeps_the_verification_committed_while_the_chunk_waited() {
         .create_job(
             loc,
             &NewJob {
-                operation: "import",
+                operation: domain::job::Operation::Import,
                 lease_owner: Some("test".into()),
-                object: "contact",
+                object: domain::ObjectKind::Contact,
                 name: "test import".into(),
                 options: "{}".into(),
                 ..NewJob::default()
@@ -616,7 +627,9 @@ async fn the_journal_keeps_the_verification_committed_while_the_chunk_waited() {
     .await
     .unwrap();
     assert_eq!(journal.as_deref(), Some("valid"));
-    s.finish_job(loc, job, "completed", None).await.unwrap();
+    s.finish_job(loc, job, domain::job::JobStatus::Completed, None)
+        .await
+        .unwrap();
     s.revert_import(loc, job).await.unwrap();
     let after = s.contacts_dump(loc).await.unwrap();
     assert_eq!(
