@@ -234,13 +234,11 @@ impl Store {
                     verification_before,
                     version_after,
                 };
-                let reason = match current.get(&id) {
-                    None => Some("deleted since the import".to_string()),
-                    Some(v) if *v != t.version_after => Some("changed since the import".to_string()),
-                    Some(_) => ran
-                        .get(&id)
-                        .map(|w| format!("workflow '{w}' has already run a step for it")),
-                };
+                let reason = domain::revert::conflict(domain::revert::Written {
+                    version_now: current.get(&id).copied(),
+                    version_after: t.version_after,
+                    workflow_ran: ran.get(&id).map(String::as_str),
+                });
                 match reason {
                     Some(reason) => report.conflicts.push(RevertConflict { contact_id: id, line: t.line, reason }),
                     None if t.created => deletes.push(t),
