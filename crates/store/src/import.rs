@@ -10,6 +10,7 @@ use domain::value::tag_key;
 
 use crate::claims::{AfterChunk, Lease};
 use crate::contacts::email_match_key;
+use crate::sql::{params, positional, qmarks};
 use crate::{Db, LocationId, Result, Store, StoreError, now_ms};
 
 mod sqlite;
@@ -200,39 +201,6 @@ fn select_columns() -> String {
     cols.join(", ")
 }
 
-/// `?, ?, …` for `n` positional parameters (see [`positional`]).
-fn qmarks(n: usize) -> String {
-    let mut s = String::with_capacity(n * 3);
-    for i in 0..n {
-        s.push_str(if i == 0 { "?" } else { ", ?" });
-    }
-    s
-}
-
-/// A statement written with positional `?` parameters, for PostgreSQL: `$1`, `$2`, … in
-/// order. Our SQL never holds a `?` inside a string literal.
-fn positional(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + sql.len() / 4);
-    let mut k = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            k += 1;
-            out.push('$');
-            out.push_str(&k.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 pub(crate) fn search_text(values: &BTreeMap<String, String>) -> String {
     ["first_name", "last_name", "email", "phone"]
         .iter()
@@ -268,7 +236,7 @@ fn insert_sql() -> String {
     format!(
         "INSERT INTO contacts ({}) VALUES ({}) RETURNING id",
         cols.join(", "),
-        placeholders(1, cols.len())
+        params(1, cols.len())
     )
 }
 

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::contacts::email_match_key;
 use crate::import::{BOOL_COLUMNS, OWNER, StoredContact, TEXT_COLUMNS};
 use crate::import::{custom_json, search_text};
+use crate::sql::params;
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// How many ids go into one `IN (…)` list.
@@ -75,13 +76,6 @@ const TOUCHED_SQL: &str = "SELECT f.entity_id, f.line, f.action, f.before_values
            WHERE location_id = $1 AND job_id = $2 AND entity = 'contact' GROUP BY entity_id) g \
      JOIN journal f ON f.id = g.first_id JOIN journal l ON l.id = g.last_id \
      ORDER BY g.last_id DESC";
-
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// `UPDATE` putting a contact back: $1 id, $2 location, $3 the version the job left, then
 /// the columns in the order [`bind_restore!`] binds them. An owner who no longer exists is
@@ -325,7 +319,7 @@ impl Store {
 
             // What the job added to the contacts it restored.
             for ids in report.restored.chunks(ID_CHUNK) {
-                let list = placeholders(3, ids.len());
+                let list = params(3, ids.len());
                 for sql in [
                     format!("DELETE FROM contact_tags WHERE location_id = $1 AND added_by_job = $2 AND contact_id IN ({list})"),
                     format!("DELETE FROM notes WHERE location_id = $1 AND job_id = $2 AND contact_id IN ({list})"),
@@ -376,7 +370,7 @@ impl Store {
             let contacts = self
                 .contacts_for_matching(location, chunk, &[], &[])
                 .await?;
-            let list = placeholders(2, chunk.len());
+            let list = params(2, chunk.len());
             let verification_sql = format!(
                 "SELECT id, email_verification FROM contacts WHERE location_id = $1 AND id IN ({list})"
             );
