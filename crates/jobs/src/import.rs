@@ -3,6 +3,7 @@
 //! `drive` keeps a job going through a database that goes away or a disk that fills up.
 
 mod carry;
+mod chunk;
 mod drive;
 
 use std::collections::{HashMap, HashSet};
@@ -14,16 +15,13 @@ use domain::message::Message;
 use domain::value::{ReadContext, email_match_key};
 use domain::{MatchOrder, ObjectKind};
 use engine::{
-    Action, ColumnUse, ContactInput, Existing, LineStatus, MappingError, MatchOptions, Mode,
-    PresetChoice, RowContext, Target, plan_chunk, read_row,
+    ColumnUse, ContactInput, Existing, MappingError, MatchOptions, Mode, PresetChoice, RowContext,
+    Target, plan_chunk, read_row,
 };
 use serde::Serialize;
 use store::workflows::{Trigger, Workflow};
 use store::{AfterChunk, Lease};
-use store::{
-    ChunkWrite, ContactWrite, LineWrite, Location, NewJob, RecordRef, Store, StoreError, Totals,
-    UserId,
-};
+use store::{Location, NewJob, RecordRef, Store, StoreError, Totals, UserId};
 use tabular::{FileInfo, ReadOptions, Refusal};
 
 /// How many times a chunk is decided again when a concurrent import took one of its
@@ -542,10 +540,6 @@ async fn touched_by(
 
 /// The fields a dry run carries from chunk to chunk: those a later line's decision reads.
 const CARRIED_FIELDS: &[&str] = &["first_name", "last_name", "email", "phone", "contact_type"];
-
-fn line_write_cells(cells: &[String]) -> Option<String> {
-    Some(serde_json::to_string(cells).expect("strings serialise"))
-}
 
 /// The name an import gets when the user gives none (SPEC §6.1): `Contacts import YYYY-MM-DD
 /// HH:MM`, in the location's time zone.
@@ -1150,11 +1144,10 @@ async fn run(
                 inputs.push(input);
             }
 
-            let blank_totals = chunk_totals;
+            let blank = chunk_totals.blank;
             let mut attempt = 0u32;
             let (plan, write, write_index, enroll_of, ids, chunk_totals) = loop {
                 attempt += 1;
-                let mut chunk_totals = blank_totals;
                 // One batched lookup for the whole chunk.
                 let ids: Vec<i64> = inputs
                     .iter()
@@ -1213,95 +1206,19 @@ async fn run(
 
                 let mut plan = plan_chunk(inputs.clone(), snapshot, &prepared.options);
 
-                let mut write = ChunkWrite {
+                let chunk::BuiltChunk {
+                    write,
+                    write_index,
+                    enroll_of,
+                } = chunk::build_chunk(
+                    &mut plan,
+                    blank,
                     checkpoint_line,
-                    ..ChunkWrite::default()
-                };
-                let mut write_index: HashMap<usize, usize> = HashMap::new();
-                for (i, c) in plan.contacts.iter_mut().enumerate() {
-                    if !c.touched {
-                        continue;
-                    }
-                    write_index.insert(i, write.contacts.len());
-                    // After this the plan is read only for ids, lines, tags and new tags — and,
-                    // in a dry run, for the values it carries on to later chunks — so the rest
-                    // moves into the write.
-                    let values = if dry {
-                        c.values.clone()
-                    } else {
-                        std::mem::take(&mut c.values)
-                    };
-                    let before = c.before.take();
-                    let new_emails = std::mem::take(&mut c.new_emails);
-                    let new_phones = std::mem::take(&mut c.new_phones);
-                    let notes = std::mem::take(&mut c.notes)
-                        .into_iter()
-                        .map(|(_, n)| n)
-                        .collect();
-                    write.contacts.push(ContactWrite {
-                        id: c.id,
-                        values,
-                        before,
-                        new_tags: c.new_tags.clone(),
-                        new_emails,
-                        new_phones,
-                        notes,
-                        line: c.first_line,
-                    });
-                }
-                for l in &plan.lines {
-                    chunk_totals.processed += 1;
-                    match l.action {
-                        Action::Created => chunk_totals.created += 1,
-                        Action::Updated => chunk_totals.updated += 1,
-                        Action::Skipped => chunk_totals.skipped += 1,
-                        Action::None => chunk_totals.errors += 1,
-                    }
-                    if l.status == LineStatus::Warning {
-                        chunk_totals.warnings += 1;
-                    }
-                    let record = l.contact.map(|i| match plan.contacts[i].id {
-                        Some(id) => RecordRef::Id(id),
-                        None => RecordRef::Written(write_index[&i]),
-                    });
-                    let keep = l.status != LineStatus::Success;
-                    write.lines.push(LineWrite {
-                        line: l.line,
-                        status: l.status,
-                        action: l.action,
-                        record,
-                        primary: l.primary.clone(),
-                        messages: keep.then(|| {
-                            serde_json::to_string(
-                                &l.messages.iter().map(LineMessage::from).collect::<Vec<_>>(),
-                            )
-                            .expect("messages serialise")
-                        }),
-                        cells: if keep {
-                            cells.get(&l.line).and_then(|c| line_write_cells(c))
-                        } else {
-                            None
-                        },
-                    });
-                }
-                write.totals = chunk_totals;
-                let mut enroll_by_workflow: HashMap<i64, Vec<usize>> = HashMap::new();
-                let mut enroll_of: HashMap<usize, Vec<i64>> = HashMap::new();
-                for (plan_i, write_i) in &write_index {
-                    let c = &plan.contacts[*plan_i];
-                    let workflows = prepared.enroll.workflows_for(c.id.is_none(), &c.new_tags);
-                    for w in &workflows {
-                        enroll_by_workflow.entry(*w).or_default().push(*write_i);
-                    }
-                    enroll_of.insert(*write_i, workflows);
-                }
-                let mut enrollments: Vec<(i64, Vec<usize>)> =
-                    enroll_by_workflow.into_iter().collect();
-                for (_, written) in enrollments.iter_mut() {
-                    written.sort_unstable();
-                }
-                enrollments.sort();
-                write.enrollments = enrollments;
+                    &cells,
+                    &prepared.enroll,
+                    dry,
+                );
+                let chunk_totals = write.totals;
 
                 let write = Arc::new(write);
                 let ids: Vec<i64> = match job_id {
