@@ -402,7 +402,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Ok(location) => store
                     .job(location, job)
                     .await
-                    .is_ok_and(|j| j.operation == "export"),
+                    .is_ok_and(|j| j.operation == domain::job::Operation::Export),
                 Err(_) => false,
             };
             let code = if export {

@@ -182,12 +182,12 @@ pub async fn resume(store: &Store, files: &FileStore, job: i64) -> anyhow::Resul
         .await
         .with_context(|| format!("there is no job {job}"))?;
     let j = store.job(location, job).await?;
-    if j.status == "paused" {
+    if j.status == domain::job::JobStatus::Paused {
         store
             .resume_job(location, job)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-    } else if !matches!(j.status.as_str(), "queued" | "running") {
+    } else if !j.status.is_live() {
         bail!(
             "job {job} is {}; only a paused or interrupted export can be resumed",
             j.status

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use engine::{Mode, parse_map_arg};
 use filestore::FileStore;
-use jobs::{ImportError, ImportRequest, ReportLine};
+use jobs::{ImportError, ImportRequest, LineRecord};
 use store::Store;
 
 #[derive(Args, Debug)]
@@ -130,12 +130,8 @@ pub async fn import_contacts(
     args: ImportContactsArgs,
 ) -> anyhow::Result<ExitCode> {
     let location = crate::cli::location_by_name(store, &args.location).await?;
-    let mode: Mode = args
-        .mode
-        .as_deref()
-        .unwrap_or("create")
-        .parse()
-        .map_err(anyhow::Error::msg)?;
+    let mode =
+        Mode::parse_user(args.mode.as_deref().unwrap_or("create")).map_err(anyhow::Error::msg)?;
     let date_order = args
         .date_order
         .as_deref()
@@ -288,7 +284,7 @@ pub(crate) async fn prepare_and_run(
 
     // The report's lines are written as they come, so memory stays flat however long the file.
     let mut report_out = args.report.as_deref().map(ReportFile::create).transpose()?;
-    let sink = |line: ReportLine| {
+    let sink = |line: LineRecord| {
         if let Some(r) = report_out.as_mut() {
             r.line(&line);
         }
@@ -392,7 +388,7 @@ pub(crate) async fn prepare_and_run(
     if let Some(name) = smart_list {
         println!("Smart List created: {name}");
     }
-    if report.status != "completed" {
+    if report.status != domain::job::JobStatus::Completed {
         eprintln!(
             "The job stopped before the end: it is {}{}. `aesthetix jobs resume {}` continues it from its last checkpoint.",
             report.status,
@@ -440,7 +436,7 @@ impl ReportFile {
         })
     }
 
-    pub(crate) fn line(&mut self, line: &ReportLine) {
+    pub(crate) fn line(&mut self, line: &LineRecord) {
         let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
         self.first = false;
         let res = self.out.write_all(sep).and_then(|_| {
@@ -531,7 +527,7 @@ pub async fn resume(store: &Store, files: &FileStore, job: i64) -> anyhow::Resul
         "Job {job} {}: {} rows — {} created, {} updated, {} skipped, {} errors, {} with warnings, {} blank",
         report.status, t.rows, t.created, t.updated, t.skipped, t.errors, t.warnings, t.blank
     );
-    if report.status != "completed" {
+    if report.status != domain::job::JobStatus::Completed {
         eprintln!(
             "The job stopped before the end: it is {}{}.",
             report.status,

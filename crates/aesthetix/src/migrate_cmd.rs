@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use filestore::FileStore;
-use jobs::ReportLine;
+use jobs::LineRecord;
 use jobs::migration::{self, List, MigrationOptions, NewField};
 use store::Store;
 
@@ -205,7 +205,10 @@ async fn run(
             .await
             .with_context(|| format!("the {} file", list.words()))?;
         reports[slot(list)] = import_args.report.clone().filter(|_| ran.report.is_some());
-        let completed = ran.report.as_ref().is_some_and(|r| r.status == "completed");
+        let completed = ran
+            .report
+            .as_ref()
+            .is_some_and(|r| r.status == domain::job::JobStatus::Completed);
         if !completed {
             if list == List::Leads && args.patients.is_some() {
                 eprintln!(
@@ -257,7 +260,7 @@ async fn dry_run(
         let path = part_report(args, list);
         let mut out = path.as_deref().map(ReportFile::create).transpose()?;
         let (report, triggered) =
-            jobs::dry_run_in(store, &prepared, Some(&mut chain), |line: ReportLine| {
+            jobs::dry_run_in(store, &prepared, Some(&mut chain), |line: LineRecord| {
                 if let Some(o) = out.as_mut() {
                     o.line(&line);
                 }

@@ -152,6 +152,23 @@ impl ObjectKind {
     }
 }
 
+impl std::fmt::Display for ObjectKind {
+    /// The stored form, as [`ObjectKind::as_stored`].
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ObjectKind::Custom(k) => write!(f, "custom:{k}"),
+            other => f.write_str(&other.as_stored()),
+        }
+    }
+}
+
+impl serde::Serialize for ObjectKind {
+    /// As its stored form (`contact`, `custom:KEY`, …).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// The types a custom field may have (SPEC §3), with their CLI tokens (SPEC §13.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CustomFieldType {

@@ -6,9 +6,13 @@
 //! data, so the rules can be tested as tables of cases.
 
 pub mod field;
+pub mod job;
 pub mod location;
 pub mod message;
+pub mod revert;
+pub mod smart_list;
 pub mod value;
+pub mod workflow;
 
 pub use field::{CustomFieldType, FieldKind, ObjectKind, STANDARD_CONTACT_FIELDS, StandardField};
 pub use location::{DateOrder, LocationSettings, MatchOrder, Role};

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 /// How serious a message is for its line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// The line is still written, less what the message names.

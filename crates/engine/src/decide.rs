@@ -13,40 +13,7 @@ use domain::value::{email_match_key, tag_key};
 
 use crate::record::{ContactInput, primary_of};
 
-/// How rows that match existing contacts are handled (SPEC §6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// Add New: create; a row matching an existing contact is skipped.
-    #[default]
-    Create,
-    /// Add New and Update Existing.
-    Upsert,
-    /// Update Existing: rows without a match are skipped.
-    Update,
-}
-
-impl Mode {
-    /// The CLI and stored token: `create`, `upsert` or `update`.
-    pub fn token(self) -> &'static str {
-        match self {
-            Mode::Create => "create",
-            Mode::Upsert => "upsert",
-            Mode::Update => "update",
-        }
-    }
-}
-
-impl std::str::FromStr for Mode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "create" => Ok(Mode::Create),
-            "upsert" => Ok(Mode::Upsert),
-            "update" => Ok(Mode::Update),
-            _ => Err(format!("unknown mode '{s}'; use create, upsert or update")),
-        }
-    }
-}
+pub use domain::job::{LineAction as Action, LineStatus, Mode};
 
 /// The rules of one import (SPEC §6.3–§6.5), explicit rather than boolean parameters.
 #[derive(Debug, Clone, Default)]
@@ -99,46 +66,6 @@ pub struct Planned {
     pub first_line: u64,
     /// Whether this chunk changed it at all (untouched snapshot entries are not written).
     pub touched: bool,
-}
-
-/// A line's status (SPEC §6.7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LineStatus {
-    Success,
-    Warning,
-    Error,
-}
-
-/// What a line did (SPEC §6.7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Created,
-    Updated,
-    Skipped,
-    None,
-}
-
-impl LineStatus {
-    pub fn token(self) -> &'static str {
-        match self {
-            LineStatus::Success => "success",
-            LineStatus::Warning => "warning",
-            LineStatus::Error => "error",
-        }
-    }
-}
-
-impl Action {
-    pub fn token(self) -> &'static str {
-        match self {
-            Action::Created => "created",
-            Action::Updated => "updated",
-            Action::Skipped => "skipped",
-            Action::None => "none",
-        }
-    }
 }
 
 /// The result of one line.

@@ -39,6 +39,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use domain::job::{LineAction, LineStatus};
 use domain::value::{needs_quotes_for_excel, neutralise, unneutralise};
 use engine::mapping::{ERROR_LOG_COLUMNS, normalise_header};
 use store::{LineRecord, LineTab, LocationId, Store, StoreError};
@@ -107,9 +108,10 @@ fn cell(value: &str) -> Cow<'_, str> {
 /// The record id a line carries in the log (SPEC §9.3): a warned line that wrote a record
 /// (created or updated it); never an error line, nor a line that was skipped.
 fn written_record(line: &LineRecord) -> Option<i64> {
-    (line.status == "warning" && matches!(line.action.as_str(), "created" | "updated"))
-        .then_some(line.record_id)
-        .flatten()
+    (line.status == LineStatus::Warning
+        && matches!(line.action, LineAction::Created | LineAction::Updated))
+    .then_some(line.record_id)
+    .flatten()
 }
 
 /// The last fix of a line that carries its record's id (SPEC §9.3).
@@ -119,7 +121,7 @@ pub const KEEP_THE_ID: &str =
 /// The log columns of one line: line, status, codes, messages, fixes.
 fn log_fields(line: &LineRecord) -> [String; 5] {
     let one_line = |s: &str| s.replace(['\r', '\n'], " ");
-    let codes: Vec<&str> = line.messages.iter().map(|m| m.code.as_str()).collect();
+    let codes: Vec<&str> = line.messages.iter().map(|m| m.code.as_ref()).collect();
     let messages: Vec<String> = line.messages.iter().map(|m| one_line(&m.message)).collect();
     let mut fixes: Vec<String> = line
         .messages
@@ -131,7 +133,7 @@ fn log_fields(line: &LineRecord) -> [String; 5] {
     }
     [
         line.line.to_string(),
-        line.status.clone(),
+        line.status.to_string(),
         codes.join("; "),
         messages.join("\n"),
         fixes.join("\n"),
@@ -195,8 +197,8 @@ pub async fn write_error_log<W: Write>(
             record.extend(log_fields(line).iter().map(|f| neutralise(f).into_owned()));
             write_record(&mut out, &record)?;
             summary.lines += 1;
-            match line.status.as_str() {
-                "error" => summary.errors += 1,
+            match line.status {
+                LineStatus::Error => summary.errors += 1,
                 _ => summary.warnings += 1,
             }
         }

@@ -24,6 +24,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use domain::ObjectKind;
+use domain::job::{JobStatus, Operation};
 use serde::{Deserialize, Serialize};
 use store::{
     AfterChunk, ExportScope, Lease, Location, LocationId, NewFile, NewJob, Store, StoreError,
@@ -99,8 +101,8 @@ fn failure_reason(e: &ExportError) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportOutcome {
     pub job_id: i64,
-    /// `completed`, `paused` or `cancelled`.
-    pub status: &'static str,
+    /// Completed, paused or cancelled.
+    pub status: JobStatus,
     /// Contacts written.
     pub rows: u64,
     /// The finished file in the file store (completed only).
@@ -201,8 +203,8 @@ pub async fn create_export(
         .create_job(
             location.id,
             &NewJob {
-                operation: "export",
-                object: "contact",
+                operation: Operation::Export,
+                object: ObjectKind::Contact,
                 name: format!("{what} export {}", now.strftime("%Y-%m-%d %H:%M")),
                 file_name: Some(download_name(&what, now.date())),
                 options: job_options(request),
@@ -297,7 +299,7 @@ pub async fn run_export(
         // `failed` with a plain reason, never retried.
         Err(e) => {
             let _ = store
-                .finish_leased_job(&lease, "failed", Some(&failure_reason(e)))
+                .finish_leased_job(&lease, JobStatus::Failed, Some(&failure_reason(e)))
                 .await;
         }
     }
@@ -330,8 +332,8 @@ async fn export(
     let total = store.export_count(location_id, &scope).await?;
     match store.export_progress(lease, 0, Some(total)).await? {
         AfterChunk::Running => {}
-        AfterChunk::Paused => return Ok(stopped("paused")),
-        AfterChunk::Cancelled => return Ok(stopped("cancelled")),
+        AfterChunk::Paused => return Ok(stopped(JobStatus::Paused)),
+        AfterChunk::Cancelled => return Ok(stopped(JobStatus::Cancelled)),
     }
     let total = total as u64;
     progress(0, total);
@@ -409,8 +411,8 @@ async fn export(
                 last_progress = Instant::now();
                 match store.export_progress(lease, rows as i64, None).await? {
                     AfterChunk::Running => {}
-                    AfterChunk::Paused => return Ok(Err("paused")),
-                    AfterChunk::Cancelled => return Ok(Err("cancelled")),
+                    AfterChunk::Paused => return Ok(Err(JobStatus::Paused)),
+                    AfterChunk::Cancelled => return Ok(Err(JobStatus::Cancelled)),
                 }
             }
         }
@@ -468,7 +470,7 @@ async fn export(
     progress(rows, rows);
     Ok(ExportOutcome {
         job_id,
-        status: "completed",
+        status: JobStatus::Completed,
         rows,
         file: Some(path),
         download_name,

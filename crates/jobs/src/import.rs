@@ -3,28 +3,26 @@
 //! `drive` keeps a job going through a database that goes away or a disk that fills up.
 
 mod carry;
+mod chunk;
 mod drive;
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use domain::message::{Level, Message};
+use domain::job::{JobStatus, LineMessage, LineRecord, Operation, TriggerReason};
+use domain::message::Message;
 use domain::value::{ReadContext, email_match_key};
 use domain::{MatchOrder, ObjectKind};
 use engine::{
-    Action, ColumnUse, ContactInput, Existing, LineStatus, MappingError, MatchOptions, Mode,
-    PresetChoice, RowCache, RowContext, Target, plan_chunk, read_row_with,
+    ColumnUse, ContactInput, Existing, MappingError, MatchOptions, Mode, PresetChoice, RowCache,
+    RowContext, Target, plan_chunk, read_row_with,
 };
 use filestore::FileStore;
 use serde::Serialize;
 use store::workflows::{Trigger, Workflow};
 use store::{AfterChunk, Lease};
-use store::{
-    ChunkWrite, ContactWrite, LineWrite, Location, NewJob, RecordRef, Store, StoreError, Totals,
-    UserId,
-};
+use store::{Location, NewJob, RecordRef, Store, StoreError, Totals, UserId};
 use tabular::{FileInfo, ReadOptions, Refusal};
 
 /// How many times a chunk is decided again when a concurrent import took one of its
@@ -218,8 +216,9 @@ impl EnrollPlan {
 pub struct TriggeredWorkflow {
     pub workflow_id: i64,
     pub name: String,
-    /// Why it fires: `tag-added:VIP`, `contact-created`, or `chosen for this import`.
-    pub reason: String,
+    /// Why it fires (stored and shown as `tag-added:VIP`, `contact-created`, or `chosen for
+    /// this import`).
+    pub reason: TriggerReason,
     /// Contacts it would newly enroll.
     pub contacts: u64,
 }
@@ -229,39 +228,6 @@ impl Prepared {
     pub fn headers(&self) -> Vec<String> {
         self.info.columns.iter().map(|c| c.header.clone()).collect()
     }
-}
-
-/// One message of a report line (SPEC §13.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReportMessage {
-    pub level: Level,
-    pub code: Cow<'static, str>,
-    pub field: Option<String>,
-    pub message: String,
-    pub resolution: String,
-}
-
-impl From<&Message> for ReportMessage {
-    fn from(m: &Message) -> Self {
-        ReportMessage {
-            level: m.level,
-            code: Cow::Borrowed(m.code),
-            field: m.field.as_ref().map(|f| f.to_string()),
-            message: m.message.clone(),
-            resolution: m.resolution.clone(),
-        }
-    }
-}
-
-/// One line of the report (SPEC §13.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReportLine {
-    pub line: u64,
-    pub status: LineStatus,
-    pub action: Action,
-    pub record_id: Option<i64>,
-    pub primary: Option<String>,
-    pub messages: Vec<ReportMessage>,
 }
 
 /// The totals of SPEC §13.1.
@@ -294,7 +260,7 @@ impl From<Totals> for ReportTotals {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub job_id: Option<i64>,
-    pub status: &'static str,
+    pub status: JobStatus,
     pub encoding: &'static str,
     pub totals: ReportTotals,
     /// Column-level notices, once per column (SPEC §5.3 `date.order_from_file`).
@@ -580,10 +546,6 @@ async fn touched_by(
 /// The fields a dry run carries from chunk to chunk: those a later line's decision reads.
 const CARRIED_FIELDS: &[&str] = &["first_name", "last_name", "email", "phone", "contact_type"];
 
-fn line_write_cells(cells: &[String]) -> Option<String> {
-    Some(serde_json::to_string(cells).expect("strings serialise"))
-}
-
 /// The name an import gets when the user gives none (SPEC §6.1): `Contacts import YYYY-MM-DD
 /// HH:MM`, in the location's time zone.
 pub fn default_import_name(time_zone: &jiff::tz::TimeZone) -> String {
@@ -621,8 +583,8 @@ pub fn new_import_job(prepared: &Prepared, lease_owner: Option<String>) -> NewJo
         "preset": prepared.mapping.preset.map(|p| p.key),
     });
     NewJob {
-        operation: "import",
-        object: "contact",
+        operation: Operation::Import,
+        object: ObjectKind::Contact,
         name,
         file_name: Some(prepared.request.file_name.clone()),
         options: options.to_string(),
@@ -638,7 +600,7 @@ pub fn new_import_job(prepared: &Prepared, lease_owner: Option<String>) -> NewJo
 pub async fn run_import(
     store: &Store,
     prepared: &Prepared,
-    sink: impl FnMut(ReportLine),
+    sink: impl FnMut(LineRecord),
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
     if prepared.request.dry_run {
@@ -655,7 +617,7 @@ pub async fn run_import(
         .await?;
         return Ok(Report {
             job_id: None,
-            status: "completed",
+            status: JobStatus::Completed,
             encoding: prepared.info.encoding,
             totals: end.totals.into(),
             notices: prepared.mapping.notices.clone(),
@@ -796,12 +758,12 @@ pub async fn resume_import(
     store: &Store,
     files: &FileStore,
     job_id: i64,
-    sink: impl FnMut(ReportLine),
+    sink: impl FnMut(LineRecord),
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
     let location_id = store.job_location(job_id).await?;
     let job = store.job(location_id, job_id).await?;
-    if job.operation != "import" {
+    if job.operation != Operation::Import {
         return Err(ImportError::Invalid(format!(
             "job {job_id} is an {}, not an import",
             job.operation
@@ -828,7 +790,7 @@ pub async fn run_claimed(
     store: &Store,
     files: &FileStore,
     lease: Lease,
-    sink: impl FnMut(ReportLine),
+    sink: impl FnMut(LineRecord),
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
     let (location_id, job_id) = (lease.location_id, lease.job_id);
@@ -839,9 +801,9 @@ pub async fn run_claimed(
         return Ok(Report {
             job_id: Some(job_id),
             status: if settled == AfterChunk::Paused {
-                "paused"
+                JobStatus::Paused
             } else {
-                "cancelled"
+                JobStatus::Cancelled
             },
             encoding: "",
             totals: job.totals.into(),
@@ -898,7 +860,7 @@ pub async fn run_claimed(
         name: Some(job.name.clone()),
         sheet: stored.sheet,
         max_file_bytes: None,
-        mode: stored.mode.parse().map_err(ImportError::Invalid)?,
+        mode: Mode::parse_user(&stored.mode).map_err(ImportError::Invalid)?,
         map: stored.map,
         skip_unmapped: stored.skip_unmapped,
         map_values: stored.map_values,
@@ -924,7 +886,7 @@ pub async fn run_claimed(
         Ok(p) => p,
         Err(e) => {
             let _ = store
-                .finish_leased_job(&lease, "failed", Some(&failure_reason(&e)))
+                .finish_leased_job(&lease, JobStatus::Failed, Some(&failure_reason(&e)))
                 .await;
             return Err(e);
         }
@@ -964,7 +926,7 @@ pub async fn triggered_workflows(
 pub async fn dry_run(
     store: &Store,
     prepared: &Prepared,
-    sink: impl FnMut(ReportLine),
+    sink: impl FnMut(LineRecord),
 ) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
     dry_run_in(store, prepared, None, sink).await
 }
@@ -1023,7 +985,7 @@ pub async fn dry_run_in(
     store: &Store,
     prepared: &Prepared,
     chain: Option<&mut DryChain>,
-    sink: impl FnMut(ReportLine),
+    sink: impl FnMut(LineRecord),
 ) -> Result<(Report, Vec<TriggeredWorkflow>), ImportError> {
     let mut per_workflow: HashMap<i64, HashSet<i64>> = HashMap::new();
     let mut sink = sink;
@@ -1043,7 +1005,7 @@ pub async fn dry_run_in(
     .await?;
     let report = Report {
         job_id: None,
-        status: "completed",
+        status: JobStatus::Completed,
         encoding: prepared.info.encoding,
         totals: end.totals.into(),
         notices: prepared.mapping.notices.clone(),
@@ -1058,15 +1020,20 @@ async fn count_triggered(
     prepared: &Prepared,
     mut per_workflow: HashMap<i64, HashSet<i64>>,
 ) -> Result<Vec<TriggeredWorkflow>, ImportError> {
-    let mut all: Vec<(&Workflow, String)> = Vec::new();
+    let fires = |w: &Workflow| match &w.trigger {
+        Trigger::TagAdded(tag) => TriggerReason::TagAdded(tag.clone()),
+        Trigger::ContactCreated => TriggerReason::ContactCreated,
+        Trigger::Import => TriggerReason::Chosen,
+    };
+    let mut all: Vec<(&Workflow, TriggerReason)> = Vec::new();
     for (w, _) in &prepared.enroll.on_tag {
-        all.push((w, w.trigger.to_string()));
+        all.push((w, fires(w)));
     }
     for w in &prepared.enroll.on_create {
-        all.push((w, w.trigger.to_string()));
+        all.push((w, fires(w)));
     }
     if let Some(w) = &prepared.enroll.chosen {
-        all.push((w, "chosen for this import".to_string()));
+        all.push((w, TriggerReason::Chosen));
     }
     let mut out: Vec<TriggeredWorkflow> = Vec::new();
     for (w, reason) in all {
@@ -1110,7 +1077,7 @@ async fn run(
     store: &Store,
     prepared: &Prepared,
     job: Option<Resume>,
-    sink: &mut impl FnMut(ReportLine),
+    sink: &mut impl FnMut(LineRecord),
     progress: &mut impl FnMut(u64, u64),
     mut enrolled: impl FnMut(i64, &[i64]),
     chain: Option<&mut DryChain>,
@@ -1214,11 +1181,10 @@ async fn run(
                 inputs.push(input);
             }
 
-            let blank_totals = chunk_totals;
+            let blank = chunk_totals.blank;
             let mut attempt = 0u32;
             let (plan, write, write_index, enroll_of, ids, chunk_totals) = loop {
                 attempt += 1;
-                let mut chunk_totals = blank_totals;
                 // One batched lookup for the whole chunk.
                 let ids: Vec<i64> = inputs
                     .iter()
@@ -1277,98 +1243,19 @@ async fn run(
 
                 let mut plan = plan_chunk(inputs.clone(), snapshot, &prepared.options);
 
-                let mut write = ChunkWrite {
+                let chunk::BuiltChunk {
+                    write,
+                    write_index,
+                    enroll_of,
+                } = chunk::build_chunk(
+                    &mut plan,
+                    blank,
                     checkpoint_line,
-                    ..ChunkWrite::default()
-                };
-                let mut write_index: HashMap<usize, usize> = HashMap::new();
-                for (i, c) in plan.contacts.iter_mut().enumerate() {
-                    if !c.touched {
-                        continue;
-                    }
-                    write_index.insert(i, write.contacts.len());
-                    // After this the plan is read only for ids, lines, tags and new tags — and,
-                    // in a dry run, for the values it carries on to later chunks — so the rest
-                    // moves into the write.
-                    let values = if dry {
-                        c.values.clone()
-                    } else {
-                        std::mem::take(&mut c.values)
-                    };
-                    let before = c.before.take();
-                    let new_emails = std::mem::take(&mut c.new_emails);
-                    let new_phones = std::mem::take(&mut c.new_phones);
-                    let notes = std::mem::take(&mut c.notes)
-                        .into_iter()
-                        .map(|(_, n)| n)
-                        .collect();
-                    write.contacts.push(ContactWrite {
-                        id: c.id,
-                        values,
-                        before,
-                        new_tags: c.new_tags.clone(),
-                        new_emails,
-                        new_phones,
-                        notes,
-                        line: c.first_line,
-                    });
-                }
-                for l in &plan.lines {
-                    chunk_totals.processed += 1;
-                    match l.action {
-                        Action::Created => chunk_totals.created += 1,
-                        Action::Updated => chunk_totals.updated += 1,
-                        Action::Skipped => chunk_totals.skipped += 1,
-                        Action::None => chunk_totals.errors += 1,
-                    }
-                    if l.status == LineStatus::Warning {
-                        chunk_totals.warnings += 1;
-                    }
-                    let record = l.contact.map(|i| match plan.contacts[i].id {
-                        Some(id) => RecordRef::Id(id),
-                        None => RecordRef::Written(write_index[&i]),
-                    });
-                    let keep = l.status != LineStatus::Success;
-                    write.lines.push(LineWrite {
-                        line: l.line,
-                        status: l.status.token(),
-                        action: l.action.token(),
-                        record,
-                        primary: l.primary.clone(),
-                        messages: keep.then(|| {
-                            serde_json::to_string(
-                                &l.messages
-                                    .iter()
-                                    .map(ReportMessage::from)
-                                    .collect::<Vec<_>>(),
-                            )
-                            .expect("messages serialise")
-                        }),
-                        cells: if keep {
-                            cells.get(&l.line).and_then(|c| line_write_cells(c))
-                        } else {
-                            None
-                        },
-                    });
-                }
-                write.totals = chunk_totals;
-                let mut enroll_by_workflow: HashMap<i64, Vec<usize>> = HashMap::new();
-                let mut enroll_of: HashMap<usize, Vec<i64>> = HashMap::new();
-                for (plan_i, write_i) in &write_index {
-                    let c = &plan.contacts[*plan_i];
-                    let workflows = prepared.enroll.workflows_for(c.id.is_none(), &c.new_tags);
-                    for w in &workflows {
-                        enroll_by_workflow.entry(*w).or_default().push(*write_i);
-                    }
-                    enroll_of.insert(*write_i, workflows);
-                }
-                let mut enrollments: Vec<(i64, Vec<usize>)> =
-                    enroll_by_workflow.into_iter().collect();
-                for (_, written) in enrollments.iter_mut() {
-                    written.sort_unstable();
-                }
-                enrollments.sort();
-                write.enrollments = enrollments;
+                    &cells,
+                    &prepared.enroll,
+                    dry,
+                );
+                let chunk_totals = write.totals;
 
                 let write = Arc::new(write);
                 let ids: Vec<i64> = match job_id {
@@ -1453,13 +1340,14 @@ async fn run(
                     RecordRef::Id(id) => id,
                     RecordRef::Written(i) => ids[i],
                 });
-                sink(ReportLine {
+                sink(LineRecord {
                     line: l.line,
                     status: l.status,
                     action: l.action,
                     record_id: record_id.filter(|id| *id > 0),
                     primary: l.primary.clone(),
-                    messages: l.messages.iter().map(ReportMessage::from).collect(),
+                    messages: l.messages.iter().map(LineMessage::from).collect(),
+                    cells: None,
                 });
             }
             totals += chunk_totals;

@@ -15,12 +15,13 @@ pub mod templates;
 pub mod wizard;
 mod worker;
 
+pub use domain::job::{LineMessage, LineRecord};
 pub use error_log::{ErrorLogError, ErrorLogSummary, save_error_log, write_error_log};
 pub use export::{ExportError, ExportOutcome, ExportRequest, Selection, create_export, run_export};
 pub use import::{
-    DryChain, EnrollPlan, ImportError, ImportRequest, Prepared, Report, ReportLine, ReportMessage,
-    TriggeredWorkflow, default_import_name, dry_run, dry_run_in, new_import_job, owner_is_dead,
-    prepare, process_owner, resume_import, run_claimed, run_import, triggered_workflows,
+    DryChain, EnrollPlan, ImportError, ImportRequest, Prepared, Report, TriggeredWorkflow,
+    default_import_name, dry_run, dry_run_in, new_import_job, owner_is_dead, prepare,
+    process_owner, resume_import, run_claimed, run_import, triggered_workflows,
 };
 pub use status::{StatusView, status_view};
 pub use worker::work;

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use domain::field::{STANDARD_CONTACT_FIELDS, default_field_key};
+use domain::job::JobStatus;
 use domain::{CustomFieldType, ObjectKind};
 use engine::infer::Inference;
 use engine::presets::PresetChoice;
@@ -423,8 +424,8 @@ pub async fn advance(store: &Store, files: &FileStore) -> Result<usize, store::S
             }
             Err(e) => return Err(e),
         };
-        match job.status.as_str() {
-            "completed" => {
+        match job.status {
+            JobStatus::Completed => {
                 let submitted = crate::wizard::submit(
                     store,
                     files,
@@ -452,7 +453,7 @@ pub async fn advance(store: &Store, files: &FileStore) -> Result<usize, store::S
                     ended += 1;
                 }
             }
-            "failed" | "cancelled" => {
+            JobStatus::Failed | JobStatus::Cancelled => {
                 let reason = format!(
                     "the leads file's Bulk Action {} ended {}; the patients file was not imported",
                     step.after_job, job.status

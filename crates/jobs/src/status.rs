@@ -3,6 +3,7 @@
 //! database, disk full, failed …), a pause or cancel on its way, a runner that stopped
 //! checking in, or a revert.
 
+use domain::job::{JobRequest, JobStatus};
 use store::Job;
 
 /// What a front end shows of a job's state.
@@ -23,23 +24,23 @@ pub fn status_view(job: &Job, now_ms: i64) -> StatusView {
             reason: Some(format!(
                 "the import {} and was then reverted: the contacts it created are deleted and \
                  the fields it changed restored, less those of contacts changed since",
-                match job.status.as_str() {
-                    "cancelled" => "was cancelled",
+                match job.status {
+                    JobStatus::Cancelled => "was cancelled",
                     _ => "completed",
                 }
             )),
         };
     }
     let mut reasons: Vec<String> = Vec::new();
-    if job.status == "running" {
-        match job.requested.as_deref() {
-            Some("pause") => {
+    if job.status == JobStatus::Running {
+        match job.requested {
+            Some(JobRequest::Pause) => {
                 reasons.push("pause requested: it stops at its next checkpoint".into())
             }
-            Some("cancel") => {
+            Some(JobRequest::Cancel) => {
                 reasons.push("cancel requested: it stops at its next checkpoint".into())
             }
-            _ => {}
+            None => {}
         }
         if let Some(r) = &job.status_reason {
             reasons.push(r.clone());
@@ -57,7 +58,7 @@ pub fn status_view(job: &Job, now_ms: i64) -> StatusView {
         reasons.push(r.clone());
     }
     StatusView {
-        label: job.status.clone(),
+        label: job.status.to_string(),
         reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
     }
 }

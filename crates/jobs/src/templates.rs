@@ -5,6 +5,7 @@
 //! are matched by the saved headers, a saved column missing from the file is ignored, a new
 //! column auto-maps as usual. `template list` shows them beside the built-in presets.
 
+use domain::job::Mode;
 use serde::{Deserialize, Serialize};
 use store::{LocationId, Store, StoreError};
 
@@ -91,7 +92,7 @@ impl Choices {
         if !request.mode_given
             && let Some(mode) = &self.mode
         {
-            request.mode = mode.parse().map_err(TemplateError::Invalid)?;
+            request.mode = Mode::parse_user(mode).map_err(TemplateError::Invalid)?;
             request.mode_given = true;
         }
         for (k, from, to) in &self.map_values {
@@ -184,7 +185,7 @@ pub async fn save_from_job(
         return Err(TemplateError::Invalid("a template needs a name".into()));
     }
     let j = store.job(location, job).await?;
-    if j.operation != "import" {
+    if j.operation != domain::job::Operation::Import {
         return Err(TemplateError::Invalid(format!(
             "job {job} is an {}, not an import; a template is saved from an import",
             j.operation

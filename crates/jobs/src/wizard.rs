@@ -56,8 +56,9 @@ use store::{LocationId, Store, StoreError, UserId};
 use tabular::{FileInfo, ReadOptions, Refusal};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::import::{ImportError, ImportRequest, ReportLine, TriggeredWorkflow};
+use crate::import::{ImportError, ImportRequest, TriggeredWorkflow};
 use crate::mapping::{ColumnOrder, MapRequest, Notice};
+use domain::job::{LineAction, LineMessage, LineRecord, LineStatus};
 
 /// The largest file an import accepts (SPEC §4: 30,000,000 bytes).
 pub const MAX_UPLOAD_BYTES: u64 = tabular::DEFAULT_MAX_FILE_BYTES;
@@ -1502,48 +1503,25 @@ pub async fn set_details(
 // ---------------------------------------------------------------------------------------------
 // 5. Validate.
 
-/// One message of a problem line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProblemMessage {
-    /// `warning` or `error`.
-    pub level: String,
-    pub code: String,
-    pub field: Option<String>,
-    pub message: String,
-    pub resolution: String,
-}
-
 /// A line of the dry run that is not a plain success.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub line: u64,
-    /// `warning` or `error`.
-    pub status: String,
-    /// `created`, `updated`, `skipped` or `none`.
-    pub action: String,
+    /// Warning or error.
+    pub status: LineStatus,
+    pub action: LineAction,
     pub primary: Option<String>,
-    pub messages: Vec<ProblemMessage>,
+    pub messages: Vec<LineMessage>,
 }
 
-impl From<&ReportLine> for Problem {
-    fn from(l: &ReportLine) -> Self {
-        let token = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
+impl From<&LineRecord> for Problem {
+    fn from(l: &LineRecord) -> Self {
         Problem {
             line: l.line,
-            status: token(serde_json::to_value(l.status).expect("serialise")),
-            action: token(serde_json::to_value(l.action).expect("serialise")),
+            status: l.status,
+            action: l.action,
             primary: l.primary.clone(),
-            messages: l
-                .messages
-                .iter()
-                .map(|m| ProblemMessage {
-                    level: token(serde_json::to_value(m.level).expect("serialise")),
-                    code: m.code.to_string(),
-                    field: m.field.clone(),
-                    message: m.message.clone(),
-                    resolution: m.resolution.clone(),
-                })
-                .collect(),
+            messages: l.messages.clone(),
         }
     }
 }
@@ -1619,10 +1597,7 @@ async fn request(
         name: d.name.clone(),
         sheet: settings.sheet.clone(),
         max_file_bytes: Some(MAX_UPLOAD_BYTES),
-        mode: d
-            .mode
-            .parse()
-            .map_err(|e: String| WizardError::invalid("details.mode", e))?,
+        mode: Mode::parse_user(&d.mode).map_err(|e| WizardError::invalid("details.mode", e))?,
         map,
         skip_unmapped: settings.skip_unmapped,
         map_values: settings.map_values.clone(),

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use domain::job::Operation;
 use filestore::FileStore;
 use store::Store;
 
@@ -70,8 +71,8 @@ pub async fn work(store: Store, owner: String, files: FileStore) {
                 continue;
             }
         };
-        tracing::info!(job, operation, "worker: running job");
-        let stopped = if operation == "export" {
+        tracing::info!(job, %operation, "worker: running job");
+        let stopped = if operation == Operation::Export {
             run_export(&store, &files, lease, |_, _| {})
                 .await
                 .err()

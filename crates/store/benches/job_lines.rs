@@ -21,8 +21,8 @@ fn line(n: u64) -> LineWrite {
     let cells: Vec<String> = (0..10).map(|c| format!("cell {c} of row {n}")).collect();
     LineWrite {
         line: n,
-        status,
-        action: if status == "error" { "none" } else { "created" },
+        status: status.parse().unwrap(),
+        action: if status == "error" { "none" } else { "created" }.parse().unwrap(),
         record: None,
         primary: Some(format!("Person {n}")),
         messages: keep.then(|| {
@@ -64,8 +64,8 @@ async fn main() {
         .create_job(
             loc,
             &NewJob {
-                operation: "import",
-                object: "contact",
+                operation: domain::job::Operation::Import,
+                object: domain::ObjectKind::Contact,
                 name: "bench".into(),
                 options: r#"{"headers":["a","b","c","d","e","f","g","h","i","j"]}"#.into(),
                 lease_owner: Some("test".into()),

@@ -5,6 +5,8 @@
 //! Pause and cancel are requests the runner settles at its next checkpoint, in the same
 //! transaction, or transitions made at once when nobody runs the job.
 
+use domain::job::{JobRequest, JobStatus};
+
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// How long a lease lasts without a heartbeat, unless `AESTHETIX_LEASE_MS` says otherwise
@@ -140,7 +142,7 @@ impl Store {
     pub async fn finish_leased_job(
         &self,
         lease: &Lease,
-        status: &str,
+        status: JobStatus,
         reason: Option<&str>,
     ) -> Result<()> {
         let done = on_pool!(self, p => {
@@ -151,7 +153,7 @@ impl Store {
             .bind(lease.job_id)
             .bind(lease.location_id.0)
             .bind(&lease.owner)
-            .bind(status)
+            .bind(status.as_str())
             .bind(reason)
             .bind(now_ms())
             .execute(p)
@@ -251,22 +253,23 @@ impl Store {
     /// Asks a job to pause (SPEC §9.4): a running job stops at its next checkpoint; a queued
     /// one, or one whose runner died, is paused at once. Idempotent.
     pub async fn request_pause(&self, location: LocationId, job_id: i64) -> Result<Requested> {
-        self.request(location, job_id, "pause").await
+        self.request(location, job_id, JobRequest::Pause).await
     }
 
     /// Asks a job to stop for good, keeping what it wrote. Idempotent.
     pub async fn request_cancel(&self, location: LocationId, job_id: i64) -> Result<Requested> {
-        self.request(location, job_id, "cancel").await
+        self.request(location, job_id, JobRequest::Cancel).await
     }
 
-    async fn request(&self, location: LocationId, job_id: i64, what: &str) -> Result<Requested> {
+    async fn request(
+        &self,
+        location: LocationId,
+        job_id: i64,
+        what: JobRequest,
+    ) -> Result<Requested> {
         let now = now_ms();
         let job = self.job(location, job_id).await?;
-        let target = if what == "pause" {
-            "paused"
-        } else {
-            "cancelled"
-        };
+        let target = what.settles_to();
         let live: Option<(Option<String>, Option<i64>)> = on_pool!(self, p => {
             sqlx::query_as("SELECT lease_owner, lease_expires_at FROM jobs WHERE id = $1 AND location_id = $2")
                 .bind(job_id)
@@ -275,19 +278,19 @@ impl Store {
                 .await
         })?;
         let leased = matches!(live, Some((Some(_), Some(exp))) if exp >= now);
-        match job.status.as_str() {
+        match job.status {
             s if s == target => Ok(Requested::Already),
-            "completed" | "failed" | "cancelled" => Err(StoreError::Conflict(format!(
+            s if s.is_finished() => Err(StoreError::Conflict(format!(
                 "job {job_id} is {} already; only a queued, running or paused job can be {target}",
                 job.status
             ))),
-            "paused" if what == "pause" => Ok(Requested::Already),
-            "running" if leased => {
+            JobStatus::Paused if what == JobRequest::Pause => Ok(Requested::Already),
+            JobStatus::Running if leased => {
                 on_pool!(self, p => {
                     sqlx::query("UPDATE jobs SET requested = $3 WHERE id = $1 AND location_id = $2 AND status = 'running'")
                         .bind(job_id)
                         .bind(location.0)
-                        .bind(what)
+                        .bind(what.as_str())
                         .execute(p)
                         .await
                         .map(|r| r.rows_affected())
@@ -295,7 +298,7 @@ impl Store {
                 Ok(Requested::AtNextCheckpoint)
             }
             _ => {
-                let finished = (what == "cancel").then_some(now);
+                let finished = (what == JobRequest::Cancel).then_some(now);
                 on_pool!(self, p => {
                     sqlx::query(
                         "UPDATE jobs SET status = $3, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, \
@@ -303,7 +306,7 @@ impl Store {
                     )
                     .bind(job_id)
                     .bind(location.0)
-                    .bind(target)
+                    .bind(target.as_str())
                     .bind(finished)
                     .execute(p)
                     .await
@@ -319,8 +322,8 @@ impl Store {
     /// settled, which resuming withdraws; a finished one cannot be resumed.
     pub async fn resume_job(&self, location: LocationId, job_id: i64) -> Result<()> {
         let job = self.job(location, job_id).await?;
-        match job.status.as_str() {
-            "running" if job.requested.as_deref() == Some("pause") => {
+        match job.status {
+            JobStatus::Running if job.requested == Some(JobRequest::Pause) => {
                 on_pool!(self, p => {
                     sqlx::query("UPDATE jobs SET requested = NULL WHERE id = $1 AND location_id = $2 AND status = 'running' AND requested = 'pause'")
                         .bind(job_id)
@@ -331,7 +334,7 @@ impl Store {
                 })?;
                 Ok(())
             }
-            "paused" => {
+            JobStatus::Paused => {
                 on_pool!(self, p => {
                     sqlx::query("UPDATE jobs SET status = 'queued', status_reason = NULL WHERE id = $1 AND location_id = $2 AND status = 'paused'")
                         .bind(job_id)
@@ -342,7 +345,7 @@ impl Store {
                 })?;
                 Ok(())
             }
-            "queued" | "running" => Ok(()),
+            JobStatus::Queued | JobStatus::Running => Ok(()),
             other => Err(StoreError::Conflict(format!(
                 "job {job_id} is {other}; only a paused or interrupted job can be resumed"
             ))),

@@ -7,6 +7,7 @@
 //! Every change bumps the contact's `version` and `updated_at`, as a revert expects.
 
 use crate::smart_lists::DndChannel;
+use crate::sql::params;
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// A contact's email verification status (SPEC §3).
@@ -56,13 +57,6 @@ impl ContactFlags {
 /// How many ids go into one `IN (…)` list.
 const ID_CHUNK: usize = 1000;
 
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl Store {
     /// Adds `tags` to each of the location's contacts in `contact_ids` (ids of other
     /// locations are ignored), creating a tag by name when the location has none with that
@@ -104,7 +98,7 @@ impl Store {
                          SELECT c.id, $2, c.location_id, NULL, $3 FROM contacts c \
                          WHERE c.location_id = $1 AND c.id IN ({}) \
                          ON CONFLICT (contact_id, tag_id) DO NOTHING RETURNING contact_id",
-                        placeholders(4, chunk.len())
+                        params(4, chunk.len())
                     );
                     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(location.0).bind(tag_id).bind(now);
                     for id in chunk {
@@ -115,7 +109,7 @@ impl Store {
                     if !changed.is_empty() {
                         let sql = format!(
                             "UPDATE contacts SET version = version + 1, updated_at = $2 WHERE location_id = $1 AND id IN ({})",
-                            placeholders(3, changed.len())
+                            params(3, changed.len())
                         );
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(location.0).bind(now);
                         for id in &changed {
@@ -164,7 +158,7 @@ impl Store {
                      dnd_calls = COALESCE($5, dnd_calls), dnd_voicemail = COALESCE($6, dnd_voicemail), \
                      email_verification = COALESCE($7, email_verification), status = COALESCE($8, status), \
                      version = version + 1, updated_at = $2 WHERE location_id = $1 AND id IN ({})",
-                    placeholders(9, chunk.len())
+                    params(9, chunk.len())
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(location.0)

@@ -2,6 +2,7 @@
 //! chunk of import rows, and chunked writes in one transaction.
 
 use crate::error::conflict_on_unique;
+use crate::sql::params;
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// A row of the contacts list.
@@ -99,14 +100,6 @@ fn summary(r: SummaryRow) -> ContactSummary {
 
 const SUMMARY: &str = "SELECT id, first_name, last_name, email, phone, contact_type, status, created_at FROM contacts";
 
-/// `$first, $first+1, …` for `n` parameters.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 fn like_pattern(search: &str) -> String {
     let mut p = String::from("%");
@@ -189,7 +182,7 @@ impl Store {
         }
         let sql = format!(
             "{SUMMARY} WHERE location_id = $1 AND id IN ({}) ORDER BY id",
-            placeholders(2, ids.len())
+            params(2, ids.len())
         );
         let rows: Vec<SummaryRow> = on_pool!(self, p => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);
@@ -212,7 +205,7 @@ impl Store {
         }
         let sql = format!(
             "{SUMMARY} WHERE location_id = $1 AND {column} IN ({}) ORDER BY id",
-            placeholders(2, values.len())
+            params(2, values.len())
         );
         let rows: Vec<SummaryRow> = on_pool!(self, p => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);

@@ -786,13 +786,9 @@ impl Store {
             let Some(requested) = requested else {
                 return Err(crate::claims::lease_lost(lease.job_id));
             };
-            let after = match requested.as_deref() {
-                Some("pause") => AfterChunk::Paused,
-                Some("cancel") => AfterChunk::Cancelled,
-                _ => AfterChunk::Running,
-            };
+            let after = crate::import::after_chunk(requested.as_deref());
             if after != AfterChunk::Running {
-                let (status, finished) = if after == AfterChunk::Paused { ("paused", None) } else { ("cancelled", Some(now)) };
+                let (status, finished) = crate::import::settled(after, now);
                 sqlx::query("UPDATE jobs SET status = $3, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $4 \
                              WHERE id = $1 AND location_id = $2")
                     .bind(lease.job_id)

@@ -5,10 +5,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use domain::job::{JobRequest, JobStatus, LineAction, LineStatus};
 use domain::value::tag_key;
 
 use crate::claims::{AfterChunk, Lease};
 use crate::contacts::email_match_key;
+use crate::sql::{params, positional, qmarks};
 use crate::{Db, LocationId, Result, Store, StoreError, now_ms};
 
 mod sqlite;
@@ -83,10 +85,8 @@ pub struct ContactWrite {
 #[derive(Debug, Clone)]
 pub struct LineWrite {
     pub line: u64,
-    /// `success`, `warning` or `error`.
-    pub status: &'static str,
-    /// `created`, `updated`, `skipped` or `none`.
-    pub action: &'static str,
+    pub status: LineStatus,
+    pub action: LineAction,
     /// The contact: an id, or an index into [`ChunkWrite::contacts`] for one this chunk creates.
     pub record: Option<RecordRef>,
     pub primary: Option<String>,
@@ -160,27 +160,32 @@ const SETTLE_SQL: &str = "UPDATE jobs SET status = $2, requested = NULL, lease_o
 /// What the unique index refusing a contact means to the user.
 const TAKEN_MEANWHILE: &str = "another contact took this email or phone at the same time";
 
-/// What the checkpoint's returned request does to the job after this chunk.
-fn after_chunk(requested: Option<&str>) -> AfterChunk {
-    match requested {
-        Some("pause") => AfterChunk::Paused,
-        Some("cancel") => AfterChunk::Cancelled,
-        _ => AfterChunk::Running,
+/// What the checkpoint's returned request does to the job after this chunk (an import's or
+/// an export's).
+pub(crate) fn after_chunk(requested: Option<&str>) -> AfterChunk {
+    match requested.and_then(|r| r.parse::<JobRequest>().ok()) {
+        Some(JobRequest::Pause) => AfterChunk::Paused,
+        Some(JobRequest::Cancel) => AfterChunk::Cancelled,
+        None => AfterChunk::Running,
     }
 }
 
 /// The status and finish time a settled request gives the job.
-fn settled(after: AfterChunk, now: i64) -> (&'static str, Option<i64>) {
+pub(crate) fn settled(after: AfterChunk, now: i64) -> (&'static str, Option<i64>) {
     if after == AfterChunk::Paused {
-        ("paused", None)
+        (JobStatus::Paused.as_str(), None)
     } else {
-        ("cancelled", Some(now))
+        (JobStatus::Cancelled.as_str(), Some(now))
     }
 }
 
 /// What a chunk did to a contact, for provenance and the journal.
 fn action_of(c: &ContactWrite) -> &'static str {
-    if c.id.is_none() { "created" } else { "updated" }
+    if c.id.is_none() {
+        LineAction::Created.as_str()
+    } else {
+        LineAction::Updated.as_str()
+    }
 }
 
 /// A journal row to write on PostgreSQL: (index into the chunk's contacts, then for an update
@@ -194,39 +199,6 @@ fn select_columns() -> String {
     cols.extend(BOOL_COLUMNS.iter().map(|c| c.to_string()));
     cols.push("custom_values".into());
     cols.join(", ")
-}
-
-/// `?, ?, …` for `n` positional parameters (see [`positional`]).
-fn qmarks(n: usize) -> String {
-    let mut s = String::with_capacity(n * 3);
-    for i in 0..n {
-        s.push_str(if i == 0 { "?" } else { ", ?" });
-    }
-    s
-}
-
-/// A statement written with positional `?` parameters, for PostgreSQL: `$1`, `$2`, … in
-/// order. Our SQL never holds a `?` inside a string literal.
-fn positional(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + sql.len() / 4);
-    let mut k = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            k += 1;
-            out.push('$');
-            out.push_str(&k.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub(crate) fn search_text(values: &BTreeMap<String, String>) -> String {
@@ -264,7 +236,7 @@ fn insert_sql() -> String {
     format!(
         "INSERT INTO contacts ({}) VALUES ({}) RETURNING id",
         cols.join(", "),
-        placeholders(1, cols.len())
+        params(1, cols.len())
     )
 }
 
@@ -511,8 +483,6 @@ impl Store {
         let location = lease.location_id;
         let job_id = lease.job_id;
         let update = update_sql();
-        // Every update resets email verification (SPEC §6.5): the journal keeps what it was.
-        let verification = self.email_verifications(location, chunk).await?;
         let lease_ms = self.lease_ms;
         {
             let mut tx = p.begin().await?;
@@ -528,6 +498,10 @@ impl Store {
             if held.is_none() {
                 return Err(crate::claims::lease_lost(job_id));
             }
+            // Every update resets email verification (SPEC §6.5): the journal keeps what it
+            // was, read inside this transaction with the rows locked, so a change committed
+            // meanwhile is what it records (as the SQLite writer does).
+            let verification = pg_email_verifications(&mut tx, location, chunk).await?;
             let n = chunk.contacts.len();
             let mut ids = vec![0i64; n];
             let mut versions = vec![1i64; n];
@@ -738,8 +712,8 @@ impl Store {
                 |q, l| q
                     .bind(job_id)
                     .bind(l.0.line as i64)
-                    .bind(l.0.status)
-                    .bind(l.0.action)
+                    .bind(l.0.status.as_str())
+                    .bind(l.0.action.as_str())
                     .bind(l.1)
                     .bind(l.0.primary.clone())
                     .bind(l.0.messages.clone())
@@ -929,4 +903,43 @@ impl ImportSession {
             }
         }
     }
+}
+
+/// The email verification of the contacts a chunk updates, where it is not `unverified`:
+/// what the journal keeps so a revert can restore it. The rows are locked (`FOR UPDATE`, in id
+/// order) so nothing changes them between this read and the chunk's update; the filter on
+/// `unverified` is applied here, not in SQL, so a row changed by a transaction this read waited
+/// for is judged by its committed value.
+async fn pg_email_verifications(
+    conn: &mut sqlx::PgConnection,
+    location: LocationId,
+    chunk: &ChunkWrite,
+) -> Result<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = chunk
+        .contacts
+        .iter()
+        .filter(|c| c.before.is_some())
+        .filter_map(|c| c.id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::new();
+    for part in ids.chunks(500) {
+        let sql = positional(&format!(
+            "SELECT id, email_verification FROM contacts WHERE location_id = ? AND id IN ({}) \
+             ORDER BY id FOR UPDATE",
+            qmarks(part.len())
+        ));
+        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql)).bind(location.0);
+        for id in part {
+            q = q.bind(*id);
+        }
+        out.extend(
+            q.fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .filter(|(_, v)| v != "unverified"),
+        );
+    }
+    Ok(out)
 }

@@ -274,8 +274,8 @@ impl Store {
                          VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                     )
                     .bind(location.0)
-                    .bind(job.operation)
-                    .bind(job.object)
+                    .bind(job.operation.as_str())
+                    .bind(job.object.as_stored())
                     .bind(&job.name)
                     .bind(file_id)
                     .bind(&job.file_name)

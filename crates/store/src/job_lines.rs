@@ -9,8 +9,6 @@
 //! This module only reads; the lines are written with their chunk by
 //! [`Store::apply_import_chunk`](crate::Store::apply_import_chunk).
 
-use serde::Deserialize;
-
 use crate::{LocationId, Result, Store, StoreError, on_pool};
 
 /// Which lines a page holds: the four tabs of the Bulk Actions detail (SPEC §9.2), and the
@@ -36,39 +34,7 @@ impl LineTab {
     ];
 }
 
-/// One message of a warning or error line, as the import stored it (SPEC §13.1's
-/// `messages[]`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct LineMessage {
-    /// `warning` or `error`.
-    pub level: String,
-    /// A stable code such as `phone.invalid_for_region`.
-    pub code: String,
-    /// The field's label or the column's header, when the message concerns one.
-    #[serde(default)]
-    pub field: Option<String>,
-    pub message: String,
-    /// How to fix it.
-    #[serde(default)]
-    pub resolution: String,
-}
-
-/// One line of a job's log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineRecord {
-    /// The row number as a spreadsheet shows it (header = 1).
-    pub line: u64,
-    /// `success`, `warning` or `error`.
-    pub status: String,
-    /// `created`, `updated`, `skipped` or `none`.
-    pub action: String,
-    pub record_id: Option<i64>,
-    pub primary: Option<String>,
-    /// Empty for success lines (stored compactly, without messages).
-    pub messages: Vec<LineMessage>,
-    /// The row's original cells, one per column of the file: warning and error lines only.
-    pub cells: Option<Vec<String>>,
-}
+pub use domain::job::{LineMessage, LineRecord};
 
 /// How many lines each tab holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -147,10 +113,13 @@ fn record(job: i64, row: Row) -> Result<LineRecord> {
         None => None,
         Some(json) => Some(serde_json::from_str(json).map_err(|e| corrupt("cells", e))?),
     };
+    let word = |what: &str, e: domain::job::UnknownWord| {
+        StoreError::Corrupt(format!("the {what} of line {line} of job {job}: {e}"))
+    };
     Ok(LineRecord {
         line: u64::try_from(line).unwrap_or_default(),
-        status,
-        action,
+        status: status.parse().map_err(|e| word("status", e))?,
+        action: action.parse().map_err(|e| word("action", e))?,
         record_id,
         primary,
         messages,

@@ -1,16 +1,16 @@
 //! Bulk Actions rows (SPEC §9): one per import or export, with status, progress and totals.
 //! The claim/lease protocol of §9.7 builds on the same rows.
 
+use domain::job::{JobRequest, JobStatus, ObjectKind, Operation};
+
 use crate::import::Totals;
 use crate::{LocationId, Result, Store, StoreError, UserId, now_ms, on_pool};
 
 /// What starts a job.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewJob {
-    /// `import` or `export`.
-    pub operation: &'static str,
-    /// `contact`, …
-    pub object: &'static str,
+    pub operation: Operation,
+    pub object: ObjectKind,
     pub name: String,
     pub file_name: Option<String>,
     /// The job's options as JSON.
@@ -21,15 +21,31 @@ pub struct NewJob {
     pub lease_owner: Option<String>,
 }
 
+impl Default for NewJob {
+    /// An import of contacts, queued, with no options.
+    fn default() -> Self {
+        NewJob {
+            operation: Operation::Import,
+            object: ObjectKind::Contact,
+            name: String::new(),
+            file_name: None,
+            options: String::new(),
+            total: None,
+            created_by: None,
+            lease_owner: None,
+        }
+    }
+}
+
 /// A job as the Bulk Actions list and `jobs show` present it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub id: i64,
     pub location_id: LocationId,
-    pub operation: String,
-    pub object: String,
+    pub operation: Operation,
+    pub object: ObjectKind,
     pub name: String,
-    pub status: String,
+    pub status: JobStatus,
     pub status_reason: Option<String>,
     pub file_name: Option<String>,
     pub total: Option<i64>,
@@ -37,8 +53,8 @@ pub struct Job {
     pub checkpoint_line: i64,
     pub created_at: i64,
     pub finished_at: Option<i64>,
-    /// A pause or cancel asked of the running job and not yet settled (`pause`, `cancel`).
-    pub requested: Option<String>,
+    /// A pause or cancel asked of the running job and not yet settled.
+    pub requested: Option<JobRequest>,
     /// When the runner's lease lapses unless renewed (ms since the epoch); `None` when nobody
     /// holds it.
     pub lease_expires_at: Option<i64>,
@@ -68,7 +84,16 @@ const SELECT: &str = "SELECT id, location_id, operation, object, name, status, s
      processed, created_count, updated_count, skipped_count, error_count, warning_count, blank_count, \
      checkpoint_line, created_at, finished_at, requested, lease_expires_at, reverted_at FROM jobs";
 
-fn from_row(r: JobRow) -> Job {
+/// A stored word read back as the vocabulary's type; an unknown one is a corrupt row.
+pub(crate) fn word<T: std::str::FromStr<Err = domain::job::UnknownWord>>(
+    job: i64,
+    s: &str,
+) -> Result<T> {
+    s.parse()
+        .map_err(|e: domain::job::UnknownWord| StoreError::Corrupt(format!("job {job}: {e}")))
+}
+
+fn from_row(r: JobRow) -> Result<Job> {
     let (
         id,
         location,
@@ -87,13 +112,14 @@ fn from_row(r: JobRow) -> Job {
         (requested, lease_expires_at, reverted_at),
     ) = r;
     let (created, updated, skipped, errors, warnings, blank) = counts;
-    Job {
+    Ok(Job {
         id,
         location_id: LocationId(location),
-        operation,
-        object,
+        operation: word(id, &operation)?,
+        object: ObjectKind::from_stored(&object)
+            .ok_or_else(|| StoreError::Corrupt(format!("job {id}: unknown object '{object}'")))?,
         name,
-        status,
+        status: word(id, &status)?,
         status_reason,
         file_name,
         total,
@@ -109,10 +135,10 @@ fn from_row(r: JobRow) -> Job {
         checkpoint_line,
         created_at,
         finished_at,
-        requested,
+        requested: requested.as_deref().map(|r| word(id, r)).transpose()?,
         lease_expires_at,
         reverted_at,
-    }
+    })
 }
 
 /// Reads a job row column by column (tuples stop at 16 columns).
@@ -143,7 +169,7 @@ macro_rules! job_from {
             r.try_get(17)?,
             r.try_get(18)?,
             (r.try_get(19)?, r.try_get(20)?, r.try_get(21)?),
-        ))
+        ))?
     }};
 }
 
@@ -153,8 +179,8 @@ impl Store {
     pub async fn create_job(&self, location: LocationId, job: &NewJob) -> Result<i64> {
         let now = now_ms();
         let (status, expires) = match &job.lease_owner {
-            Some(_) => ("running", Some(now + self.lease_ms)),
-            None => ("queued", None),
+            Some(_) => (JobStatus::Running, Some(now + self.lease_ms)),
+            None => (JobStatus::Queued, None),
         };
         Ok(on_pool!(self, p => {
             sqlx::query_scalar(
@@ -162,10 +188,10 @@ impl Store {
                  started_at, lease_owner, lease_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id",
             )
             .bind(location.0)
-            .bind(job.operation)
-            .bind(job.object)
+            .bind(job.operation.as_str())
+            .bind(job.object.as_stored())
             .bind(&job.name)
-            .bind(status)
+            .bind(status.as_str())
             .bind(&job.file_name)
             .bind(&job.options)
             .bind(job.total)
@@ -194,19 +220,19 @@ impl Store {
         o.ok_or_else(|| StoreError::not_found(format!("job {id}")))
     }
 
-    /// Ends a job with a final status (`completed`, `failed`, `cancelled`) and why.
+    /// Ends a job with a final status (completed, failed, cancelled) and why.
     pub async fn finish_job(
         &self,
         location: LocationId,
         id: i64,
-        status: &str,
+        status: JobStatus,
         reason: Option<&str>,
     ) -> Result<()> {
         let done = on_pool!(self, p => {
             sqlx::query("UPDATE jobs SET status = $3, status_reason = $4, finished_at = $5 WHERE id = $1 AND location_id = $2")
                 .bind(id)
                 .bind(location.0)
-                .bind(status)
+                .bind(status.as_str())
                 .bind(reason)
                 .bind(now_ms())
                 .execute(p)

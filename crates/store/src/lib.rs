@@ -29,6 +29,7 @@ mod revert;
 mod runtime;
 mod schedules;
 mod smart_lists;
+mod sql;
 mod templates;
 mod users;
 pub mod workflows;

@@ -18,8 +18,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::contacts::email_match_key;
-use crate::import::{BOOL_COLUMNS, ChunkWrite, OWNER, StoredContact, TEXT_COLUMNS};
+use crate::import::{BOOL_COLUMNS, OWNER, StoredContact, TEXT_COLUMNS};
 use crate::import::{custom_json, search_text};
+use crate::sql::params;
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
 /// How many ids go into one `IN (…)` list.
@@ -75,13 +76,6 @@ const TOUCHED_SQL: &str = "SELECT f.entity_id, f.line, f.action, f.before_values
            WHERE location_id = $1 AND job_id = $2 AND entity = 'contact' GROUP BY entity_id) g \
      JOIN journal f ON f.id = g.first_id JOIN journal l ON l.id = g.last_id \
      ORDER BY g.last_id DESC";
-
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// `UPDATE` putting a contact back: $1 id, $2 location, $3 the version the job left, then
 /// the columns in the order [`bind_restore!`] binds them. An owner who no longer exists is
@@ -234,13 +228,11 @@ impl Store {
                     verification_before,
                     version_after,
                 };
-                let reason = match current.get(&id) {
-                    None => Some("deleted since the import".to_string()),
-                    Some(v) if *v != t.version_after => Some("changed since the import".to_string()),
-                    Some(_) => ran
-                        .get(&id)
-                        .map(|w| format!("workflow '{w}' has already run a step for it")),
-                };
+                let reason = domain::revert::conflict(domain::revert::Written {
+                    version_now: current.get(&id).copied(),
+                    version_after: t.version_after,
+                    workflow_ran: ran.get(&id).map(String::as_str),
+                });
                 match reason {
                     Some(reason) => report.conflicts.push(RevertConflict { contact_id: id, line: t.line, reason }),
                     None if t.created => deletes.push(t),
@@ -327,7 +319,7 @@ impl Store {
 
             // What the job added to the contacts it restored.
             for ids in report.restored.chunks(ID_CHUNK) {
-                let list = placeholders(3, ids.len());
+                let list = params(3, ids.len());
                 for sql in [
                     format!("DELETE FROM contact_tags WHERE location_id = $1 AND added_by_job = $2 AND contact_id IN ({list})"),
                     format!("DELETE FROM notes WHERE location_id = $1 AND job_id = $2 AND contact_id IN ({list})"),
@@ -378,7 +370,7 @@ impl Store {
             let contacts = self
                 .contacts_for_matching(location, chunk, &[], &[])
                 .await?;
-            let list = placeholders(2, chunk.len());
+            let list = params(2, chunk.len());
             let verification_sql = format!(
                 "SELECT id, email_verification FROM contacts WHERE location_id = $1 AND id IN ({list})"
             );
@@ -410,38 +402,6 @@ impl Store {
                     contact,
                 });
             }
-        }
-        Ok(out)
-    }
-
-    /// The email verification of the contacts a chunk updates, where it is not `unverified`:
-    /// what the journal keeps so a revert can restore it (every update resets it, SPEC §6.5).
-    pub(crate) async fn email_verifications(
-        &self,
-        location: LocationId,
-        chunk: &ChunkWrite,
-    ) -> Result<HashMap<i64, String>> {
-        let ids: Vec<i64> = chunk
-            .contacts
-            .iter()
-            .filter(|c| c.before.is_some())
-            .filter_map(|c| c.id)
-            .collect();
-        let mut out = HashMap::new();
-        for part in ids.chunks(ID_CHUNK) {
-            let sql = format!(
-                "SELECT id, email_verification FROM contacts WHERE location_id = $1 \
-                 AND email_verification <> 'unverified' AND id IN ({})",
-                placeholders(2, part.len())
-            );
-            let rows: Vec<(i64, String)> = on_pool!(self, p => {
-                let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.clone())).bind(location.0);
-                for id in part {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(p).await
-            })?;
-            out.extend(rows);
         }
         Ok(out)
     }

@@ -26,6 +26,7 @@ use std::future::Future;
 
 use crate::workflows::{Action, Trigger, Workflow, WorkflowRow, enroll_on, from_row};
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
+use domain::workflow::{MessageChannel, Reach, suppression};
 
 /// What one run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -118,40 +119,6 @@ pub struct DeliverySummary {
     pub recorded: u64,
     /// (outbox id, the transport's error); those rows stay `queued`.
     pub failed: Vec<(i64, String)>,
-}
-
-/// The messaging channel of a send step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MessageChannel {
-    Sms,
-    Email,
-}
-
-/// What the runtime knows of a contact when it sends.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Reach {
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub status: Option<String>,
-    pub dnd_sms: bool,
-    pub dnd_email: bool,
-    pub email_verification: String,
-}
-
-/// Why a message to this contact on this channel must not be sent, if it must not.
-pub(crate) fn suppression(channel: MessageChannel, c: &Reach) -> Option<&'static str> {
-    let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
-    if c.status.as_deref() == Some("Unsubscribed") {
-        return Some("unsubscribed");
-    }
-    match channel {
-        MessageChannel::Sms if c.dnd_sms => Some("dnd_sms"),
-        MessageChannel::Sms if blank(&c.phone) => Some("no_phone"),
-        MessageChannel::Email if c.dnd_email => Some("dnd_email"),
-        MessageChannel::Email if blank(&c.email) => Some("no_email"),
-        MessageChannel::Email if c.email_verification == "invalid" => Some("email_invalid"),
-        _ => None,
-    }
 }
 
 /// What a committed step did, added to the run's summary after the commit.

@@ -17,6 +17,8 @@ use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use domain::ObjectKind;
+use domain::job::{JobStatus, Operation};
 use serde::Deserialize;
 use serde_json::json;
 use store::{Job, JobExtras, LineCounts, LineRecord, LineTab, LocationId, SessionInfo};
@@ -65,9 +67,10 @@ async fn location_tz(
 struct JobRow {
     id: i64,
     name: String,
+    /// The operation in words (`Import`, `Export`).
     operation: String,
     object: String,
-    status: String,
+    status: JobStatus,
     reason: Option<String>,
     file_name: Option<String>,
     processed: i64,
@@ -112,9 +115,9 @@ async fn with_download(
     if row.operation != "Export" {
         return Ok(row);
     }
-    row.download = if row.live || row.status == "paused" {
+    row.download = if row.live || row.status == JobStatus::Paused {
         Download::Pending
-    } else if row.status == "completed" {
+    } else if row.status == JobStatus::Completed {
         match state.store.job_file(location, row.id).await? {
             Some(f) if f.is_available(store::now_ms()) => Download::Ready,
             _ => Download::Expired,
@@ -133,27 +136,26 @@ impl JobRow {
             Some(total) if total > 0 => {
                 ((t.processed.saturating_sub(t.blank)).max(0) * 100 / total).clamp(0, 100)
             }
-            _ if job.status == "completed" => 100,
+            _ if job.status == JobStatus::Completed => 100,
             _ => 0,
         };
         JobRow {
             id: job.id,
             name: job.name.clone(),
-            operation: match job.operation.as_str() {
-                "import" => "Import".into(),
-                "export" => "Export".into(),
-                other => other.to_string(),
+            operation: match job.operation {
+                Operation::Import => "Import".into(),
+                Operation::Export => "Export".into(),
             },
-            object: match job.object.as_str() {
-                "contact" => "Contacts".into(),
-                other => other.to_string(),
+            object: match &job.object {
+                ObjectKind::Contact => "Contacts".into(),
+                other => other.as_stored(),
             },
-            status: job.status.clone(),
+            status: job.status,
             reason: job.status_reason.clone(),
             file_name: job.file_name.clone(),
             processed: t.processed.saturating_sub(t.blank).max(0),
             total: job.total,
-            percent: if job.status == "completed" {
+            percent: if job.status == JobStatus::Completed {
                 100
             } else {
                 percent
@@ -170,7 +172,7 @@ impl JobRow {
             reverted_at: extras
                 .and_then(|e| e.reverted_at)
                 .map(|r| local_time(r, tz)),
-            live: matches!(job.status.as_str(), "queued" | "running"),
+            live: job.status.is_live(),
             highlight: false,
             download: Download::None,
         }
@@ -190,14 +192,14 @@ impl JobRow {
         self.live
     }
     fn can_resume(&self) -> bool {
-        self.status == "paused"
+        self.status == JobStatus::Paused
     }
     fn can_cancel(&self) -> bool {
-        self.live || self.status == "paused"
+        self.live || self.status == JobStatus::Paused
     }
     fn can_revert(&self) -> bool {
         self.operation == "Import"
-            && matches!(self.status.as_str(), "completed" | "cancelled")
+            && matches!(self.status, JobStatus::Completed | JobStatus::Cancelled)
             && self.reverted_at.is_none()
     }
     fn has_error_log(&self) -> bool {
@@ -330,8 +332,8 @@ fn tab_of(name: &str) -> (LineTab, &'static str) {
 
 /// What the page says after an action on the job, in words of its operation: an export keeps
 /// no partial file, so a cancelled one leaves none and a resumed one starts its file again.
-fn notice_for(q: &DetailQuery, operation: &str) -> Option<String> {
-    let export = operation == "export";
+fn notice_for(q: &DetailQuery, operation: Operation) -> Option<String> {
+    let export = operation == Operation::Export;
     let what = if export { "export" } else { "import" };
     Some(match q.done.as_deref()? {
         // An export keeps no partial file: resuming writes it again from the start.
@@ -381,7 +383,7 @@ async fn render_detail(
     let extras = state.store.job_extras(loc).await?;
     let row = with_download(state, loc, JobRow::new(&job, extras.get(&id), &tz)).await?;
     let (tab, tab_name) = tab_of(q.tab.as_deref().unwrap_or("all"));
-    let (counts, lines, headers) = if job.operation == "import" {
+    let (counts, lines, headers) = if job.operation == Operation::Import {
         let counts = state.store.job_line_counts(loc, id).await?;
         let lines = state
             .store
@@ -438,7 +440,7 @@ async fn render_detail(
         lines,
         first_page: q.after.is_none(),
         next_after,
-        notice: notice_for(q, &job.operation),
+        notice: notice_for(q, job.operation),
         error: error.clone(),
     };
     let status = if error.is_some() {
@@ -480,14 +482,16 @@ async fn act(
             _ => "cancelled".into(),
         }),
         "resume" => store.resume_job(loc, id).await.map(|()| "resumed".into()),
-        "revert" if current.operation == "import" => store.revert_import(loc, id).await.map(|r| {
-            format!(
-                "reverted&deleted={}&restored={}&left={}",
-                r.deleted.len(),
-                r.restored.len(),
-                r.conflicts.len()
-            )
-        }),
+        "revert" if current.operation == Operation::Import => {
+            store.revert_import(loc, id).await.map(|r| {
+                format!(
+                    "reverted&deleted={}&restored={}&left={}",
+                    r.deleted.len(),
+                    r.restored.len(),
+                    r.conflicts.len()
+                )
+            })
+        }
         _ => return Err(AppError::NotFound("There is no such action.".into())),
     };
     match done {
@@ -554,7 +558,7 @@ async fn error_log(
     let id = job_id(&job)?;
     let loc = session.location_id;
     let j = state.store.job(loc, id).await?;
-    if j.operation != "import" {
+    if j.operation != Operation::Import {
         return Err(AppError::NotFound(
             "Only an import has an error log.".into(),
         ));
@@ -639,8 +643,8 @@ mod tests {
             "cancelled",
             "cancel-requested",
         ] {
-            let import = notice_for(&done(d), "import").unwrap();
-            let export = notice_for(&done(d), "export").unwrap();
+            let import = notice_for(&done(d), Operation::Import).unwrap();
+            let export = notice_for(&done(d), Operation::Export).unwrap();
             assert!(import.starts_with("The import "), "{import}");
             assert!(export.starts_with("The export "), "{export}");
             assert!(
@@ -649,11 +653,11 @@ mod tests {
             );
         }
         assert_eq!(
-            notice_for(&done("cancelled"), "export").unwrap(),
+            notice_for(&done("cancelled"), Operation::Export).unwrap(),
             "The export is cancelled; it made no file."
         );
         assert!(
-            notice_for(&done("cancelled"), "import")
+            notice_for(&done("cancelled"), Operation::Import)
                 .unwrap()
                 .contains("is kept")
         );

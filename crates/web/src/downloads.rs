@@ -51,7 +51,10 @@ async fn find(state: &AppState, location: LocationId, job: &str) -> Result<Found
         Ok(Some(f)) => f,
         Ok(None) => {
             return Err(match state.store.job(location, job).await {
-                Ok(j) if j.operation == "export" && j.status != "completed" => {
+                Ok(j)
+                    if j.operation == domain::job::Operation::Export
+                        && j.status != domain::job::JobStatus::Completed =>
+                {
                     Refusal::NotFound(format!(
                         "Bulk Action {job} has no file yet: it is {}. The download appears once the export is completed.",
                         j.status

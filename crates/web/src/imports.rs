@@ -801,16 +801,6 @@ pub(crate) async fn field_labels(
     Ok(labels)
 }
 
-/// Why a workflow would start, in words (`TriggeredWorkflow::reason` is a token).
-fn reason_words(reason: &str) -> String {
-    match reason.split_once(':') {
-        Some(("tag-added", tag)) => format!("the import adds the tag “{tag}”"),
-        _ if reason == "contact-created" => "it starts for every new contact".into(),
-        _ if reason == "chosen for this import" => "you chose it for this import".into(),
-        _ => reason.to_string(),
-    }
-}
-
 fn mode_words(mode: &str) -> &'static str {
     match mode {
         "upsert" => "Add new and update existing contacts",
@@ -864,7 +854,7 @@ async fn render_review(
         triggered: validation
             .iter()
             .flat_map(|v| &v.triggered)
-            .map(|t| (t.name.clone(), t.contacts, reason_words(&t.reason)))
+            .map(|t| (t.name.clone(), t.contacts, t.reason.words()))
             .collect(),
         validation,
         error,

@@ -308,7 +308,7 @@ async fn a_pause_or_cancel_survives_a_kill_on_either_side_of_its_settling() {
         .await;
         let job = j.id;
         assert_eq!(
-            (j.status.as_str(), j.requested.as_deref()),
+            (j.status.as_str(), j.requested.map(|r| r.as_str())),
             ("running", Some("pause"))
         );
         let shown = show(&d, job);
@@ -368,7 +368,7 @@ async fn a_pause_or_cancel_survives_a_kill_on_either_side_of_its_settling() {
             let job = j.id;
             if failpoint.starts_with("settle_before") {
                 assert_eq!(
-                    (j.status.as_str(), j.requested.as_deref()),
+                    (j.status.as_str(), j.requested.map(|r| r.as_str())),
                     ("running", Some("cancel"))
                 );
                 // `jobs resume` claims it, and the cancel asked first wins.

@@ -178,8 +178,8 @@ async fn revert_restores_the_location_except_the_contact_edited_since() {
             .create_job(
                 loc,
                 &store::NewJob {
-                    operation: "import",
-                    object: "contact",
+                    operation: domain::job::Operation::Import,
+                    object: domain::ObjectKind::Contact,
                     name: "still running".into(),
                     options: "{}".into(),
                     lease_owner: Some("another process".into()),

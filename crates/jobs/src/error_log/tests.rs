@@ -57,8 +57,8 @@ async fn job(store: &Store, location: LocationId, headers: &[&str], lines: Vec<L
         .create_job(
             location,
             &NewJob {
-                operation: "import",
-                object: "contact",
+                operation: domain::job::Operation::Import,
+                object: domain::ObjectKind::Contact,
                 name: "test".into(),
                 options: options.to_string(),
                 lease_owner: Some("test".into()),
@@ -101,8 +101,10 @@ fn problem(
         .collect();
     LineWrite {
         line,
-        status,
-        action: if status == "error" { "none" } else { "created" },
+        status: status.parse().unwrap(),
+        action: if status == "error" { "none" } else { "created" }
+            .parse()
+            .unwrap(),
         record: None,
         primary: None,
         messages: Some(serde_json::to_string(&messages).unwrap()),
@@ -113,8 +115,8 @@ fn problem(
 fn success(line: u64) -> LineWrite {
     LineWrite {
         line,
-        status: "success",
-        action: "created",
+        status: domain::job::LineStatus::Success,
+        action: domain::job::LineAction::Created,
         record: None,
         primary: Some(format!("Person {line}")),
         messages: None,
@@ -316,7 +318,7 @@ async fn warned_lines_that_wrote_a_contact_carry_its_id() {
             .await
             .unwrap()[0];
         let written = |line: u64, action: &'static str, cells: &[&str]| LineWrite {
-            action,
+            action: action.parse().unwrap(),
             record: Some(store::RecordRef::Id(contact)),
             ..problem(
                 line,

@@ -31,8 +31,8 @@ async fn write(store: &Store, location: LocationId, contacts: Vec<Seed<'_>>) -> 
         .create_job(
             location,
             &NewJob {
-                operation: "import",
-                object: "contact",
+                operation: domain::job::Operation::Import,
+                object: domain::ObjectKind::Contact,
                 name: "seed".into(),
                 options: "{}".into(),
                 lease_owner: Some("seed".into()),
@@ -162,7 +162,7 @@ async fn the_file_is_exactly_the_spec_10_bytes() {
             ),
         };
         let done = export_now(s, &store_files, &glow, &request).await;
-        assert_eq!((done.status, done.rows), ("completed", 2));
+        assert_eq!((done.status.as_str(), done.rows), ("completed", 2));
         let bytes = std::fs::read(done.file.as_ref().unwrap()).unwrap();
         let today = jiff::Timestamp::now()
             .to_zoned_datetime(jiff::tz::TimeZone::get("America/New_York").unwrap())
@@ -212,7 +212,7 @@ async fn the_file_is_exactly_the_spec_10_bytes() {
             columns: Some(vec!["first_name".into(), "email".into()]),
         };
         let done = export_now(s, &store_files, &glow, &nobody).await;
-        assert_eq!((done.status, done.rows), ("completed", 0));
+        assert_eq!((done.status.as_str(), done.rows), ("completed", 0));
         assert_eq!(
             std::fs::read(done.file.unwrap()).unwrap(),
             "\u{feff}First Name,Email\r\n".as_bytes()
@@ -321,7 +321,7 @@ async fn a_cancelled_export_leaves_no_file_and_a_queued_one_runs_in_the_worker_l
             owner,
         };
         let done = run_export(s, &store_files, lease, |_, _| {}).await.unwrap();
-        assert_eq!((done.status, done.file), ("cancelled", None));
+        assert_eq!((done.status.as_str(), done.file), ("cancelled", None));
         assert_eq!(s.job(glow.id, job).await.unwrap().status, "cancelled");
         assert_eq!(s.job_file(glow.id, job).await.unwrap(), None);
         assert!(
@@ -339,7 +339,7 @@ async fn a_cancelled_export_leaves_no_file_and_a_queued_one_runs_in_the_worker_l
         ));
         let mut status = String::new();
         for _ in 0..100 {
-            status = s.job(glow.id, job).await.unwrap().status;
+            status = s.job(glow.id, job).await.unwrap().status.to_string();
             if status == "completed" {
                 break;
             }

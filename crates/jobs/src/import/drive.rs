@@ -15,11 +15,10 @@
 
 use std::time::Duration;
 
-use domain::message::Level;
-use engine::{Action, LineStatus};
-use store::{AfterChunk, Lease, LineRecord, LineTab, Store, StoreError};
+use domain::job::{JobStatus, LineRecord};
+use store::{AfterChunk, Lease, LineTab, Store, StoreError};
 
-use super::{ImportError, Prepared, Report, ReportLine, ReportMessage, Resume, run, touched_by};
+use super::{ImportError, Prepared, Report, Resume, run, touched_by};
 
 /// Waits between tries while the database is away.
 const BACKOFF_SECS: &[u64] = &[1, 2, 4, 8, 16, 30];
@@ -65,7 +64,7 @@ pub(super) async fn drive(
     store: &Store,
     prepared: &Prepared,
     resume: Resume,
-    mut sink: impl FnMut(ReportLine),
+    mut sink: impl FnMut(LineRecord),
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportError> {
     let lease = resume.lease.clone();
@@ -79,7 +78,7 @@ pub(super) async fn drive(
     let outcome: Result<Option<AfterChunk>, ImportError> = loop {
         let from = resume.as_ref().map_or(0, |r| r.after_line);
         let result = {
-            let mut report_line = |l: ReportLine| {
+            let mut report_line = |l: LineRecord| {
                 reported = l.line;
                 sink(l)
             };
@@ -114,7 +113,7 @@ pub(super) async fn drive(
             let job = store.job(location, lease.job_id).await?;
             return Ok(Report {
                 job_id: Some(lease.job_id),
-                status: "paused",
+                status: JobStatus::Paused,
                 encoding: prepared.info.encoding,
                 totals: job.totals.into(),
                 notices: prepared.mapping.notices.clone(),
@@ -153,11 +152,13 @@ pub(super) async fn drive(
     let job_id = lease.job_id;
     let status = match outcome {
         Ok(None) => {
-            store.finish_leased_job(&lease, "completed", None).await?;
-            "completed"
+            store
+                .finish_leased_job(&lease, JobStatus::Completed, None)
+                .await?;
+            JobStatus::Completed
         }
-        Ok(Some(AfterChunk::Paused)) => "paused",
-        Ok(Some(_)) => "cancelled",
+        Ok(Some(AfterChunk::Paused)) => JobStatus::Paused,
+        Ok(Some(_)) => JobStatus::Cancelled,
         Err(ImportError::Store(e)) if e.is_lease_lost() => return Err(e.into()),
         Err(ImportError::Store(e))
             if e.unavailable().is_some() || e.is_disk_full() || e.is_conflict() =>
@@ -176,7 +177,7 @@ pub(super) async fn drive(
         // `failed` with a plain reason and is never retried.
         Err(e) => {
             let _ = store
-                .finish_leased_job(&lease, "failed", Some(&super::failure_reason(&e)))
+                .finish_leased_job(&lease, JobStatus::Failed, Some(&super::failure_reason(&e)))
                 .await;
             return Err(e);
         }
@@ -265,15 +266,15 @@ async fn wait_for_database(
 async fn reload(store: &Store, lease: &Lease) -> Result<Reloaded, StoreError> {
     let job = store.job(lease.location_id, lease.job_id).await?;
     let checkpoint = job.checkpoint_line as u64;
-    match job.status.as_str() {
-        "paused" => return Ok(Reloaded::Stopped(AfterChunk::Paused, checkpoint)),
-        "cancelled" => return Ok(Reloaded::Stopped(AfterChunk::Cancelled, checkpoint)),
+    match job.status {
+        JobStatus::Paused => return Ok(Reloaded::Stopped(AfterChunk::Paused, checkpoint)),
+        JobStatus::Cancelled => return Ok(Reloaded::Stopped(AfterChunk::Cancelled, checkpoint)),
         _ => {}
     }
     let owner = store
         .job_lease_owner(lease.location_id, lease.job_id)
         .await?;
-    if job.status != "running" || owner.as_deref() != Some(lease.owner.as_str()) {
+    if job.status != JobStatus::Running || owner.as_deref() != Some(lease.owner.as_str()) {
         // Taken over while this process could not reach the database.
         return Err(StoreError::LeaseLost(lease.job_id));
     }
@@ -291,7 +292,7 @@ async fn replay_lines(
     lease: &Lease,
     after: u64,
     upto: u64,
-    sink: &mut impl FnMut(ReportLine),
+    sink: &mut impl FnMut(LineRecord),
 ) -> Result<(), ImportError> {
     const PAGE: u32 = 500;
     let mut from = after;
@@ -318,49 +319,11 @@ async fn replay_lines(
     }
 }
 
-/// A stored line result as the report gives it.
-fn report_line(l: &LineRecord) -> Result<ReportLine, ImportError> {
-    let corrupt = |what: &str| {
-        ImportError::Store(StoreError::Corrupt(format!(
-            "line {} of the line log has {what}",
-            l.line
-        )))
-    };
-    let status = match l.status.as_str() {
-        "success" => LineStatus::Success,
-        "warning" => LineStatus::Warning,
-        "error" => LineStatus::Error,
-        _ => return Err(corrupt("an unknown status")),
-    };
-    let action = match l.action.as_str() {
-        "created" => Action::Created,
-        "updated" => Action::Updated,
-        "skipped" => Action::Skipped,
-        "none" => Action::None,
-        _ => return Err(corrupt("an unknown action")),
-    };
-    let mut messages = Vec::with_capacity(l.messages.len());
-    for m in &l.messages {
-        let level = match m.level.as_str() {
-            "warning" => Level::Warning,
-            "error" => Level::Error,
-            _ => return Err(corrupt("a message of unknown level")),
-        };
-        messages.push(ReportMessage {
-            level,
-            code: m.code.clone().into(),
-            field: m.field.clone(),
-            message: m.message.clone(),
-            resolution: m.resolution.clone(),
-        });
-    }
-    Ok(ReportLine {
-        line: l.line,
-        status,
-        action,
-        record_id: l.record_id,
-        primary: l.primary.clone(),
-        messages,
+/// A stored line result as the report gives it (without its cells).
+fn report_line(l: &LineRecord) -> Result<LineRecord, ImportError> {
+    Ok(LineRecord {
+        cells: None,
+        ..l.clone()
     })
 }
 

@@ -7,10 +7,10 @@ fn job(status: &str) -> Job {
     Job {
         id: 7,
         location_id: LocationId(1),
-        operation: "import".into(),
-        object: "contact".into(),
+        operation: domain::job::Operation::Import,
+        object: domain::ObjectKind::Contact,
         name: "n".into(),
-        status: status.into(),
+        status: status.parse().unwrap(),
         status_reason: None,
         file_name: None,
         total: None,
@@ -66,6 +66,6 @@ fn status_views() {
         Some("has not checked in for 12 s"),
     );
     let mut pausing = job("running");
-    pausing.requested = Some("pause".into());
+    pausing.requested = Some(JobRequest::Pause);
     check(pausing, 0, "running", Some("pause requested"));
 }

@@ -22,8 +22,8 @@ async fn leased_job(s: &Store, loc: LocationId, owner: &str) -> Lease {
         .create_job(
             loc,
             &NewJob {
-                operation: "import",
-                object: "contact",
+                operation: domain::job::Operation::Import,
+                object: domain::ObjectKind::Contact,
                 name: "test import".into(),
                 options: "{}".into(),
                 lease_owner: Some(owner.into()),
@@ -43,8 +43,8 @@ fn chunk(line: u64) -> ChunkWrite {
     ChunkWrite {
         lines: vec![LineWrite {
             line,
-            status: "error",
-            action: "none",
+            status: domain::job::LineStatus::Error,
+            action: domain::job::LineAction::None,
             record: None,
             primary: None,
             messages: Some("[]".into()),
@@ -141,7 +141,11 @@ async fn a_request_its_runner_never_settled_is_settled_by_the_next_claimer() {
         // `jobs resume` withdraws a pause not yet settled; the runner goes on.
         s.request_pause(loc, a.job_id).await.unwrap();
         assert_eq!(
-            s.job(loc, a.job_id).await.unwrap().requested.as_deref(),
+            s.job(loc, a.job_id)
+                .await
+                .unwrap()
+                .requested
+                .map(|r| r.as_str()),
             Some("pause")
         );
         s.resume_job(loc, a.job_id).await.unwrap();

@@ -81,8 +81,8 @@ async fn write_people(
         .create_job(
             location,
             &NewJob {
-                operation: "import",
-                object: "contact",
+                operation: domain::job::Operation::Import,
+                object: domain::ObjectKind::Contact,
                 name: "seed".into(),
                 options: "{}".into(),
                 lease_owner: Some("test".into()),
@@ -309,8 +309,8 @@ async fn export_job(s: &Store, location: LocationId, created_by: Option<UserId>)
         .create_job(
             location,
             &NewJob {
-                operation: "export",
-                object: "contact",
+                operation: domain::job::Operation::Export,
+                object: domain::ObjectKind::Contact,
                 name: "Contacts export".into(),
                 file_name: Some("Contacts export.csv".into()),
                 options: "{}".into(),

@@ -24,6 +24,7 @@ use super::{
 };
 use crate::claims::{AfterChunk, Lease};
 use crate::contacts::email_match_key;
+use crate::sql::numbered;
 use crate::{Result, StoreError, now_ms};
 
 /// The settings every connection to the database file gets (see `Store::open_sqlite`).
@@ -64,12 +65,6 @@ pub(crate) fn open_writer(path: &Path, s: SqliteSettings) -> Result<Connection> 
     conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.set_prepared_statement_cache_capacity(48);
     Ok(conn)
-}
-
-/// `$N` placeholders (sqlx's, shared with PostgreSQL) as SQLite's numbered `?N`, which bind by
-/// position in rusqlite. Our SQL never holds a `$` inside a literal.
-fn numbered(sql: &str) -> String {
-    sql.replace('$', "?")
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -402,8 +397,8 @@ pub(crate) fn apply_import_chunk(
             line.execute(rusqlite::params![
                 job_id,
                 l.line as i64,
-                l.status,
-                l.action,
+                l.status.as_str(),
+                l.action.as_str(),
                 record,
                 l.primary,
                 l.messages,

@@ -8,8 +8,8 @@ use crate::testing::each_backend;
 
 fn import_job(name: &str) -> NewJob {
     NewJob {
-        operation: "import",
-        object: "contact",
+        operation: domain::job::Operation::Import,
+        object: domain::ObjectKind::Contact,
         name: name.into(),
         file_name: Some("../../x.csv".into()),
         options: "{}".into(),

@@ -26,8 +26,8 @@ fn line_write(n: u64) -> LineWrite {
     let keep = s != "success";
     LineWrite {
         line: n,
-        status: s,
-        action: if s == "error" { "none" } else { "created" },
+        status: s.parse().unwrap(),
+        action: if s == "error" { "none" } else { "created" }.parse().unwrap(),
         record: None,
         primary: Some(format!("Person {n}")),
         messages: keep.then(|| {
@@ -45,8 +45,8 @@ async fn job_with_lines(store: &Store, location: LocationId, rows: u64) -> i64 {
         .create_job(
             location,
             &NewJob {
-                operation: "import",
-                object: "contact",
+                operation: domain::job::Operation::Import,
+                object: domain::ObjectKind::Contact,
                 name: "generated".into(),
                 options: r#"{"mode":"create","headers":["Name","Formula","Tags"]}"#.into(),
                 lease_owner: Some("test".into()),
@@ -179,12 +179,12 @@ async fn a_line_comes_back_as_it_was_written() {
             error,
             LineRecord {
                 line: 7, // the first line with n % 13 == 7
-                status: "error".into(),
-                action: "none".into(),
+                status: domain::job::LineStatus::Error,
+                action: domain::job::LineAction::None,
                 record_id: None,
                 primary: Some("Person 7".into()),
                 messages: vec![LineMessage {
-                    level: "error".into(),
+                    level: domain::message::Level::Error,
                     code: "test.error".into(),
                     field: Some("Email".into()),
                     message: "line 7".into(),
@@ -254,8 +254,8 @@ async fn another_locations_job_is_not_found() {
             .create_job(
                 glow,
                 &NewJob {
-                    operation: "export",
-                    object: "contact",
+                    operation: domain::job::Operation::Export,
+                    object: domain::ObjectKind::Contact,
                     name: "empty".into(),
                     options: "{}".into(),
                     ..NewJob::default()

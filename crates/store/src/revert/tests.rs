@@ -93,9 +93,9 @@ async fn import(
         .create_job(
             loc,
             &NewJob {
-                operation: "import",
+                operation: domain::job::Operation::Import,
                 lease_owner: Some("test".into()),
-                object: "contact",
+                object: domain::ObjectKind::Contact,
                 name: "test import".into(),
                 options: "{}".into(),
                 ..NewJob::default()
@@ -125,7 +125,9 @@ async fn import(
         );
     }
     if status != "running" {
-        s.finish_job(loc, job, status, None).await.unwrap();
+        s.finish_job(loc, job, status.parse().unwrap(), None)
+            .await
+            .unwrap();
     }
     (job, ids)
 }
@@ -249,9 +251,14 @@ async fn a_revert_restores_the_location_except_what_changed_since() {
         )
         .await
         .unwrap();
-        s.finish_job(loc, job, "cancelled", Some("cancelled by test"))
-            .await
-            .unwrap();
+        s.finish_job(
+            loc,
+            job,
+            domain::job::JobStatus::Cancelled,
+            Some("cancelled by test"),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             stored(s, loc, ann)
                 .await
@@ -353,8 +360,8 @@ async fn only_a_completed_or_cancelled_import_is_reverted() {
             .create_job(
                 loc,
                 &NewJob {
-                    operation: "export",
-                    object: "contact",
+                    operation: domain::job::Operation::Export,
+                    object: domain::ObjectKind::Contact,
                     name: "export".into(),
                     options: "{}".into(),
                     ..NewJob::default()
@@ -362,7 +369,9 @@ async fn only_a_completed_or_cancelled_import_is_reverted() {
             )
             .await
             .unwrap();
-        s.finish_job(loc, export, "completed", None).await.unwrap();
+        s.finish_job(loc, export, domain::job::JobStatus::Completed, None)
+            .await
+            .unwrap();
         let e = s.revert_import(loc, export).await.unwrap_err();
         assert!(
             e.to_string().contains("only an import can be reverted"),
@@ -470,9 +479,9 @@ async fn enrollments_that_ran_a_step_keep_their_contact() {
             .create_job(
                 loc,
                 &NewJob {
-                    operation: "import",
+                    operation: domain::job::Operation::Import,
                     lease_owner: Some("test".into()),
-                    object: "contact",
+                    object: domain::ObjectKind::Contact,
                     name: "with workflow".into(),
                     options: "{}".into(),
                     ..NewJob::default()
@@ -502,7 +511,9 @@ async fn enrollments_that_ran_a_step_keep_their_contact() {
             .await
             .unwrap()
             .0;
-        s.finish_job(loc, job, "completed", None).await.unwrap();
+        s.finish_job(loc, job, domain::job::JobStatus::Completed, None)
+            .await
+            .unwrap();
         // Cid's welcome has gone out; Ann's and Bob's have not.
         on_pool!(s, p => {
             sqlx::query("UPDATE enrollments SET next_step = 1, status = 'completed' WHERE contact_id = $1")
@@ -532,4 +543,97 @@ async fn enrollments_that_ran_a_step_keep_their_contact() {
             .collect();
         assert_eq!(left, [ids[2]]);
     }
+}
+
+/// On PostgreSQL the journal's email verification is read inside the chunk's transaction with
+/// the row locked: a verification committed while the chunk waits for the row is what the
+/// journal records, and what a revert restores (a read before the transaction recorded the
+/// stale `unverified`, and the revert lost the verification).
+#[tokio::test]
+async fn the_journal_keeps_the_verification_committed_while_the_chunk_waited() {
+    use sqlx::Connection as _;
+    let Some(db) = crate::testing::postgres().await else {
+        return;
+    };
+    let s = &db.store;
+    let loc = location(&db, "Glow").await;
+    let (_, seeded) = import(
+        s,
+        loc,
+        vec![vec![created(
+            2,
+            &[("first_name", "Ann"), ("email", "ann@example.com")],
+            &[],
+        )]],
+        "completed",
+    )
+    .await;
+    let ann = seeded[0][0];
+    let a = stored(s, loc, ann).await;
+
+    // Another session verifies Ann's email and holds its transaction open.
+    let mut other = sqlx::PgConnection::connect(db.database_url.as_deref().unwrap())
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query("UPDATE contacts SET email_verification = 'valid' WHERE id = $1")
+        .bind(ann)
+        .execute(&mut other)
+        .await
+        .unwrap();
+
+    let job = s
+        .create_job(
+            loc,
+            &NewJob {
+                operation: domain::job::Operation::Import,
+                lease_owner: Some("test".into()),
+                object: domain::ObjectKind::Contact,
+                name: "test import".into(),
+                options: "{}".into(),
+                ..NewJob::default()
+            },
+        )
+        .await
+        .unwrap();
+    let chunk = ChunkWrite {
+        contacts: vec![updated(&a, 2, &[("city", "Austin")], "VIP", "", "")],
+        checkpoint_line: 100,
+        ..ChunkWrite::default()
+    };
+    let writer = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let lease = crate::Lease {
+                job_id: job,
+                location_id: loc,
+                owner: "test".into(),
+            };
+            s.apply_import_chunk(&lease, &chunk).await.map(|_| ())
+        })
+    };
+    // The chunk reaches Ann's row and waits for the other session.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!writer.is_finished(), "the chunk waits for the row lock");
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    writer.await.unwrap().unwrap();
+
+    let journal: Option<String> = sqlx::query_scalar(
+        "SELECT email_verification_before FROM journal WHERE job_id = $1 AND entity_id = $2",
+    )
+    .bind(job)
+    .bind(ann)
+    .fetch_one(&mut other)
+    .await
+    .unwrap();
+    assert_eq!(journal.as_deref(), Some("valid"));
+    s.finish_job(loc, job, domain::job::JobStatus::Completed, None)
+        .await
+        .unwrap();
+    s.revert_import(loc, job).await.unwrap();
+    let after = s.contacts_dump(loc).await.unwrap();
+    assert_eq!(
+        after[0].email_verification, "valid",
+        "verification restored"
+    );
 }

@@ -140,7 +140,7 @@ async fn error_log(
         .job(key.location_id, job)
         .await
         .map_err(|e| map_missing(e, job))?;
-    if j.operation != "import" {
+    if j.operation != domain::job::Operation::Import {
         return Err(ApiError::status(
             StatusCode::CONFLICT,
             "job.not_an_import",

@@ -314,8 +314,8 @@ async fn one_case(db: &TestDb, case: usize, people: Vec<Gen>) -> Result<(), Test
         .create_job(
             a.id,
             &NewJob {
-                operation: "import",
-                object: "contact",
+                operation: domain::job::Operation::Import,
+                object: domain::ObjectKind::Contact,
                 name: "generated".into(),
                 options: "{}".into(),
                 lease_owner: Some("gen".into()),

@@ -22,8 +22,8 @@ async fn a_heartbeat_keeps_a_live_jobs_lease_and_only_a_dead_one_lapses() {
             .create_job(
                 loc,
                 &NewJob {
-                    operation: "import",
-                    object: "contact",
+                    operation: domain::job::Operation::Import,
+                    object: domain::ObjectKind::Contact,
                     name: "slow import".into(),
                     options: "{}".into(),
                     lease_owner: Some("host/1/a".into()),
