@@ -153,6 +153,11 @@ enum Command {
         #[command(subcommand)]
         command: automation::ApikeyCommand,
     },
+    /// Inbound webhooks: secret URLs that create or update a contact (SPEC §12).
+    Webhook {
+        #[command(subcommand)]
+        command: automation::WebhookCommand,
+    },
     /// Saved import templates, and the built-in exporters' presets.
     Template {
         #[command(subcommand)]
@@ -418,6 +423,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Workflow { command } => automation::workflow(&store, command).await,
         Command::Outbox { command } => automation::outbox(&store, command).await,
         Command::Apikey { command } => automation::apikey(&store, command).await,
+        Command::Webhook { command } => automation::webhook(&store, command).await,
         Command::Template { command } => templates::template(&store, command).await,
         Command::Migrate(migrate) => {
             let code = crate::migrate_cmd::migrate(&store, &files, migrate).await;

@@ -271,8 +271,8 @@ pub const CODES: &[CodeInfo] = &[
     w(
         code::MATCH_SECOND_IDENTIFIER_OTHER_PERSON,
         "§6.4",
-        "The row's second identifier belongs to another person with a different first identifier; handled as a new person without it",
-        "Nothing to do if they are different people (spouses often share a phone); otherwise make the emails (or phones) agree.",
+        "Another contact already has this value but a different email or phone, so this row was kept as a separate person and the value was left off",
+        "Nothing to do if they are different people (family members often share a phone). If they are the same person, give both the same email and phone, then import again.",
     ),
     w(
         code::MATCH_SHARED_PHONE_SKIPPED,
@@ -390,43 +390,43 @@ pub const CODES: &[CodeInfo] = &[
         code::PHONE_INVALID,
         "§5.10",
         "The cell is not a phone number (no digits, or characters that are not part of one)",
-        "Use E.164 format such as +12015550123.",
+        "Write the number with its country code, like +12015550123.",
     ),
     w(
         code::PHONE_LETTERS,
         "§5.10",
         "The number contains letters (a vanity number such as 1-800-FLOWERS, or a label); letters are not converted",
-        "Write the number with digits only, in E.164 format such as +12015550123.",
+        "Write the number with digits only, with its country code, like +12015550123.",
     ),
     w(
         code::PHONE_SCIENTIFIC,
         "§5.10",
         "The number is in scientific notation (2.01555E+09): a spreadsheet stored it as a number and lost digits",
-        "Format the column as Text in the spreadsheet, type the numbers again and export the file again, in E.164 format such as +12015550123.",
+        "Format the column as Text in the spreadsheet, type the numbers again with their country code (like +12015550123) and export the file again.",
     ),
     w(
         code::PHONE_TOO_SHORT,
         "§5.10",
         "The number has too few digits for its country (often a missing area code)",
-        "Add the missing digits, in E.164 format such as +12015550123.",
+        "Add the missing digits (often the area code), and write the number with its country code, like +12015550123.",
     ),
     w(
         code::PHONE_TOO_LONG,
         "§5.10",
         "The number has too many digits for its country (often two numbers in one cell)",
-        "Remove the extra digits (put a second number under Additional Phone Numbers; write an extension as x12), in E.164 format such as +12015550123.",
+        "Remove the extra digits (put a second number under Additional Phone Numbers; write an extension as x12), and write the number with its country code, like +12015550123.",
     ),
     w(
         code::PHONE_UNKNOWN_COUNTRY_CODE,
         "§5.10",
         "The number's country code is unknown, or it has none and its country has no numbering plan",
-        "Check or add the country code, in E.164 format such as +12015550123.",
+        "Check or add the country code: write the number like +12015550123.",
     ),
     w(
         code::PHONE_INVALID_FOR_REGION,
         "§5.10",
         "The number has a possible length but is not a valid number of its country",
-        "Check the number and the Country column, in E.164 format such as +12015550123.",
+        "Check the number and the Country column, and write the number with its country code, like +12015550123.",
     ),
 ];
 

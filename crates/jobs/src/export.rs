@@ -199,14 +199,22 @@ pub async fn create_export(
     let (_, _, list) = resolve(store, location.id, request).await?;
     let now = jiff::Timestamp::now().to_zoned_datetime(location_tz(location));
     let what = list.unwrap_or_else(|| "Contacts".to_string());
+    // Two exports of one minute are told apart by a number (issue 18).
+    let (name, file_name) = store
+        .distinct_job_name(
+            location.id,
+            &format!("{what} export {}", now.strftime("%Y-%m-%d %H:%M")),
+            &download_name(&what, now.date()),
+        )
+        .await?;
     Ok(store
         .create_job(
             location.id,
             &NewJob {
                 operation: Operation::Export,
                 object: ObjectKind::Contact,
-                name: format!("{what} export {}", now.strftime("%Y-%m-%d %H:%M")),
-                file_name: Some(download_name(&what, now.date())),
+                name,
+                file_name: Some(file_name),
                 options: job_options(request),
                 total: None,
                 created_by,

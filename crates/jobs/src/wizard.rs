@@ -1349,6 +1349,19 @@ pub async fn set_date_orders(
     save(store, location, draft_id, &settings).await
 }
 
+/// The columns (by header) whose values are written only where the contact's field is blank
+/// (SPEC §6.5, the CLI's `--fill-only`), chosen beside each column on the mapping step.
+pub async fn set_fill_only(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    headers: Vec<String>,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    settings.fill_only = headers;
+    save(store, location, draft_id, &settings).await
+}
+
 /// Saves the draft's choices as a template of the location (the details step's "Save these
 /// choices as a template"): its columns as mapped, value mappings, fill-only columns, mode and
 /// options, tags, workflow, preset and date orders. Returns whether a template of that name

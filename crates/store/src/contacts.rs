@@ -100,8 +100,20 @@ fn summary(r: SummaryRow) -> ContactSummary {
 
 const SUMMARY: &str = "SELECT id, first_name, last_name, email, phone, contact_type, status, created_at FROM contacts";
 
-/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern. A search that reads as a
+/// phone number written the way people write them — digits with spaces, dashes, dots,
+/// parentheses or a leading `+`, at least four digits — looks for its digits alone, so
+/// `(770) 336-5744` finds the contact stored as `+17703365744`.
 fn like_pattern(search: &str) -> String {
+    let search = search.trim();
+    let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() >= 4
+        && search
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '+'))
+    {
+        return format!("%{digits}%");
+    }
     let mut p = String::from("%");
     for c in search.trim().to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -60,7 +60,7 @@ impl LineCounts {
 /// The most lines one page may ask for.
 pub const MAX_PAGE: u32 = 10_000;
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "l.line, l.status, l.action, l.record_id, l.primary_value, l.messages, l.cells";
 
 /// The statement of a tab's page: `$1` location, `$2` job, `$3` the line after which the page
@@ -81,7 +81,7 @@ fn page_sql(tab: LineTab) -> String {
     )
 }
 
-fn status_of(tab: LineTab) -> &'static str {
+pub(crate) fn status_of(tab: LineTab) -> &'static str {
     match tab {
         LineTab::Success => "success",
         LineTab::Warning => "warning",
@@ -90,7 +90,7 @@ fn status_of(tab: LineTab) -> &'static str {
     }
 }
 
-type Row = (
+pub(crate) type Row = (
     i64,
     String,
     String,
@@ -100,7 +100,7 @@ type Row = (
     Option<String>,
 );
 
-fn record(job: i64, row: Row) -> Result<LineRecord> {
+pub(crate) fn record(job: i64, row: Row) -> Result<LineRecord> {
     let (line, status, action, record_id, primary, messages, cells) = row;
     let corrupt = |what: &str, e: serde_json::Error| {
         StoreError::Corrupt(format!("the {what} of line {line} of job {job}: {e}"))

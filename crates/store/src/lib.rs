@@ -13,25 +13,31 @@
 mod api_keys;
 mod claims;
 mod contact_edits;
+mod contact_page;
 mod contacts;
 mod error;
 mod export;
 pub mod failpoint;
+mod field_options;
 mod fields;
 mod files;
 mod import;
 mod import_drafts;
+mod job_line_pages;
 mod job_lines;
+mod job_names;
 mod jobs;
 mod locations;
 mod migrate;
 mod revert;
+mod revert_progress;
 mod runtime;
 mod schedules;
 mod smart_lists;
 mod sql;
 mod templates;
 mod users;
+mod webhooks;
 pub mod workflows;
 
 #[cfg(any(test, feature = "testing"))]
@@ -46,6 +52,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use claims::{AfterChunk, DEFAULT_LEASE_MS, Lease, Requested};
+pub use contact_page::{ContactDetail, ContactImport, ContactNote};
 pub use contacts::{ContactPage, ContactSummary, NewContact};
 pub use error::StoreError;
 pub use export::{BATCH_ROWS, ExportBatch, ExportField, ExportReader, ExportScope};
@@ -55,13 +62,16 @@ pub use import::{
     ChunkWrite, ContactWrite, ImportSession, LineWrite, RecordRef, StoredContact, Totals,
 };
 pub use import_drafts::{DRAFT_DAYS, ImportDraft, JobExtras};
+pub use job_line_pages::LinePage;
 pub use job_lines::{LineCounts, LineMessage, LineRecord, LineTab, MAX_PAGE};
 pub use jobs::{Job, JobEffects, NewJob};
 pub use locations::Location;
 pub use revert::{ContactDump, RevertConflict, RevertReport};
+pub use revert_progress::{REVERT_STALLED_MS, RevertState};
 pub use schedules::{ExportSchedule, NewExportSchedule, ScheduledJob};
 pub use templates::{MigrationStep, SavedTemplate};
 pub use users::{Membership, SessionInfo, User};
+pub use webhooks::Webhook;
 
 pub use api_keys::ApiKeyInfo;
 pub use contact_edits::{ContactFlags, EmailVerification};

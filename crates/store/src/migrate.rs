@@ -31,6 +31,14 @@ const SQLITE: &[(i64, &str)] = &[
         12,
         include_str!("../../../migrations/sqlite/0012_import_templates.sql"),
     ),
+    (
+        16,
+        include_str!("../../../migrations/sqlite/0016_revert_progress.sql"),
+    ),
+    (
+        17,
+        include_str!("../../../migrations/sqlite/0017_webhooks.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -56,6 +64,14 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         12,
         include_str!("../../../migrations/postgres/0012_import_templates.sql"),
+    ),
+    (
+        16,
+        include_str!("../../../migrations/postgres/0016_revert_progress.sql"),
+    ),
+    (
+        17,
+        include_str!("../../../migrations/postgres/0017_webhooks.sql"),
     ),
 ];
 

@@ -421,6 +421,29 @@ async fn contacts_page_searches_and_pages() {
                 .total,
             1
         );
+        // A phone as people write it finds the E.164 number (issue 18).
+        for written in [
+            "(201) 555-0199",
+            "201.555.0199",
+            "+1 201 555 0199",
+            "2015550199",
+        ] {
+            assert_eq!(
+                s.contacts_page(a.id, Some(written), 0, 50)
+                    .await
+                    .unwrap()
+                    .total,
+                1,
+                "{written}"
+            );
+        }
+        assert_eq!(
+            s.contacts_page(a.id, Some("(201) 555-0100"), 0, 50)
+                .await
+                .unwrap()
+                .total,
+            0
+        );
         assert_eq!(
             s.contacts_page(a.id, Some("person99"), 0, 50)
                 .await

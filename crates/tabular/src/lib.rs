@@ -250,13 +250,36 @@ pub(crate) fn inspect_reader<R: Read + Seek + Send + 'static>(
     match sniff_kind(&magic[..n]) {
         Sniffed::Zip => xlsx::inspect(reader, len, opts),
         Sniffed::Compound => Err(Refusal::OldExcel),
+        Sniffed::Other(what) => Err(Refusal::NotText { what: Some(what) }),
         Sniffed::Text => {
+            let mut head = vec![0u8; 8192];
+            let n = read_up_to(&mut reader, &mut head)?;
+            reader.seek(SeekFrom::Start(0))?;
+            if !looks_like_text(&head[..n]) {
+                return Err(Refusal::NotText { what: None });
+            }
             if opts.sheet.is_some() {
                 return Err(Refusal::SheetOnText);
             }
             text::inspect(reader, len)
         }
     }
+}
+
+/// Whether the start of a file can be text: without a UTF-16 byte-order mark, text holds
+/// almost no C0 control bytes besides tab, line ends and form feed (NULs are the
+/// `file.binary` rule's), while compressed or binary data holds about one in ten.
+fn looks_like_text(head: &[u8]) -> bool {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return true;
+    }
+    let controls = head
+        .iter()
+        .filter(|&&b| {
+            b != 0 && b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | 0x1A)
+        })
+        .count();
+    controls * 20 <= head.len()
 }
 
 /// [`rows_after`] over any seekable reader.
@@ -335,8 +358,25 @@ impl Iterator for Rows {
 enum Sniffed {
     Zip,
     Compound,
+    /// A kind of file that is neither text nor a workbook, in words ("a PNG image").
+    Other(&'static str),
     Text,
 }
+
+/// Signatures of files people pick by mistake instead of their spreadsheet.
+const NOT_TEXT: &[(&[u8], &str)] = &[
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (&[0xFF, 0xD8, 0xFF], "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (&[0x1F, 0x8B], "a gzip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
+    (b"\x7fELF", "a program"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+];
 
 fn sniff_kind(magic: &[u8]) -> Sniffed {
     if magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06") {
@@ -344,6 +384,8 @@ fn sniff_kind(magic: &[u8]) -> Sniffed {
     } else if magic.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         // OLE compound file: an old .xls, or an encrypted (password-protected) .xlsx.
         Sniffed::Compound
+    } else if let Some((_, what)) = NOT_TEXT.iter().find(|(sig, _)| magic.starts_with(sig)) {
+        Sniffed::Other(what)
     } else {
         Sniffed::Text
     }

@@ -33,6 +33,14 @@ pub enum Refusal {
     )]
     Binary,
 
+    /// `file.not_text`: neither text nor a workbook — an image, a PDF, an archive, a program
+    /// (by its signature, or by the control bytes text never holds).
+    #[error(
+        "The file is {}, not a CSV file or an Excel workbook, so it cannot be imported. Choose the CSV or Excel (.xlsx) file that holds your contacts.",
+        what.unwrap_or("not text")
+    )]
+    NotText { what: Option<&'static str> },
+
     /// `file.not_utf8_multibyte`: a multi-byte legacy encoding (Shift_JIS, GBK, Big5, EUC-KR, …).
     #[error(
         "The file is encoded in {encoding}, which is not read, to avoid garbled names. Save it as CSV UTF-8."
@@ -167,6 +175,7 @@ impl Refusal {
         "file.too_large",
         "file.empty",
         "file.binary",
+        "file.not_text",
         "file.not_utf8_multibyte",
         "file.old_excel",
         "file.quote_unclosed",
@@ -192,6 +201,7 @@ impl Refusal {
             Refusal::TooLarge { .. } => "file.too_large",
             Refusal::Empty => "file.empty",
             Refusal::Binary => "file.binary",
+            Refusal::NotText { .. } => "file.not_text",
             Refusal::MultiByteLegacy { .. } => "file.not_utf8_multibyte",
             Refusal::OldExcel => "file.old_excel",
             Refusal::QuoteUnclosed { .. } => "file.quote_unclosed",
@@ -296,6 +306,7 @@ mod tests {
             Refusal::TooLarge { size: 2, limit: 1 },
             Refusal::Empty,
             Refusal::Binary,
+            Refusal::NotText { what: None },
             Refusal::MultiByteLegacy {
                 encoding: "Shift_JIS",
             },

@@ -100,10 +100,12 @@
           o.hidden = !show;
           o.disabled = !show && !o.selected;
         });
-        var first = $all("option", select).filter(function (o) { return o.value && !o.hidden; })[0];
-        if (q && first && (select.selectedIndex <= 0 || select.options[select.selectedIndex].hidden)) {
-          select.value = first.value;
-          check();
+        // The search only narrows the list: the admin picks the field (issue 18: a typed
+        // word once chose its first hit, even a field another column uses).
+        var hits = $all("option", select).filter(function (o) { return o.value && o.value !== "-" && !o.hidden; }).length;
+        var count = $("[data-search-count]", row);
+        if (count) {
+          count.textContent = q ? (hits === 0 ? "No field matches." : hits + (hits === 1 ? " field matches" : " fields match") + ": choose it in the list.") : "";
         }
       });
       select.addEventListener("change", check);
@@ -113,6 +115,7 @@
       var unmatched = [];
       rows.forEach(function (row) {
         var select = $("[data-field-select]", row);
+        // "-" is "Don't import this column": a choice, not a column left unmatched.
         row.classList.toggle("unmatched", !select.value);
         if (!select.value) unmatched.push($("[data-header]", row).textContent);
         var hint = $("[data-auto-hint]", row);
@@ -186,7 +189,8 @@
             // A finished export's row offers its file (rendered hidden while it ran).
             var dl = $("[data-field=\"download\"]", root);
             if (dl && j.status === "completed") dl.hidden = false;
-            if (j.status === "queued" || j.status === "running") live = true;
+            if (j.operation === "export" && j.status === "completed" && was && was !== "completed") refreshNotices();
+            if (j.status === "queued" || j.status === "running" || j.status === "reverting") live = true;
             else if (reload && was !== j.status) window.location.reload();
           });
           // The list is updated in place (a reload could swallow a click); a job's own page
@@ -196,6 +200,65 @@
         .catch(function () { window.setTimeout(tick, 5000); });
     }
     window.setTimeout(tick, 1000);
+  }
+
+  // ---- The header's notices ("your export is ready"), shown as soon as an export the page
+  // follows completes, without a reload.
+  function refreshNotices() {
+    fetch("/notifications", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (list) {
+        if (!list) return;
+        var box = $(".notices");
+        if (!box) {
+          box = document.createElement("div");
+          box.className = "notices";
+          box.setAttribute("role", "status");
+          box.setAttribute("aria-label", "Notifications");
+          var header = $("header");
+          header.parentNode.insertBefore(box, header.nextSibling);
+        }
+        var token = $("input[name=csrf_token]");
+        box.textContent = "";
+        list.forEach(function (n) {
+          var bar = document.createElement("div");
+          bar.className = "notice-bar";
+          bar.setAttribute("data-notification", n.id);
+          var span = document.createElement("span");
+          span.textContent = n.text;
+          bar.appendChild(span);
+          if (n.job !== null) {
+            var dl = document.createElement("a");
+            dl.className = "button small";
+            dl.href = "/bulk-actions/" + n.job + "/download";
+            dl.textContent = "Download";
+            bar.appendChild(dl);
+            var more = document.createElement("a");
+            more.href = "/bulk-actions/" + n.job;
+            more.textContent = "Details";
+            bar.appendChild(more);
+          }
+          var form = document.createElement("form");
+          form.className = "inline";
+          form.method = "post";
+          form.action = "/notifications/" + n.id + "/read";
+          var hidden = document.createElement("input");
+          hidden.type = "hidden";
+          hidden.name = "csrf_token";
+          hidden.value = token ? token.value : "";
+          form.appendChild(hidden);
+          var button = document.createElement("button");
+          button.className = "link";
+          button.type = "submit";
+          button.setAttribute("aria-label", "Dismiss this notification");
+          button.textContent = "Dismiss";
+          form.appendChild(button);
+          bar.appendChild(form);
+          box.appendChild(bar);
+        });
+        box.hidden = list.length === 0;
+      })
+      .catch(function () {});
   }
 
   // ---- "Check all" / "Uncheck all" buttons and a "select all" box over a list's checkboxes.
@@ -222,7 +285,33 @@
     });
   }
 
+  // ---- A Smart List's live count: how many contacts the filters hold, as they are set.
+  function setupLiveCount() {
+    var form = $("form[data-live-count]");
+    if (!form) return;
+    var out = $("#live-count");
+    var timer = null;
+    function ask() {
+      var params = new URLSearchParams();
+      $all("input, select", form).forEach(function (el) {
+        if (el.name && el.name !== "csrf_token" && el.name !== "name" && el.value) params.append(el.name, el.value);
+      });
+      if (!params.toString()) { out.textContent = "Set filters to see how many contacts the list holds."; return; }
+      fetch(form.getAttribute("data-live-count") + "?" + params.toString(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (b) {
+          if (!b) return;
+          out.textContent = b.error ? b.error : (b.count === 1 ? "1 contact matches now." : b.count + " contacts match now.");
+        })
+        .catch(function () {});
+    }
+    ["input", "change"].forEach(function (t) {
+      form.addEventListener(t, function () { window.clearTimeout(timer); timer = window.setTimeout(ask, 300); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupLiveCount();
     setupCheckAll();
     setupSelects();
     setupUpload();

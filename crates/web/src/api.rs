@@ -261,7 +261,7 @@ impl FromRequestParts<AppState> for ApiKey {
 pub(crate) fn routes() -> Router<AppState> {
     let json = Router::new()
         .route("/smart-lists", get(smart_lists))
-        .route("/contacts", get(contacts))
+        .route("/contacts", get(contacts).post(crate::inbound::api_contact))
         .merge(bulk_actions::routes())
         .merge(imports::routes())
         .merge(exports::routes())

@@ -34,6 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/bulk-actions", get(list))
         .route("/bulk-actions/progress", get(progress))
+        .route("/notifications", get(notifications))
         .route("/bulk-actions/{job}", get(detail))
         .route("/bulk-actions/{job}/error-log", get(error_log))
         .route("/bulk-actions/{job}/{action}", post(act))
@@ -71,6 +72,8 @@ struct JobRow {
     operation: String,
     object: String,
     status: JobStatus,
+    /// The status as the page shows it: the job's own, or `reverted` / `reverting`.
+    shown: &'static str,
     reason: Option<String>,
     file_name: Option<String>,
     processed: i64,
@@ -88,6 +91,8 @@ struct JobRow {
     finished_at: Option<String>,
     reverted_at: Option<String>,
     live: bool,
+    /// A revert of the import is under way (in the background).
+    reverting: bool,
     /// The job just submitted, marked in the list.
     highlight: bool,
     /// An export's file: offered, pending or expired ([`with_download`]).
@@ -151,6 +156,7 @@ impl JobRow {
                 other => other.as_stored(),
             },
             status: job.status,
+            shown: job.status.as_str(),
             reason: job.status_reason.clone(),
             file_name: job.file_name.clone(),
             processed: t.processed.saturating_sub(t.blank).max(0),
@@ -173,9 +179,46 @@ impl JobRow {
                 .and_then(|e| e.reverted_at)
                 .map(|r| local_time(r, tz)),
             live: job.status.is_live(),
+            reverting: false,
             highlight: false,
             download: Download::None,
         }
+    }
+
+    /// What the row says of a revert (issue 18): a reverted import reads `reverted` with
+    /// what the revert did, not the status it had before; one being reverted reads
+    /// `reverting` and is followed like a running job.
+    fn with_revert(mut self, state: Option<&store::RevertState>) -> JobRow {
+        let now = store::now_ms();
+        let state = state.copied().unwrap_or_default();
+        if self.reverted_at.is_some() {
+            self.shown = "reverted";
+            self.reason = Some(match state.counts {
+                Some((deleted, restored, left)) => format!(
+                    "the revert deleted {deleted} contact{} it added and restored {restored} contact{} it changed{}",
+                    plural(deleted),
+                    plural(restored),
+                    match left {
+                        0 => String::new(),
+                        n => format!(
+                            "; {n} contact{} changed since were left as they are",
+                            plural(n)
+                        ),
+                    }
+                ),
+                None => "what it added was deleted and what it changed restored".into(),
+            });
+        } else if state.running(now) {
+            self.shown = "reverting";
+            self.reverting = true;
+            self.reason =
+                Some("deleting the contacts it added and restoring the ones it changed…".into());
+        } else if state.stalled(now) {
+            self.reason = Some(
+                "a revert was started but did not finish, and changed nothing; revert again".into(),
+            );
+        }
+        self
     }
 
     fn download_ready(&self) -> bool {
@@ -198,7 +241,8 @@ impl JobRow {
         self.live || self.status == JobStatus::Paused
     }
     fn can_revert(&self) -> bool {
-        self.operation == "Import"
+        !self.reverting
+            && self.operation == "Import"
             && matches!(self.status, JobStatus::Completed | JobStatus::Cancelled)
             && self.reverted_at.is_none()
     }
@@ -232,17 +276,18 @@ async fn list(
     let tz = location_tz(&state, loc).await?;
     let jobs = state.store.jobs(loc).await?;
     let extras = state.store.job_extras(loc).await?;
+    let reverts = state.store.revert_states(loc).await?;
     let mut rows: Vec<JobRow> = Vec::with_capacity(jobs.len());
     for j in &jobs {
         let row = JobRow {
             highlight: q.submitted == Some(j.id) || q.exported == Some(j.id),
-            ..JobRow::new(j, extras.get(&j.id), &tz)
+            ..JobRow::new(j, extras.get(&j.id), &tz).with_revert(reverts.get(&j.id))
         };
         rows.push(with_download(&state, loc, row).await?);
     }
     let page = ListPage {
         nav: nav(&state, &session, "bulk").await?,
-        live: rows.iter().any(|r| r.live),
+        live: rows.iter().any(|r| r.live || r.reverting),
         submitted: q.submitted.filter(|id| rows.iter().any(|r| r.id == *id)),
         exported: q.exported.filter(|id| rows.iter().any(|r| r.id == *id)),
         rows,
@@ -268,10 +313,12 @@ async fn progress(
         Some(id) => vec![state.store.job(loc, id).await?],
         None => state.store.jobs(loc).await?,
     };
+    let extras = state.store.job_extras(loc).await?;
+    let reverts = state.store.revert_states(loc).await?;
     let all: Vec<serde_json::Value> = jobs
         .iter()
         .map(|j| {
-            let r = JobRow::new(j, None, &tz);
+            let r = JobRow::new(j, extras.get(&j.id), &tz).with_revert(reverts.get(&j.id));
             json!({
                 "id": r.id,
                 "status": r.status,
@@ -284,10 +331,26 @@ async fn progress(
                 "skipped": r.skipped,
                 "errors": r.errors,
                 "warnings": r.warnings,
+                "operation": j.operation,
             })
         })
         .collect();
     Ok(([(CACHE_CONTROL, "no-store")], Json(all)).into_response())
+}
+
+/// `GET /notifications`: the admin's unread notices, as the header shows them, for the pages'
+/// polling (an export's "ready" notice appears without a reload).
+async fn notifications(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+) -> Result<Response, AppError> {
+    let list: Vec<serde_json::Value> =
+        crate::exports::notices(&state, session.location_id, session.user.id)
+            .await?
+            .into_iter()
+            .map(|n| json!({"id": n.id, "text": n.text, "job": n.job}))
+            .collect();
+    Ok(([(CACHE_CONTROL, "no-store")], Json(list)).into_response())
 }
 
 /// One line of a tab, ready to show.
@@ -305,16 +368,42 @@ struct DetailPage {
     tab: &'static str,
     tabs: Vec<(&'static str, &'static str, u64)>,
     lines: Vec<LineView>,
-    first_page: bool,
     next_after: Option<u64>,
+    page: u64,
+    pages: u64,
+    /// The page numbers linked below the lines (`None`: a gap, shown as "…").
+    page_links: Vec<Option<u64>>,
+    search: String,
+    search_url: String,
     notice: Option<String>,
     error: Option<String>,
+}
+
+/// The pages to link: the first two, the two around `page`, the last two, with gaps.
+fn page_links(page: u64, pages: u64) -> Vec<Option<u64>> {
+    let mut wanted: Vec<u64> = vec![1, 2, pages.saturating_sub(1), pages];
+    wanted.extend(page.saturating_sub(2)..=page.saturating_add(2));
+    wanted.retain(|p| (1..=pages).contains(p));
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out: Vec<Option<u64>> = Vec::new();
+    let mut last = 0;
+    for p in wanted {
+        if p > last + 1 {
+            out.push(None);
+        }
+        out.push(Some(p));
+        last = p;
+    }
+    out
 }
 
 #[derive(Deserialize)]
 struct DetailQuery {
     tab: Option<String>,
     after: Option<u64>,
+    page: Option<u64>,
+    q: Option<String>,
     done: Option<String>,
     deleted: Option<u64>,
     restored: Option<u64>,
@@ -332,10 +421,20 @@ fn tab_of(name: &str) -> (LineTab, &'static str) {
 
 /// What the page says after an action on the job, in words of its operation: an export keeps
 /// no partial file, so a cancelled one leaves none and a resumed one starts its file again.
-fn notice_for(q: &DetailQuery, operation: Operation) -> Option<String> {
+///
+/// A notice of something requested says what happened once it has: "will pause…" becomes
+/// "is paused" when the job is paused (the page reloads when the job's status changes).
+fn notice_for(q: &DetailQuery, operation: Operation, status: &str) -> Option<String> {
     let export = operation == Operation::Export;
     let what = if export { "export" } else { "import" };
-    Some(match q.done.as_deref()? {
+    let done = match (q.done.as_deref()?, status) {
+        ("pause-requested", "paused") => "paused",
+        ("cancel-requested", "cancelled") => "cancelled",
+        ("pause-requested" | "cancel-requested", "completed" | "failed") => return None,
+        ("revert-started", "reverted") => return None,
+        (done, _) => done,
+    };
+    Some(match done {
         // An export keeps no partial file: resuming writes it again from the start.
         "paused" if export => {
             "The export is paused. Resume it to write its file from the start.".into()
@@ -353,6 +452,10 @@ fn notice_for(q: &DetailQuery, operation: Operation) -> Option<String> {
         }
         "cancel-requested" => {
             "The import will stop after the rows it is working on now; what it imported is kept."
+                .into()
+        }
+        "revert-started" => {
+            "The import is being reverted. This page shows what the revert did when it is done."
                 .into()
         }
         "reverted" => format!(
@@ -381,14 +484,58 @@ async fn render_detail(
     let job = state.store.job(loc, id).await?;
     let tz = location_tz(state, loc).await?;
     let extras = state.store.job_extras(loc).await?;
-    let row = with_download(state, loc, JobRow::new(&job, extras.get(&id), &tz)).await?;
+    let revert = state.store.revert_state(loc, id).await?;
+    let row = with_download(
+        state,
+        loc,
+        JobRow::new(&job, extras.get(&id), &tz).with_revert(Some(&revert)),
+    )
+    .await?;
     let (tab, tab_name) = tab_of(q.tab.as_deref().unwrap_or("all"));
+    let search = q.q.as_deref().map(str::trim).unwrap_or("").to_string();
+    // Numbered pages (issue 18); an `after` link of an older page still reads on from there.
+    let mut page_no = q.page.unwrap_or(1).max(1);
+    let mut pages = 1u64;
     let (counts, lines, headers) = if job.operation == Operation::Import {
         let counts = state.store.job_line_counts(loc, id).await?;
-        let lines = state
-            .store
-            .job_lines_page(loc, id, tab, q.after, PAGE)
-            .await?;
+        let lines = match q.after {
+            Some(after) if search.is_empty() => {
+                state
+                    .store
+                    .job_lines_page(loc, id, tab, Some(after), PAGE)
+                    .await?
+            }
+            _ => {
+                let per = u64::from(PAGE);
+                let mut found = state
+                    .store
+                    .job_lines_at(
+                        loc,
+                        id,
+                        tab,
+                        Some(search.as_str()),
+                        (page_no - 1).saturating_mul(per),
+                        PAGE,
+                    )
+                    .await?;
+                pages = found.total.div_ceil(per).max(1);
+                if page_no > pages {
+                    page_no = pages;
+                    found = state
+                        .store
+                        .job_lines_at(
+                            loc,
+                            id,
+                            tab,
+                            Some(search.as_str()),
+                            (page_no - 1) * per,
+                            PAGE,
+                        )
+                        .await?;
+                }
+                found.lines
+            }
+        };
         let headers = state.store.job_headers(loc, id).await?;
         (counts, lines, headers)
     } else {
@@ -401,7 +548,7 @@ async fn render_detail(
             m.field = Some(label.clone());
         }
     }
-    let next_after = (lines.len() == PAGE as usize)
+    let next_after = (q.after.is_some() && search.is_empty() && lines.len() == PAGE as usize)
         .then(|| lines.last().map(|l| l.line))
         .flatten();
     let lines = lines
@@ -427,6 +574,7 @@ async fn render_detail(
             line: l,
         })
         .collect();
+    let notice = notice_for(q, job.operation, row.shown);
     let page = DetailPage {
         nav: nav(state, session, "bulk").await?,
         tabs: vec![
@@ -438,9 +586,13 @@ async fn render_detail(
         job: row,
         tab: tab_name,
         lines,
-        first_page: q.after.is_none(),
         next_after,
-        notice: notice_for(q, job.operation),
+        page: page_no,
+        pages,
+        page_links: page_links(page_no, pages),
+        search_url: crate::pages::url_encode(&search),
+        search,
+        notice,
         error: error.clone(),
     };
     let status = if error.is_some() {
@@ -482,15 +634,38 @@ async fn act(
             _ => "cancelled".into(),
         }),
         "resume" => store.resume_job(loc, id).await.map(|()| "resumed".into()),
+        // A revert of a large import takes seconds: it runs in the background and the page
+        // follows it (issue 18), instead of holding the request until it is done.
         "revert" if current.operation == Operation::Import => {
-            store.revert_import(loc, id).await.map(|r| {
-                format!(
-                    "reverted&deleted={}&restored={}&left={}",
-                    r.deleted.len(),
-                    r.restored.len(),
-                    r.conflicts.len()
-                )
-            })
+            if current.reverted_at.is_some() {
+                Err(store::StoreError::Conflict(
+                    "this import was already reverted".into(),
+                ))
+            } else if !matches!(current.status.as_str(), "completed" | "cancelled") {
+                Err(store::StoreError::Conflict(format!(
+                    "this import is {}{}; only a completed or cancelled import can be reverted",
+                    current.status,
+                    if matches!(current.status.as_str(), "running" | "queued" | "paused") {
+                        " (cancel it first)"
+                    } else {
+                        ""
+                    }
+                )))
+            } else if store.mark_revert_started(loc, id).await? {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let result = store.revert_import(loc, id).await;
+                    if let Err(e) = &result {
+                        tracing::error!(job = id, error = %e, "reverting an import failed");
+                    }
+                    if let Err(e) = store.mark_revert_ended(loc, id, result.as_ref().ok()).await {
+                        tracing::error!(job = id, error = %e, "recording the end of a revert failed");
+                    }
+                });
+                Ok("revert-started".into())
+            } else {
+                Ok("revert-started".into())
+            }
         }
         _ => return Err(AppError::NotFound("There is no such action.".into())),
     };
@@ -500,6 +675,8 @@ async fn act(
             let q = DetailQuery {
                 tab: None,
                 after: None,
+                page: None,
+                q: None,
                 done: None,
                 deleted: None,
                 restored: None,
@@ -509,6 +686,10 @@ async fn act(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn plural(n: i64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// A store message as a sentence: capitalised, ending with a full stop.
@@ -631,6 +812,8 @@ mod tests {
         let done = |d: &str| DetailQuery {
             tab: None,
             after: None,
+            page: None,
+            q: None,
             done: Some(d.into()),
             deleted: None,
             restored: None,
@@ -643,8 +826,8 @@ mod tests {
             "cancelled",
             "cancel-requested",
         ] {
-            let import = notice_for(&done(d), Operation::Import).unwrap();
-            let export = notice_for(&done(d), Operation::Export).unwrap();
+            let import = notice_for(&done(d), Operation::Import, "running").unwrap();
+            let export = notice_for(&done(d), Operation::Export, "running").unwrap();
             assert!(import.starts_with("The import "), "{import}");
             assert!(export.starts_with("The export "), "{export}");
             assert!(
@@ -653,11 +836,38 @@ mod tests {
             );
         }
         assert_eq!(
-            notice_for(&done("cancelled"), Operation::Export).unwrap(),
+            notice_for(&done("cancelled"), Operation::Export, "cancelled").unwrap(),
             "The export is cancelled; it made no file."
         );
+        // A notice of what was asked says what happened once it has (issue 18).
+        assert_eq!(
+            notice_for(&done("pause-requested"), Operation::Import, "paused").unwrap(),
+            "The import is paused. Resume it to continue from where it stopped."
+        );
+        assert_eq!(
+            notice_for(&done("revert-started"), Operation::Import, "reverted"),
+            None
+        );
+        assert_eq!(
+            page_links(5, 9),
+            [
+                Some(1),
+                Some(2),
+                Some(3),
+                Some(4),
+                Some(5),
+                Some(6),
+                Some(7),
+                Some(8),
+                Some(9)
+            ]
+        );
+        assert_eq!(
+            page_links(1, 4000),
+            [Some(1), Some(2), Some(3), None, Some(3999), Some(4000)]
+        );
         assert!(
-            notice_for(&done("cancelled"), Operation::Import)
+            notice_for(&done("cancelled"), Operation::Import, "cancelled")
                 .unwrap()
                 .contains("is kept")
         );

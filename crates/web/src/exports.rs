@@ -62,8 +62,41 @@ struct Entered {
     dnd: String,
     created_after: String,
     created_before: String,
+    source: String,
+    /// `email` or `phone`: the contact has one.
+    has: String,
+    /// `valid`, `unverified`, `invalid`, or `not_invalid`.
+    verification: String,
+    /// Per channel (`dnd_sms`, …): `true`, `false` or empty.
+    dnd_channels: Vec<(&'static str, &'static str, String)>,
+    /// An import's Bulk Action id: the contacts it created or updated.
+    import: String,
+    /// A custom field and the value it must hold.
+    field_key: String,
+    field_value: String,
+    /// Filters in the §13.1 syntax, one a line (the API's and scripts' form; the page has a
+    /// control for each filter).
     expressions: String,
     ids: String,
+}
+
+const DND_CHANNELS: [(&str, &str); 4] = [
+    ("dnd_sms", "SMS"),
+    ("dnd_email", "Email"),
+    ("dnd_calls", "Calls"),
+    ("dnd_voicemail", "Voicemail"),
+];
+
+impl Entered {
+    fn new() -> Entered {
+        Entered {
+            dnd_channels: DND_CHANNELS
+                .iter()
+                .map(|(k, l)| (*k, *l, String::new()))
+                .collect(),
+            ..Entered::default()
+        }
+    }
 }
 
 #[derive(Template)]
@@ -78,7 +111,12 @@ struct ExportPage {
     error: Option<String>,
     schedule_error: Option<String>,
     notice: Option<String>,
-    filter_forms: &'static str,
+    /// The location's custom contact fields: `(key, label)`.
+    custom_fields: Vec<(String, String)>,
+    /// The location's imports: `(job id, name)`, newest first.
+    imports: Vec<(i64, String)>,
+    /// The contacts picked on the Contacts page: `(id, name)`.
+    picked: Vec<(i64, String)>,
 }
 
 fn local_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
@@ -152,7 +190,29 @@ async fn render(
             last_job: s.last_job_id,
         })
         .collect();
+    let imports = state
+        .store
+        .jobs(loc)
+        .await?
+        .into_iter()
+        .filter(|j| j.operation == "import")
+        .map(|j| (j.id, j.name))
+        .collect();
+    let picked_ids: Vec<i64> = parse_ids(&entered.ids).unwrap_or_default();
+    let picked = state
+        .store
+        .contacts_by_ids(loc, &picked_ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.display_name()))
+        .collect();
     let page = ExportPage {
+        custom_fields: custom
+            .iter()
+            .map(|f| (f.key.clone(), f.label.clone()))
+            .collect(),
+        imports,
+        picked,
         nav: nav(state, session, "export").await?,
         smart_lists: smart_lists
             .into_iter()
@@ -164,7 +224,6 @@ async fn render(
         error,
         schedule_error,
         notice,
-        filter_forms: store::FILTER_FORMS,
     };
     Ok(page.render()?)
 }
@@ -183,13 +242,13 @@ async fn new_export(
     let entered = if picked.is_empty() {
         Entered {
             selection: "all".into(),
-            ..Entered::default()
+            ..Entered::new()
         }
     } else {
         Entered {
             selection: "ids".into(),
             ids: picked.join(", "),
-            ..Entered::default()
+            ..Entered::new()
         }
     };
     let scheduled = q.iter().find(|(k, _)| k == "scheduled").map(|(_, v)| v);
@@ -205,11 +264,24 @@ async fn new_export(
 
 /// Reads the export form: the selection and the columns in the order listed.
 fn read_form(form: &[(String, String)]) -> (Entered, Vec<String>) {
-    let mut e = Entered::default();
+    let mut e = Entered::new();
     let mut columns = Vec::new();
     let mut smart_list = String::new();
+    let mut ids: Vec<&str> = Vec::new();
     for (k, v) in form {
+        if let Some(c) = e.dnd_channels.iter_mut().find(|c| c.0 == k.as_str()) {
+            c.2 = v.clone();
+            continue;
+        }
         match k.as_str() {
+            "source" => e.source = v.clone(),
+            "has" => e.has = v.clone(),
+            "verification" => e.verification = v.clone(),
+            "import" => e.import = v.clone(),
+            "field_key" => e.field_key = v.clone(),
+            "field_value" => e.field_value = v.clone(),
+            // A contact picked from the list (one field per contact).
+            "id" => ids.push(v.as_str()),
             "selection" => e.selection = v.clone(),
             "smart_list" => smart_list = v.clone(),
             "tag" => e.tag = v.clone(),
@@ -225,6 +297,16 @@ fn read_form(form: &[(String, String)]) -> (Entered, Vec<String>) {
         }
     }
     e.smart_list = smart_list.trim().parse().ok();
+    if !ids.is_empty() {
+        let mut all: Vec<&str> = vec![e.ids.as_str()];
+        all.extend(ids);
+        e.ids = all
+            .into_iter()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
     (e, columns)
 }
 
@@ -243,6 +325,24 @@ fn filter_expressions(e: &Entered) -> Vec<String> {
     push("dnd", &e.dnd);
     push("created_after", &e.created_after);
     push("created_before", &e.created_before);
+    push("source", &e.source);
+    push("has", &e.has);
+    for (key, _, value) in &e.dnd_channels {
+        push(key, value);
+    }
+    push("import", &e.import);
+    match e.verification.trim() {
+        "" => {}
+        "not_invalid" => out.push("verification!=invalid".into()),
+        v => out.push(format!("verification={v}")),
+    }
+    if !e.field_key.trim().is_empty() {
+        out.push(format!(
+            "field.{}={}",
+            e.field_key.trim(),
+            e.field_value.trim()
+        ));
+    }
     out.extend(
         e.expressions
             .lines()
@@ -274,7 +374,7 @@ fn parse_ids(text: &str) -> Result<Vec<i64>, String> {
         }
     }
     if ids.is_empty() {
-        return Err("Enter at least one contact ID, or pick contacts on the Contacts page.".into());
+        return Err("Check at least one contact, or pick contacts on the Contacts page.".into());
     }
     Ok(ids)
 }
@@ -399,7 +499,7 @@ async fn create_schedule(
                 None,
                 Entered {
                     selection: "all".into(),
-                    ..Entered::default()
+                    ..Entered::new()
                 },
                 None,
                 Some(message),
@@ -573,6 +673,37 @@ mod tests {
                 "field.colour=red"
             ]
         );
+    }
+
+    #[test]
+    fn each_filter_control_becomes_its_expression() {
+        let mut e = Entered::new();
+        e.source = "Facebook".into();
+        e.has = "email".into();
+        e.verification = "not_invalid".into();
+        e.dnd_channels[0].2 = "false".into();
+        e.import = "12".into();
+        e.field_key = "skin_type".into();
+        e.field_value = " Oily ".into();
+        assert_eq!(
+            filter_expressions(&e),
+            [
+                "source=Facebook",
+                "has=email",
+                "dnd_sms=false",
+                "import=12",
+                "verification!=invalid",
+                "field.skin_type=Oily"
+            ]
+        );
+        let (read, _) = read_form(&[
+            ("selection".into(), "ids".into()),
+            ("id".into(), "3".into()),
+            ("id".into(), "5".into()),
+            ("dnd_calls".into(), "true".into()),
+        ]);
+        assert_eq!(read.ids, "3, 5");
+        assert_eq!(read.dnd_channels[2].2, "true");
     }
 
     #[test]

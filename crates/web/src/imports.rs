@@ -193,6 +193,8 @@ struct MapRow {
     order_chosen: String,
     /// The words of the default choice: the order the values (or the location) give.
     order_words: String,
+    /// "Fill only if empty" is checked for the column (SPEC §6.5).
+    fill_only: bool,
 }
 
 #[derive(Template)]
@@ -218,6 +220,8 @@ struct RefusedPage {
     message: String,
     code: &'static str,
     sheets: Vec<String>,
+    /// The name of the file as the admin chose it, so the refusal names it.
+    file_name: String,
 }
 
 impl MapRow {
@@ -250,6 +254,7 @@ fn map_rows(view: &MappingView) -> Vec<MapRow> {
                 ),
                 _ => "as the location reads dates".to_string(),
             },
+            fill_only: false,
             column: c.clone(),
         })
         .collect()
@@ -272,7 +277,16 @@ async fn render_map(
         steps: STEPS,
         step: 1,
         draft,
-        rows: map_rows(&view),
+        rows: {
+            let fill_only = wizard::settings(&state.store, session.location_id, draft)
+                .await?
+                .fill_only;
+            let mut rows = map_rows(&view);
+            for r in &mut rows {
+                r.fill_only = !r.column.header.is_empty() && fill_only.contains(&r.column.header);
+            }
+            rows
+        },
         fields: view.fields.clone(),
         view,
         error,
@@ -305,6 +319,12 @@ async fn render_refused(
             .unwrap_or_default(),
         code: e.code(),
         message: e.to_string(),
+        file_name: state
+            .store
+            .import_draft(session.location_id, draft)
+            .await
+            .map(|d| d.file.download_name)
+            .unwrap_or_default(),
     };
     let status = if page.sheets.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -423,13 +443,17 @@ async fn save_map(
     let draft = draft_id(&draft)?;
     let form = FormFields::new(form);
     let get = |name: &str| form.get(name);
-    let (file_columns, headers) =
+    let (file_columns, headers, ignored) =
         match wizard::mapping(&state.store, &state.files, session.location_id, draft).await {
             Ok(view) => (
                 view.columns.len(),
                 view.columns
                     .iter()
                     .map(|c| (c.header.clone(), c.date_order.is_some()))
+                    .collect::<Vec<_>>(),
+                view.columns
+                    .iter()
+                    .map(|c| c.blank || c.skipped)
                     .collect::<Vec<_>>(),
             ),
             Err(e) => return render_refused(&state, &session, draft, e).await,
@@ -440,15 +464,21 @@ async fn save_map(
             "This mapping form is for a file with another number of columns (the file has {file_columns}). Open the mapping step again and choose a field for each column."
         )));
     }
-    let columns: Vec<Option<String>> = (0..file_columns)
-        .map(|i| {
-            get(&format!("col_{i}"))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        })
+    // `-` is "Don't import this column": the column is left out by choice. When every column
+    // without a field was left out that way, nothing is unmatched and Next is not blocked
+    // (issue 18), as if "Don't import data in unmatched columns" were checked.
+    let raw: Vec<&str> = (0..file_columns)
+        .map(|i| get(&format!("col_{i}")).map(str::trim).unwrap_or(""))
         .collect();
-    let skip = get("skip_unmapped").is_some();
+    let columns: Vec<Option<String>> = raw
+        .iter()
+        .map(|v| Some(v.to_string()).filter(|v| !v.is_empty() && v != "-"))
+        .collect();
+    let all_chosen = raw
+        .iter()
+        .zip(&ignored)
+        .all(|(v, ignored)| !v.is_empty() || *ignored);
+    let skip = get("skip_unmapped").is_some() || all_chosen;
     // The order beside each date column (SPEC §5.3).
     let orders: Vec<(String, Option<domain::DateOrder>)> = headers
         .iter()
@@ -460,6 +490,20 @@ async fn save_map(
         })
         .collect();
     if let Err(e) = wizard::set_date_orders(&state.store, session.location_id, draft, orders).await
+    {
+        return render_refused(&state, &session, draft, e).await;
+    }
+    // "Fill only if empty" beside a column that feeds a field (SPEC §6.5, the CLI's
+    // --fill-only).
+    let fill_only: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, (h, _))| {
+            !h.is_empty() && columns[*i].is_some() && get(&format!("fill_{i}")).is_some()
+        })
+        .map(|(_, (h, _))| h.clone())
+        .collect();
+    if let Err(e) = wizard::set_fill_only(&state.store, session.location_id, draft, fill_only).await
     {
         return render_refused(&state, &session, draft, e).await;
     }
@@ -854,7 +898,16 @@ async fn render_review(
         triggered: validation
             .iter()
             .flat_map(|v| &v.triggered)
-            .map(|t| (t.name.clone(), t.contacts, t.reason.words()))
+            .map(|t| {
+                // A workflow the admin chose for the whole import enrolls every contact,
+                // whatever else would start it (issue 18).
+                let reason = if settings.details.workflow.as_deref() == Some(t.name.as_str()) {
+                    domain::job::TriggerReason::Chosen.words()
+                } else {
+                    t.reason.words()
+                };
+                (t.name.clone(), t.contacts, reason)
+            })
             .collect(),
         validation,
         error,

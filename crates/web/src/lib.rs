@@ -11,15 +11,18 @@
 pub mod api;
 pub mod auth;
 mod bulk;
+mod contact;
 mod download;
 mod downloads;
 mod error;
 mod exports;
 mod guard;
 mod imports;
+mod inbound;
 pub mod limits;
 mod pages;
 pub mod serve;
+mod settings;
 
 use std::path::PathBuf;
 
@@ -28,6 +31,7 @@ use store::Store;
 
 pub use auth::{FirstRunLogin, first_run, hash_password, verify_password};
 pub use error::AppError;
+pub use inbound::create_webhook;
 
 /// What every handler shares, passed explicitly (no globals).
 #[derive(Clone)]
@@ -48,6 +52,8 @@ pub struct AppState {
 /// escaping still could not run.
 pub fn router(state: AppState) -> Router {
     let pages = pages::routes()
+        .merge(contact::routes())
+        .merge(settings::routes())
         .merge(imports::routes())
         .merge(bulk::routes())
         .merge(downloads::routes())
@@ -56,6 +62,8 @@ pub fn router(state: AppState) -> Router {
     pages
         .merge(imports::upload_routes())
         .merge(api::routes())
+        .merge(inbound::routes())
+        .layer(axum::Extension(inbound::RateLimit::default()))
         .route("/assets/app.js", axum::routing::get(app_js))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(guard::guard))

@@ -358,11 +358,67 @@ struct SettingsPage {
     date_order: String,
     match_order: String,
     require_unique_identifier: bool,
+    /// `(code, "Name (code)")`, by name: the country picker.
+    countries: Vec<(&'static str, String)>,
+    /// Every time zone the built-in database knows, sorted: the time zone box's suggestions.
+    timezones: Vec<&'static str>,
+    currencies: &'static [(&'static str, &'static str)],
 }
+
+/// Currencies offered in the settings' currency box (any ISO 4217 code may be typed).
+const CURRENCIES: &[(&str, &str)] = &[
+    ("USD", "US dollar"),
+    ("CAD", "Canadian dollar"),
+    ("EUR", "Euro"),
+    ("GBP", "Pound sterling"),
+    ("AUD", "Australian dollar"),
+    ("NZD", "New Zealand dollar"),
+    ("MXN", "Mexican peso"),
+    ("CHF", "Swiss franc"),
+    ("SEK", "Swedish krona"),
+    ("NOK", "Norwegian krone"),
+    ("DKK", "Danish krone"),
+    ("PLN", "Polish złoty"),
+    ("CZK", "Czech koruna"),
+    ("JPY", "Japanese yen"),
+    ("CNY", "Chinese yuan"),
+    ("HKD", "Hong Kong dollar"),
+    ("SGD", "Singapore dollar"),
+    ("KRW", "South Korean won"),
+    ("INR", "Indian rupee"),
+    ("AED", "UAE dirham"),
+    ("SAR", "Saudi riyal"),
+    ("ILS", "Israeli new shekel"),
+    ("TRY", "Turkish lira"),
+    ("BRL", "Brazilian real"),
+    ("ARS", "Argentine peso"),
+    ("CLP", "Chilean peso"),
+    ("COP", "Colombian peso"),
+    ("ZAR", "South African rand"),
+    ("PHP", "Philippine peso"),
+    ("THB", "Thai baht"),
+];
 
 impl SettingsPage {
     fn new(nav: Nav, s: &SettingsForm, saved: bool, errors: Vec<String>) -> Self {
+        let mut countries: Vec<(&'static str, String)> = domain::value::country::COUNTRIES
+            .iter()
+            .map(|c| {
+                let name = if c.cldr_name.is_empty() {
+                    c.iso_name
+                } else {
+                    c.cldr_name
+                };
+                (c.alpha2, format!("{name} ({})", c.alpha2))
+            })
+            .collect();
+        countries.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut timezones: Vec<&'static str> = domain::value::timezone::available().collect();
+        timezones.sort_unstable();
         SettingsPage {
+            countries,
+            timezones,
+            currencies: CURRENCIES,
             location_name: nav.location_name.clone(),
             nav,
             saved,

@@ -119,6 +119,30 @@ pub(crate) enum ApikeyCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub(crate) enum WebhookCommand {
+    /// Make an inbound webhook for a location (SPEC §12): its secret path is printed once.
+    Create {
+        #[arg(long)]
+        location: String,
+    },
+}
+
+pub(crate) async fn webhook(store: &Store, command: WebhookCommand) -> anyhow::Result<()> {
+    match command {
+        WebhookCommand::Create { location } => {
+            let location = location_by_name(store, &location).await?;
+            let (path, _) = web::create_webhook(store, location.id).await?;
+            eprintln!(
+                "A webhook for '{}'. POST a contact's fields (JSON or a form) to this path of the server; it is shown only this once:",
+                location.name
+            );
+            println!("{path}");
+        }
+    }
+    Ok(())
+}
+
 /// Milliseconds since the epoch as an RFC 3339 UTC time.
 fn time(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)

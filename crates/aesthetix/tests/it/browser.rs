@@ -446,10 +446,24 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
             "an unmatched column blocks Next"
         );
         assert!(b.text("#unmatched-note").await.contains("Status"));
-        b.click("#skip_unmapped").await;
+        // Choosing "Don't import this column" is a choice: it no longer blocks Next (issue 18).
+        b.click("select[name=col_5] option[value='-']").await;
         assert_eq!(b.property("#map-next", "disabled").await, false);
-        // The field list is searchable.
-        b.type_into("tr:nth-child(4) [data-field-search]", "company")
+        // The field list is searchable; typing never picks a field by itself (issue 18).
+        let before = b.property("select[name=col_3]", "value").await;
+        b.type_into("tr:nth-child(4) [data-field-search]", "email")
+            .await;
+        assert_eq!(
+            b.property("select[name=col_3]", "value").await,
+            before,
+            "typing in the search chose nothing"
+        );
+        assert!(
+            b.text("tr:nth-child(4) [data-search-count]")
+                .await
+                .contains("choose it in the list")
+        );
+        b.click("select[name=col_3] option[value=company_name]")
             .await;
         assert_eq!(
             b.property("select[name=col_3]", "value").await,
@@ -552,8 +566,8 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
         b.screenshot("6b-map-error-log").await;
         b.click("#map-next").await;
         b.wait_for_url("/details").await;
-        b.click("details.advanced summary").await;
-        b.click("#mode option[value=upsert]").await;
+        // The mode is on the step itself, not under Advanced options (issue 18).
+        b.click("input[name=mode][value=upsert]").await;
         b.click("form[action$='/details'] button[type=submit]")
             .await;
         b.wait_for_url("/review").await;
@@ -639,7 +653,11 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
         })
         .await;
         assert!(b.text("#bulk-actions tbody tr").await.contains("Export"));
-        b.goto(&format!("{base}/bulk-actions")).await;
+        // The notice appears without a reload (issue 18).
+        b.wait_until("the export-ready notice", || async {
+            b.exists(".notice-bar").await
+        })
+        .await;
         let notice = b.text(".notice-bar").await;
         assert!(notice.contains("is ready"), "{notice}");
         b.screenshot("8-export-ready").await;
@@ -671,6 +689,192 @@ async fn an_admin_imports_the_sample_file_in_a_real_browser() {
             assert!(b.text("h1").await.contains("Not allowed"), "{path}");
         }
         b.screenshot("9-user-refused").await;
+        b.close().await;
+        drop(app);
+    }
+}
+
+/// Sets the page's viewport, as a phone (`mobile`: the viewport meta applies) or a desktop.
+async fn viewport(b: &Browser, width: u32, height: u32, mobile: bool) {
+    b.call(
+        "POST",
+        "/goog/cdp/execute",
+        Some(
+            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile,
+            }}),
+        ),
+    )
+    .await;
+}
+
+/// The elements of the page that stick out of the viewport sideways, outside any box that
+/// scrolls or clips on its own (a wide table in its scrolling box is fine), and the page's
+/// own scroll width: a page fits when the list is empty and the scroll width is the
+/// viewport's (SPEC §13.2: no sideways scrolling at 390 px).
+async fn overflow(b: &Browser) -> (i64, i64, Vec<String>) {
+    let v = b
+        .call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": r##"
+                var vw = document.documentElement.clientWidth;
+                var bad = [];
+                document.querySelectorAll("body *").forEach(function (el) {
+                  var r = el.getBoundingClientRect();
+                  if (r.width === 0 && r.height === 0) return;
+                  if (r.right <= vw + 1 && r.left >= -1) return;
+                  for (var p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+                    var o = getComputedStyle(p).overflowX;
+                    if (o === "auto" || o === "scroll" || o === "hidden") return;
+                  }
+                  bad.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+                    (el.className && el.className.baseVal === undefined ? "." + el.className : "") +
+                    " " + Math.round(r.left) + ".." + Math.round(r.right));
+                });
+                return [document.documentElement.scrollWidth, vw, bad.slice(0, 12)];
+            "##, "args": []})),
+        )
+        .await;
+    (
+        v[0].as_i64().unwrap(),
+        v[1].as_i64().unwrap(),
+        v[2].as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+/// Every page an admin uses, at a desktop's width and a phone's (1366×900 and 390×844): each
+/// fits without sideways scrolling (the header's links and "Sign out" wrap, tables scroll in
+/// their own box, the mapping step's pickers stack); and a contact's page from the list —
+/// every field, the import that made her linked to its Bulk Action, an edit of her source.
+#[tokio::test]
+async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
+    let Some((driver_path, chromium)) = browser_tools() else {
+        return;
+    };
+    let sample = testdata("reference/sample-contacts.csv");
+    let driver = start_driver(&driver_path).await;
+    for d in each_backend().await {
+        let backend = if d.database_url.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        let app = spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        d.ok(
+            &[
+                "import",
+                "contacts",
+                sample.to_str().unwrap(),
+                "--location",
+                "My Practice",
+                "--skip-unmapped",
+                "--quiet",
+            ],
+            "",
+        );
+        let profile = TempDir::new("aesthetix-browser-phone");
+        let b = Browser::open(&driver, &chromium, profile.path(), screenshots_dir(backend)).await;
+        sign_in(&b, &base, &email, &password).await;
+
+        // The contact's page, from her name in the list.
+        b.goto(&format!("{base}/contacts")).await;
+        let link = b.find("#contacts a[href^='/contacts/']").await;
+        b.call("POST", &format!("/element/{link}/click"), None)
+            .await;
+        b.wait_for_url("/contacts/").await;
+        let contact_path = b.url().await.replacen(&base, "", 1);
+        let text = b.text("main").await;
+        for label in [
+            "First Name",
+            "Contact Source",
+            "UTM Campaign",
+            "Treatment of Interest",
+            "Do Not Disturb",
+            "Imports",
+        ] {
+            assert!(text.contains(label), "{label}: {text}");
+        }
+        assert!(
+            b.exists("#contact-imports a[href^='/bulk-actions/']").await,
+            "the import that made her, linked to its Bulk Action"
+        );
+        b.call(
+            "POST",
+            &format!("/element/{}/clear", b.find("#f-source").await),
+            None,
+        )
+        .await;
+        b.type_into("#f-source", "Front desk").await;
+        b.click("#save-contact").await;
+        b.wait_for_url("saved=1").await;
+        assert_eq!(b.property("#f-source", "value").await, "Front desk");
+        assert!(b.text("#contact-saved").await.contains("Changes saved"));
+
+        // A draft for the mapping step.
+        b.goto(&format!("{base}/imports/new")).await;
+        b.type_into("#file", sample.to_str().unwrap()).await;
+        b.wait_for_url("/map").await;
+        let map_path = b.url().await.replacen(&base, "", 1);
+
+        let pages = [
+            ("contacts", "/contacts".to_string()),
+            (
+                "contacts-miss",
+                "/contacts?q=%28770%29+336-5744".to_string(),
+            ),
+            ("contact", contact_path.clone()),
+            ("import", "/imports/new".to_string()),
+            ("map", map_path.clone()),
+            ("bulk-actions", "/bulk-actions".to_string()),
+            ("bulk-action", "/bulk-actions/1".to_string()),
+            ("export", "/exports/new".to_string()),
+            ("settings", "/settings".to_string()),
+        ];
+        for (width, height, mobile, tag) in
+            [(1366, 900, false, "desktop"), (390, 844, true, "phone")]
+        {
+            viewport(&b, width, height, mobile).await;
+            for (name, path) in &pages {
+                b.goto(&format!("{base}{path}")).await;
+                let (scroll, vw, bad) = overflow(&b).await;
+                // The viewport less a vertical scroll bar, if the page has one.
+                assert!(
+                    (width as i64 - 20..=width as i64).contains(&vw),
+                    "{tag} {name}: the viewport is {vw} px"
+                );
+                assert!(
+                    bad.is_empty() && scroll <= vw,
+                    "{tag} {name} ({path}) is {scroll} px wide in {vw} px; sticking out: {bad:?}"
+                );
+                b.screenshot(&format!("p-{tag}-{name}")).await;
+            }
+        }
+        // On a phone, "Sign out" and the mapping step's pickers are on screen.
+        b.goto(&format!("{base}{map_path}")).await;
+        let picker = b
+            .call(
+                "POST",
+                "/execute/sync",
+                Some(json!({"script": "var r = document.querySelector('select[name=col_0]').getBoundingClientRect(); var s = document.querySelector('header form[action=\"/logout\"] button').getBoundingClientRect(); return [r.right, s.right];", "args": []})),
+            )
+            .await;
+        assert!(picker[0].as_f64().unwrap() <= 390.0, "{picker}");
+        assert!(picker[1].as_f64().unwrap() <= 390.0, "{picker}");
+        b.goto(&format!("{base}/contacts?q=%28770%29+336-5744"))
+            .await;
+        assert!(
+            b.text("main")
+                .await
+                .contains("No contacts match “(770) 336-5744”"),
+            "a miss reads plainly"
+        );
         b.close().await;
         drop(app);
     }

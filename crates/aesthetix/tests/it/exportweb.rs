@@ -185,7 +185,19 @@ async fn exportweb_an_export_started_on_the_page_is_downloadable_and_announced_t
         assert!(page.contains("name=\"column\" value=\"first_name\" checked"));
         assert!(page.contains("name=\"column\" value=\"skin_type\" checked"));
         assert!(page.contains("name=\"column\" value=\"contact_id\">"));
-        assert!(page.contains("created_after=YYYY-MM-DD"));
+        // Every filter is a form control: no filter syntax to type (issue 18).
+        assert!(!page.contains("field.KEY"), "no typed filter syntax");
+        for control in [
+            "name=\"source\"",
+            "name=\"has\"",
+            "name=\"verification\"",
+            "name=\"dnd_sms\"",
+            "name=\"import\"",
+            "name=\"field_key\"",
+            "<option value=\"skin_type\">",
+        ] {
+            assert!(page.contains(control), "{control}");
+        }
 
         // Refused requests say what to fix, keep what was chosen, and queue nothing.
         let before = job_count(&d).await;
@@ -344,7 +356,15 @@ async fn exportweb_an_export_started_on_the_page_is_downloadable_and_announced_t
             .await
             .unwrap();
         assert!(page.contains("value=\"ids\" checked"));
-        assert!(page.contains(&format!("id=\"ids\" value=\"{bob}\"")));
+        // The contacts picked are listed by name, checked (issue 18: not ids to type).
+        assert!(
+            page.contains(&format!("name=\"id\" value=\"{bob}\" checked")),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("href=\"/contacts/{bob}\"")),
+            "{page}"
+        );
         let job2 = start(
             &base,
             &admin,
@@ -567,6 +587,29 @@ async fn exportweb_an_export_started_on_the_page_is_downloadable_and_announced_t
             .unwrap();
         assert!(
             detail.contains("id=\"export-expired\"") && !detail.contains("id=\"download-export\"")
+        );
+        // Exports started within one minute are told apart by name and by file name (issue
+        // 18): this test started several in a row.
+        let exports: Vec<store::Job> = store
+            .jobs(glow.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.operation == "export")
+            .collect();
+        assert!(exports.len() >= 2);
+        let mut names: Vec<(&str, &str)> = exports
+            .iter()
+            .map(|j| (j.name.as_str(), j.file_name.as_deref().unwrap_or("")))
+            .collect();
+        let minutes: std::collections::HashSet<&str> = names.iter().map(|n| n.0).collect();
+        assert_eq!(minutes.len(), names.len(), "distinct names: {names:?}");
+        names.sort_by_key(|n| n.1);
+        names.dedup_by_key(|n| n.1);
+        assert_eq!(
+            names.len(),
+            exports.len(),
+            "distinct file names: {exports:?}"
         );
         store.close().await;
     }

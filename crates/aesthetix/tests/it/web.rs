@@ -123,7 +123,7 @@ async fn first_run_login_contacts_settings_and_a_refused_user() {
             .await
             .unwrap();
         assert!(
-            search.contains("11 in My Practice"),
+            search.contains("11 matching “patient5”"),
             "patient5 and patient50..59"
         );
         let none = get(&base, "/contacts?q=nobody", Some(&cookie))
@@ -131,7 +131,9 @@ async fn first_run_login_contacts_settings_and_a_refused_user() {
             .text()
             .await
             .unwrap();
-        assert!(none.contains("No contact matches"));
+        // A miss reads plainly, without "Contacts 0 in …" (issue 18).
+        assert!(none.contains("No contacts match “nobody”"), "{none}");
+        assert!(!none.contains("0 in My Practice"), "{none}");
 
         let settings = get(&base, "/settings", Some(&cookie)).await;
         assert_eq!(settings.status(), StatusCode::OK);

@@ -274,6 +274,22 @@ fn encodings() {
                 "refused file.binary",
             ),
             (
+                "a PNG image refused by its signature (issue 18: it was read as 49 rows)",
+                {
+                    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+                    png.extend((0..4000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8));
+                    png
+                },
+                "refused file.not_text: The file is a PNG image, not a CSV file or an Excel workbook",
+            ),
+            (
+                "binary data without a known signature refused by its control bytes",
+                (0..4000u32)
+                    .map(|i| ((i.wrapping_mul(2654435761) >> 13) as u8) | 1)
+                    .collect(),
+                "refused file.not_text: The file is not text, not a CSV file",
+            ),
+            (
                 "NUL characters removed, with a warning",
                 t("a,b\n\0x\0,y\n"),
                 r#"UTF-8 , records=1 blank=0

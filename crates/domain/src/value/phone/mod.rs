@@ -97,7 +97,7 @@ impl fmt::Display for Region {
 }
 
 /// SPEC §5.10's examples all use this number.
-const E164_EXAMPLE: &str = "E.164 format such as +12015550123";
+const E164_EXAMPLE: &str = "with its country code, like +12015550123";
 
 /// Reads one phone cell, as the import engine does for every phone field.
 ///
@@ -245,18 +245,18 @@ impl Rejection {
             Problem::Empty => (
                 "phone.invalid",
                 "The phone number is blank.".to_string(),
-                format!("Enter the number in {E164_EXAMPLE}, or leave the column unmapped."),
+                format!("Enter the number {E164_EXAMPLE}, or leave the column unmapped."),
             ),
             Problem::NotANumber => (
                 "phone.invalid",
                 format!("“{shown}” is not a phone number."),
-                format!("Enter the number in {E164_EXAMPLE}."),
+                format!("Enter the number {E164_EXAMPLE}."),
             ),
             Problem::Character(c) => (
                 "phone.invalid",
                 format!("“{shown}” is not a phone number: “{c}” is not part of one."),
                 format!(
-                    "Write one number per cell with digits, spaces, dashes, dots or parentheses, in {E164_EXAMPLE}."
+                    "Write one number per cell with digits, spaces, dashes, dots or parentheses; write the number {E164_EXAMPLE}."
                 ),
             ),
             Problem::Letters => (
@@ -265,7 +265,7 @@ impl Rejection {
                     "“{shown}” contains letters; phone numbers are read from digits only, and letters (as in 1-800-FLOWERS) are not converted."
                 ),
                 format!(
-                    "Replace the letters with their digits (1-800-FLOWERS is 1-800-356-9377) and put an extension after “x”, in {E164_EXAMPLE}."
+                    "Replace the letters with their digits (1-800-FLOWERS is 1-800-356-9377) and put an extension after “x”; write the number {E164_EXAMPLE}."
                 ),
             ),
             Problem::Scientific => (
@@ -274,20 +274,20 @@ impl Rejection {
                     "“{shown}” is in scientific notation: the spreadsheet stored the phone number as a number and its last digits are lost."
                 ),
                 format!(
-                    "Format the column as Text in the spreadsheet, type the numbers again and export the file again, in {E164_EXAMPLE}."
+                    "Format the column as Text in the spreadsheet, type the numbers again and export the file again; write the number {E164_EXAMPLE}."
                 ),
             ),
             Problem::CountryCode { given: true } => (
                 "phone.unknown_country_code",
                 format!("“{shown}” does not start with a known country code."),
-                format!("Check the country code, in {E164_EXAMPLE}."),
+                format!("Check the country code; write the number {E164_EXAMPLE}."),
             ),
             Problem::CountryCode { given: false } => (
                 "phone.unknown_country_code",
                 format!(
                     "“{shown}” has no country code, and {region} has no telephone numbering plan to read it with."
                 ),
-                format!("Add the country code, in {E164_EXAMPLE}."),
+                format!("Add the country code; write the number {E164_EXAMPLE}."),
             ),
             Problem::TooShort {
                 local_only: true,
@@ -298,7 +298,7 @@ impl Rejection {
                     "“{shown}” is too short for {}: the area code seems to be missing.",
                     for_a(place)
                 ),
-                format!("Add the area code, in {E164_EXAMPLE}."),
+                format!("Add the area code; write the number {E164_EXAMPLE}."),
             ),
             Problem::TooShort {
                 local_only: false,
@@ -306,21 +306,22 @@ impl Rejection {
             } => (
                 "phone.too_short",
                 format!("“{shown}” has too few digits for {}.", for_a(place)),
-                format!("Check the digits and include the area code, in {E164_EXAMPLE}."),
+                format!(
+                    "Check the digits and include the area code; write the number {E164_EXAMPLE}."
+                ),
             ),
             Problem::TooLong { place } => (
                 "phone.too_long",
                 format!("“{shown}” has too many digits for {}.", for_a(place)),
                 format!(
-                    "Keep one number per cell and put an extension after “x”, in {E164_EXAMPLE}."
+                    "Keep one number per cell and put an extension after “x”; write the number {E164_EXAMPLE}."
                 ),
             ),
             Problem::InvalidForRegion { place } => (
                 "phone.invalid_for_region",
                 format!("“{shown}” is not a valid {place} number."),
-                format!(
-                    "Check the digits; a number of another country needs its country code, in {E164_EXAMPLE}."
-                ),
+                "Check the digits; a number of another country needs its country code, like +12015550123."
+                    .to_string(),
             ),
         };
         Message::warning(code, message, resolution).value(raw)

@@ -125,7 +125,7 @@ fn messages_name_the_problem() {
     );
     assert_eq!(
         m.resolution,
-        "Add the area code, in E.164 format such as +12015550123."
+        "Add the area code; write the number with its country code, like +12015550123."
     );
     assert_eq!(m.field, None, "the caller sets the field");
     let m = parse_phone("+44 12", Region::US).unwrap_err();

@@ -1,0 +1,237 @@
+//! The Settings pages (SPEC §13.2, issue 18), on both backends: custom fields and their
+//! options, workflows and their status, Smart Lists with a live count, users, API keys — for
+//! admins only.
+
+use reqwest::StatusCode;
+
+use crate::support::{each_backend, http, spawn_app};
+use crate::wizard::login;
+
+async fn get(base: &str, path: &str, cookie: &str) -> (StatusCode, String) {
+    let resp = http()
+        .get(format!("{base}{path}"))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}
+
+async fn post(base: &str, path: &str, cookie: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let resp = http()
+        .post(format!("{base}{path}"))
+        .header(reqwest::header::COOKIE, cookie)
+        .header("x-csrf-token", crate::support::csrf(cookie))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let to = resp
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    match to {
+        Some(to) => (status, to),
+        None => (status, resp.text().await.unwrap()),
+    }
+}
+
+#[tokio::test]
+async fn settings_pages_do_what_the_command_line_did() {
+    for d in each_backend().await {
+        let app = spawn_app(&d);
+        d.ok(
+            &[
+                "workflow",
+                "create",
+                "--location",
+                "My Practice",
+                "--name",
+                "VIP welcome",
+                "--trigger",
+                "tag-added:VIP",
+                "--action",
+                "add-tag:welcomed",
+                "--status",
+                "active",
+            ],
+            "",
+        );
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = login(&base, &email, &password).await;
+
+        // A field with options, and one more option added later.
+        let (status, to) = post(
+            &base,
+            "/settings/fields",
+            &admin,
+            &[
+                ("label", "Skin Type"),
+                ("type", "single_option"),
+                ("options", "Oily\nDry\n"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (status, to.as_str()),
+            (StatusCode::SEE_OTHER, "/settings/fields?done=field")
+        );
+        let store = d.store().await;
+        let loc = store.location_by_name("My Practice").await.unwrap().id;
+        let field = store
+            .custom_fields(loc, &domain::ObjectKind::Contact)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|f| f.key == "skin_type")
+            .unwrap();
+        assert_eq!(field.options, ["Oily", "Dry"]);
+        let (status, _) = post(
+            &base,
+            &format!("/settings/fields/{}/options", field.id),
+            &admin,
+            &[("option", "Combination")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, page) = post(
+            &base,
+            &format!("/settings/fields/{}/options", field.id),
+            &admin,
+            &[("option", "oily")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("already has the option"), "{page}");
+        let (_, page) = get(&base, "/settings/fields", &admin).await;
+        assert!(
+            page.contains("Combination") && page.contains("Skin Type"),
+            "{page}"
+        );
+
+        // A workflow's status.
+        let (_, page) = get(&base, "/settings/workflows", &admin).await;
+        assert!(
+            page.contains("VIP welcome") && page.contains(">active<"),
+            "{page}"
+        );
+        let id = store.workflow_by_name(loc, "VIP welcome").await.unwrap().id;
+        let (status, _) = post(
+            &base,
+            &format!("/settings/workflows/{id}/status"),
+            &admin,
+            &[("status", "paused")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            store
+                .workflow_by_name(loc, "VIP welcome")
+                .await
+                .unwrap()
+                .status,
+            store::WorkflowStatus::Paused
+        );
+
+        // A Smart List from form controls, counted live; a wrong date is refused in words.
+        store
+            .insert_contacts(
+                loc,
+                &[store::NewContact {
+                    first_name: Some("Ann".into()),
+                    email: Some("ann@example.com".into()),
+                    source: Some("Facebook".into()),
+                    ..store::NewContact::default()
+                }],
+            )
+            .await
+            .unwrap();
+        let (_, count) = get(
+            &base,
+            "/settings/smart-lists/count?source=Facebook&has=email",
+            &admin,
+        )
+        .await;
+        assert_eq!(count, r#"{"count":1}"#);
+        let (_, count) = get(
+            &base,
+            "/settings/smart-lists/count?created_after=2024-13-45",
+            &admin,
+        )
+        .await;
+        assert!(count.contains("\"error\""), "{count}");
+        let (status, to) = post(
+            &base,
+            "/settings/smart-lists",
+            &admin,
+            &[
+                ("name", "From Facebook"),
+                ("source", "Facebook"),
+                ("verification", "not_invalid"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{to}");
+        let list = store
+            .smart_list_by_name(loc, "From Facebook")
+            .await
+            .unwrap();
+        assert_eq!(store.smart_list_count(loc, &list).await.unwrap(), 1);
+
+        // A user, then a key shown once and revoked.
+        let (status, _) = post(
+            &base,
+            "/settings/users",
+            &admin,
+            &[
+                ("name", "Sam Staff"),
+                ("email", "sam@example.com"),
+                ("role", "user"),
+                ("password", "a long password"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let sam = login(&base, "sam@example.com", "a long password").await;
+        for path in ["/settings/fields", "/settings/users", "/settings/api-keys"] {
+            assert_eq!(
+                get(&base, path, &sam).await.0,
+                StatusCode::FORBIDDEN,
+                "{path}"
+            );
+        }
+        let (status, page) = post(&base, "/settings/api-keys", &admin, &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        let marker = "<code style=\"font-size:1rem\">";
+        let at = page.find(marker).unwrap() + marker.len();
+        let key = page[at..].split('<').next().unwrap().to_string();
+        assert!(key.starts_with("ax_"), "{key}");
+        let api = http()
+            .get(format!("{base}/api/v1/contacts"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::OK);
+        let prefix = key.split('_').nth(1).unwrap().to_string();
+        let (status, _) = post(
+            &base,
+            &format!("/settings/api-keys/{prefix}/revoke"),
+            &admin,
+            &[],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let api = http()
+            .get(format!("{base}/api/v1/contacts"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+        store.close().await;
+        drop(app);
+    }
+}
