@@ -839,7 +839,7 @@ pub async fn run_claimed(
                     "the file of job {job_id} is no longer in the file store"
                 ));
                 let _ = store
-                    .finish_leased_job(&lease, "failed", Some(&failure_reason(&e)))
+                    .finish_leased_job(&lease, JobStatus::Failed, Some(&failure_reason(&e)))
                     .await;
                 return Err(e);
             }
