@@ -10,6 +10,11 @@
 //! `BENCH_RUNS` (3), `BENCH_EXISTING` (1000000 contacts already in the location for the
 //! second scenario; 0 skips it), `BENCH_VARIANTS` (`all`, or `shipped` for the shipped import
 //! alone against `sqlite3`). Not part of `cargo test`.
+//!
+//! The file store: local by default; `AESTHETIX_FILE_STORE=s3://BUCKET/PREFIX` (with
+//! `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`), which the
+//! benchmarked binary reads like any `aesthetix` command, runs it against an S3-compatible
+//! bucket instead — the cost of the S3 store is the ratio of the two runs.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -343,6 +348,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    println!(
+        "file store: {}",
+        std::env::var("AESTHETIX_FILE_STORE").unwrap_or_else(|_| "local (--data-dir)".into())
+    );
     let rows: usize = std::env::var("BENCH_ROWS")
         .ok()
         .and_then(|s| s.parse().ok())
