@@ -6,6 +6,11 @@
 //!
 //! `cargo bench -p aesthetix --bench export` — options by environment: `BENCH_ROWS`
 //! (1000000), `BENCH_RUNS` (3). Not part of `cargo test`.
+//!
+//! The file store: local by default; `AESTHETIX_FILE_STORE=s3://BUCKET/PREFIX` (with
+//! `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`), which the
+//! benchmarked binary reads like any `aesthetix` command, runs it against an S3-compatible
+//! bucket instead — the cost of the S3 store is the ratio of the two runs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -142,6 +147,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    println!(
+        "file store: {}",
+        std::env::var("AESTHETIX_FILE_STORE").unwrap_or_else(|_| "local (--data-dir)".into())
+    );
     let rows: usize = std::env::var("BENCH_ROWS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -219,6 +228,7 @@ fn main() {
         theirs.push(s);
         // Each run's file would stay 30 days; the benchmark keeps only the last.
         let _ = std::fs::remove_dir_all(data.join("files"));
+        let _ = std::fs::remove_dir_all(data.join("cache"));
     }
     let pick = |xs: &[Took], f: fn(&Took) -> f64| median(xs.iter().map(f).collect());
     let wall_ratio = median(

@@ -27,6 +27,11 @@
 //! empty location and on PostgreSQL, for before/after ratios from one run). A quick run:
 //! `BENCH_ROWS=20000 BENCH_RUNS=1 BENCH_EXISTING=0 cargo bench -p aesthetix --bench import`.
 //! Not part of `cargo test`; needs `python3`, `sqlite3` and, for PostgreSQL, `psql`.
+//!
+//! The file store: local by default; `AESTHETIX_FILE_STORE=s3://BUCKET/PREFIX` (with
+//! `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`), which the
+//! benchmarked binary reads like any `aesthetix` command, runs it against an S3-compatible
+//! bucket instead — the cost of the S3 store is the ratio of the two runs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -583,6 +588,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    println!(
+        "file store: {}",
+        std::env::var("AESTHETIX_FILE_STORE").unwrap_or_else(|_| "local (--data-dir)".into())
+    );
     let rows: usize = env_or("BENCH_ROWS", 200_000);
     let runs: usize = env_or("BENCH_RUNS", 3);
     let existing: usize = env_or("BENCH_EXISTING", 1_000_000);
