@@ -31,9 +31,11 @@ mod tests {
     use super::*;
 
     /// (version now, version after the import, workflow that ran, conflict)
+    type Case = (Option<i64>, i64, Option<&'static str>, Option<&'static str>);
+
     #[test]
     fn conflicts() {
-        let cases: &[(Option<i64>, i64, Option<&str>, Option<&str>)] = &[
+        let cases: &[Case] = &[
             (Some(3), 3, None, None),
             (None, 3, None, Some("deleted since the import")),
             (None, 3, Some("Welcome"), Some("deleted since the import")),
