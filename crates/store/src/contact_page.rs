@@ -27,6 +27,21 @@ pub struct ContactDetail {
     pub notes: Vec<ContactNote>,
     /// The imports that created or updated the contact, newest first.
     pub imports: Vec<ContactImport>,
+    /// The contact's opportunities, oldest first.
+    pub opportunities: Vec<ContactOpportunity>,
+}
+
+/// An opportunity linked to a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactOpportunity {
+    pub id: i64,
+    pub name: String,
+    pub pipeline: String,
+    pub stage: String,
+    /// `open`, `won`, `lost` or `abandoned`.
+    pub status: String,
+    /// An exact decimal, as stored.
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +81,7 @@ impl Store {
             .into_iter()
             .next()
             .ok_or_else(|| StoreError::not_found(format!("contact {id}")))?;
-        let (head, notes, imports) = on_pool!(self, p => {
+        let (head, notes, imports, opportunities) = on_pool!(self, p => {
             let head: Option<(String, i64, i64, i64)> = sqlx::query_as(
                 "SELECT email_verification, version, created_at, updated_at FROM contacts \
                  WHERE location_id = $1 AND id = $2",
@@ -91,7 +106,16 @@ impl Store {
             .bind(id)
             .fetch_all(p)
             .await?;
-            Ok::<_, StoreError>((head, notes, imports))
+            let opportunities: Vec<(i64, String, String, String, String, Option<String>)> = sqlx::query_as(
+                "SELECT o.id, o.name, p.name, s.name, o.status, o.monetary_value FROM opportunities o \
+                 JOIN pipelines p ON p.id = o.pipeline_id JOIN stages s ON s.id = o.stage_id \
+                 WHERE o.location_id = $1 AND o.contact_id = $2 ORDER BY o.id",
+            )
+            .bind(location.0)
+            .bind(id)
+            .fetch_all(p)
+            .await?;
+            Ok::<_, StoreError>((head, notes, imports, opportunities))
         })?;
         let (email_verification, version, created_at, updated_at) =
             head.ok_or_else(|| StoreError::not_found(format!("contact {id}")))?;
@@ -118,6 +142,19 @@ impl Store {
                         file_name,
                         action,
                         created_at,
+                    },
+                )
+                .collect(),
+            opportunities: opportunities
+                .into_iter()
+                .map(
+                    |(id, name, pipeline, stage, status, value)| ContactOpportunity {
+                        id,
+                        name,
+                        pipeline,
+                        stage,
+                        status,
+                        value,
                     },
                 )
                 .collect(),

@@ -52,7 +52,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use claims::{AfterChunk, DEFAULT_LEASE_MS, Lease, Requested};
-pub use contact_page::{ContactDetail, ContactImport, ContactNote};
+pub use contact_page::{ContactDetail, ContactImport, ContactNote, ContactOpportunity};
 pub use contacts::{ContactPage, ContactSummary, NewContact};
 pub use error::StoreError;
 pub use export::{BATCH_ROWS, ExportBatch, ExportField, ExportReader, ExportScope};

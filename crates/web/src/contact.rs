@@ -103,6 +103,7 @@ struct ContactView {
     email_verification: String,
     notes: Vec<(String, String, Option<i64>)>,
     imports: Vec<ImportView>,
+    opportunities: Vec<store::ContactOpportunity>,
     created: String,
     updated: String,
     saved: bool,
@@ -281,6 +282,7 @@ async fn render(
                 when: when(i.created_at, &tz),
             })
             .collect(),
+        opportunities: detail.opportunities.clone(),
         created: when(detail.created_at, &tz),
         updated: when(detail.updated_at, &tz),
         saved,

@@ -836,6 +836,11 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
             ("bulk-action", "/bulk-actions/1".to_string()),
             ("export", "/exports/new".to_string()),
             ("settings", "/settings".to_string()),
+            ("settings-fields", "/settings/fields".to_string()),
+            ("settings-workflows", "/settings/workflows".to_string()),
+            ("settings-smart-lists", "/settings/smart-lists".to_string()),
+            ("settings-users", "/settings/users".to_string()),
+            ("settings-api-keys", "/settings/api-keys".to_string()),
         ];
         for (width, height, mobile, tag) in
             [(1366, 900, false, "desktop"), (390, 844, true, "phone")]
@@ -856,6 +861,16 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
                 b.screenshot(&format!("p-{tag}-{name}")).await;
             }
         }
+        // A Smart List's filters count live as they are set.
+        b.goto(&format!("{base}/settings/smart-lists")).await;
+        b.type_into("#l-tag", "Patient").await;
+        b.wait_until("the live count", || async {
+            b.text("#live-count")
+                .await
+                .contains("1 contact matches now")
+        })
+        .await;
+        b.screenshot("p-phone-smart-list-count").await;
         // On a phone, "Sign out" and the mapping step's pickers are on screen.
         b.goto(&format!("{base}{map_path}")).await;
         let picker = b

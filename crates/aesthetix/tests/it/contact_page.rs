@@ -108,6 +108,7 @@ async fn a_contact_page_shows_everything_and_an_edit_survives_a_revert() {
             "Prefers mornings",
             "href=\"/bulk-actions/1\"",
             "Do Not Disturb",
+            "Opportunities",
         ] {
             assert!(html.contains(text), "{text}: {html}");
         }

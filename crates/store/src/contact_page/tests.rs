@@ -54,6 +54,49 @@ async fn an_edit_writes_fields_bumps_the_version_and_refuses_stale_or_taken_valu
             Some("Facebook")
         );
         assert!(page.notes.is_empty() && page.imports.is_empty());
+        assert!(page.opportunities.is_empty());
+        // An opportunity linked to her is on her page (SPEC §13.2).
+        on_pool!(s, p => {
+            let pipe: i64 = sqlx::query_scalar(
+                "INSERT INTO pipelines (location_id, name, created_at) VALUES ($1, 'Treatments', 0) RETURNING id",
+            )
+            .bind(loc.0)
+            .fetch_one(p)
+            .await
+            .unwrap();
+            let stage: i64 = sqlx::query_scalar(
+                "INSERT INTO stages (location_id, pipeline_id, name, position) VALUES ($1, $2, 'Consult', 0) RETURNING id",
+            )
+            .bind(loc.0)
+            .bind(pipe)
+            .fetch_one(p)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO opportunities (location_id, pipeline_id, stage_id, name, monetary_value, contact_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'Botox', '450.00', $4, 0, 0)",
+            )
+            .bind(loc.0)
+            .bind(pipe)
+            .bind(stage)
+            .bind(ann)
+            .execute(p)
+            .await
+            .unwrap();
+        });
+        let with = s.contact_detail(loc, ann).await.unwrap();
+        assert_eq!(with.opportunities.len(), 1);
+        let o = &with.opportunities[0];
+        assert_eq!(
+            (
+                o.name.as_str(),
+                o.pipeline.as_str(),
+                o.stage.as_str(),
+                o.status.as_str(),
+                o.value.as_deref()
+            ),
+            ("Botox", "Treatments", "Consult", "open", Some("450.00"))
+        );
         assert!(
             s.contact_detail(other, ann)
                 .await
