@@ -335,6 +335,19 @@ impl Store {
                     q.execute(&mut *tx).await?;
                 }
             }
+            // What the revert did is recorded with it: a page that reads the job reverted also
+            // reads its counts (issue 18's Bulk Actions that tell the truth).
+            sqlx::query(
+                "UPDATE jobs SET revert_started_at = NULL, revert_deleted = $3, revert_restored = $4, \
+                 revert_left = $5 WHERE id = $1 AND location_id = $2",
+            )
+            .bind(job_id)
+            .bind(location.0)
+            .bind(report.deleted.len() as i64)
+            .bind(report.restored.len() as i64)
+            .bind(report.conflicts.len() as i64)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok::<_, StoreError>(())
         })?;
