@@ -1,6 +1,6 @@
 //! The Settings pages beyond the location's own settings (SPEC §13.2, issue 18): custom
 //! fields and their options, workflows with their status, Smart Lists (filters as form
-//! controls, with a live count), users and roles, and API keys — what only the command line
+//! controls, with a live count), users and roles, API keys and webhooks — what only the command line
 //! could do before. Admins only, like `/settings`.
 
 use askama::Template;
@@ -31,6 +31,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/settings/users", get(users_page).post(create_user))
         .route("/settings/api-keys", get(keys_page).post(create_key))
         .route("/settings/api-keys/{prefix}/revoke", post(revoke_key))
+        .route("/settings/webhooks", get(hooks_page).post(create_hook))
+        .route("/settings/webhooks/{id}/delete", post(delete_hook))
 }
 
 struct FieldRow {
@@ -60,6 +62,11 @@ struct ListRow {
     problem: Option<String>,
 }
 
+struct HookRow {
+    id: i64,
+    created: String,
+}
+
 struct KeyRow {
     prefix: String,
     created: String,
@@ -84,6 +91,10 @@ struct SectionPage {
     keys: Vec<KeyRow>,
     /// A key just made: shown once.
     new_key: Option<String>,
+    /// The location's webhooks in use.
+    hooks: Vec<HookRow>,
+    /// A webhook just made: its secret path, shown once.
+    new_hook: Option<String>,
     sections: &'static [(&'static str, &'static str)],
 }
 
@@ -104,17 +115,20 @@ impl SectionPage {
             users: Vec::new(),
             keys: Vec::new(),
             new_key: None,
+            hooks: Vec::new(),
+            new_hook: None,
         }
     }
 }
 
-const SECTIONS: [(&str, &str); 6] = [
+const SECTIONS: [(&str, &str); 7] = [
     ("/settings", "Location"),
     ("/settings/fields", "Custom fields"),
     ("/settings/workflows", "Workflows"),
     ("/settings/smart-lists", "Smart Lists"),
     ("/settings/users", "Users"),
     ("/settings/api-keys", "API keys"),
+    ("/settings/webhooks", "Webhooks"),
 ];
 
 fn when(state_tz: &jiff::tz::TimeZone, ms: i64) -> String {
@@ -146,6 +160,9 @@ fn done_words(done: Option<&str>) -> Option<String> {
             "list" => "The Smart List was saved.",
             "user" => "The user was added. Give them their email and password to sign in.",
             "revoked" => "The key was revoked: requests with it are refused from now on.",
+            "webhook-deleted" => {
+                "The webhook was deleted: posts to its URL are refused from now on."
+            }
             _ => return None,
         }
         .to_string(),
@@ -751,4 +768,80 @@ async fn revoke_key(
             }
         })?;
     Ok(Redirect::to("/settings/api-keys?done=revoked").into_response())
+}
+
+// ---- Webhooks (SPEC §12) -------------------------------------------------------------------
+
+async fn hooks_view(
+    state: &AppState,
+    session: &SessionInfo,
+    notice: Option<String>,
+    new_hook: Option<String>,
+) -> Result<Response, AppError> {
+    let tz = tz(state, session).await?;
+    let hooks = state
+        .store
+        .webhooks(session.location_id)
+        .await?
+        .into_iter()
+        .filter(|h| h.revoked_at.is_none())
+        .map(|h| HookRow {
+            id: h.id,
+            created: when(&tz, h.created_at),
+        })
+        .collect();
+    let page = SectionPage {
+        notice,
+        hooks,
+        new_hook,
+        ..SectionPage::new(
+            nav(state, session, "settings").await?,
+            "webhooks",
+            "Webhooks",
+        )
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn hooks_page(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Query(q): Query<Notice>,
+) -> Result<Response, AppError> {
+    hooks_view(&state, &session, done_words(q.done.as_deref()), None).await
+}
+
+/// `POST /settings/webhooks`: makes a webhook as `aesthetix webhook create` does and shows its
+/// secret path once, on the answer itself (never in a URL).
+async fn create_hook(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+) -> Result<Response, AppError> {
+    let (path, _) = crate::inbound::create_webhook(&state.store, session.location_id).await?;
+    hooks_view(
+        &state,
+        &session,
+        Some("A new webhook was made. Copy its URL now: it is not shown again.".into()),
+        Some(path),
+    )
+    .await
+}
+
+async fn delete_hook(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .revoke_webhook(session.location_id, id)
+        .await
+        .map_err(|e| {
+            if e.is_not_found() {
+                AppError::NotFound("There is no such webhook in this location.".into())
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(Redirect::to("/settings/webhooks?done=webhook-deleted").into_response())
 }

@@ -235,3 +235,130 @@ async fn settings_pages_do_what_the_command_line_did() {
         drop(app);
     }
 }
+
+/// Posts a contact to a webhook's path; its status.
+async fn hook(base: &str, path: &str) -> StatusCode {
+    http()
+        .post(format!("{base}{path}"))
+        .json(&serde_json::json!({"first_name": "Ann", "email": "ann@example.com"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn the_webhooks_page_makes_a_webhook_shown_once_and_deletes_it() {
+    for d in each_backend().await {
+        let app = spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = login(&base, &email, &password).await;
+        d.ok(&["location", "create", "Other Spa"], "");
+        for (location, email, role) in [
+            ("Other Spa", "other@example.com", "admin"),
+            ("My Practice", "staff@example.com", "user"),
+        ] {
+            d.ok(
+                &[
+                    "user",
+                    "create",
+                    "--location",
+                    location,
+                    "--email",
+                    email,
+                    "--name",
+                    email,
+                    "--role",
+                    role,
+                ],
+                "a long password\n",
+            );
+        }
+        let staff = login(&base, "staff@example.com", "a long password").await;
+        let other = login(&base, "other@example.com", "a long password").await;
+
+        let (status, page) = get(&base, "/settings/webhooks", &admin).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("No webhooks yet."), "{page}");
+        assert!(
+            page.contains(r#"href="/settings/webhooks""#),
+            "in the section list"
+        );
+        assert!(
+            page.contains(&format!(
+                r#"name="csrf_token" value="{}""#,
+                crate::support::csrf(&admin)
+            )),
+            "the forms carry the form token"
+        );
+
+        // Made: its secret path shown once, on the answer; it takes a contact.
+        let (status, page) = post(&base, "/settings/webhooks", &admin, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let marker = "<code style=\"font-size:1rem;word-break:break-all\">";
+        let at = page.find(marker).expect("the new webhook's path") + marker.len();
+        let path = page[at..].split('<').next().unwrap().to_string();
+        assert!(path.starts_with("/hooks/") && path.len() > 30, "{path}");
+        assert_eq!(hook(&base, &path).await, StatusCode::CREATED);
+        let (_, page) = get(&base, "/settings/webhooks", &admin).await;
+        assert!(!page.contains(&path), "shown only once: {page}");
+        let id: i64 = page
+            .split("data-webhook=\"")
+            .nth(1)
+            .expect("listed")
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+
+        // Admins of this location only: a user is refused, another location sees nothing.
+        let delete = format!("/settings/webhooks/{id}/delete");
+        assert_eq!(
+            get(&base, "/settings/webhooks", &staff).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post(&base, "/settings/webhooks", &staff, &[]).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post(&base, &delete, &staff, &[]).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (_, theirs) = get(&base, "/settings/webhooks", &other).await;
+        assert!(theirs.contains("No webhooks yet."), "{theirs}");
+        assert_eq!(
+            post(&base, &delete, &other, &[]).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(hook(&base, &path).await, StatusCode::OK, "still in use");
+
+        // Without the form token, nothing is deleted.
+        let resp = http()
+            .post(format!("{base}{delete}"))
+            .header(reqwest::header::COOKIE, &admin)
+            .form(&[("x", "y")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        assert_eq!(hook(&base, &path).await, StatusCode::OK, "still in use");
+
+        // Deleted: its URL is refused and the list no longer shows it.
+        let (status, to) = post(&base, &delete, &admin, &[]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(to, "/settings/webhooks?done=webhook-deleted");
+        let (_, page) = get(&base, &to, &admin).await;
+        assert!(page.contains("The webhook was deleted"), "{page}");
+        assert!(page.contains("No webhooks yet."), "{page}");
+        assert_eq!(hook(&base, &path).await, StatusCode::NOT_FOUND);
+        assert_eq!(
+            post(&base, &delete, &admin, &[]).await.0,
+            StatusCode::NOT_FOUND,
+            "deleted once"
+        );
+        drop(app);
+    }
+}
