@@ -29,6 +29,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/settings/smart-lists/count", get(live_count))
         .route("/settings/users", get(users_page).post(create_user))
+        .route("/settings/users/{id}/role", post(change_role))
         .route("/settings/api-keys", get(keys_page).post(create_key))
         .route("/settings/api-keys/{prefix}/revoke", post(revoke_key))
         .route("/settings/webhooks", get(hooks_page).post(create_hook))
@@ -87,7 +88,8 @@ struct SectionPage {
     lists: Vec<ListRow>,
     /// The location's custom contact fields `(key, label)`, for a Smart List's filter.
     custom: Vec<(String, String)>,
-    users: Vec<(String, String, &'static str)>,
+    /// `(user id, name, email, role)`.
+    users: Vec<(i64, String, String, &'static str)>,
     keys: Vec<KeyRow>,
     /// A key just made: shown once.
     new_key: Option<String>,
@@ -159,6 +161,7 @@ fn done_words(done: Option<&str>) -> Option<String> {
             "status" => "The workflow's status was changed.",
             "list" => "The Smart List was saved.",
             "user" => "The user was added. Give them their email and password to sign in.",
+            "role" => "The role was changed.",
             "revoked" => "The key was revoked: requests with it are refused from now on.",
             "webhook-deleted" => {
                 "The webhook was deleted: posts to its URL are refused from now on."
@@ -619,6 +622,7 @@ async fn users_view(
         .into_iter()
         .map(|(u, role)| {
             (
+                u.id.0,
                 u.name,
                 u.email,
                 if role == Role::Admin { "admin" } else { "user" },
@@ -689,6 +693,52 @@ async fn create_user(
         Ok(_) => Ok(Redirect::to("/settings/users?done=user").into_response()),
         Err(e) if e.is_conflict() => {
             refuse(&format!("{email} is a user of this location already.")).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RoleForm {
+    role: String,
+}
+
+/// `POST /settings/users/{id}/role`: a user's role in this location. The store refuses to
+/// leave the location without an admin; the page says so in its words.
+async fn change_role(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(id): Path<i64>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, AppError> {
+    let role = match form.role.as_str() {
+        "admin" => Role::Admin,
+        "user" => Role::User,
+        _ => {
+            return users_view(
+                &state,
+                &session,
+                None,
+                Some("Choose a role: admin or user.".into()),
+            )
+            .await;
+        }
+    };
+    match state
+        .store
+        .set_role(session.location_id, store::UserId(id), role)
+        .await
+    {
+        // An admin who made themselves a user has no Settings any more.
+        Ok(()) if id == session.user.id.0 && role != Role::Admin => {
+            Ok(Redirect::to("/").into_response())
+        }
+        Ok(()) => Ok(Redirect::to("/settings/users?done=role").into_response()),
+        Err(e) if e.is_not_found() => Err(AppError::NotFound(
+            "There is no such user in this location.".into(),
+        )),
+        Err(store::StoreError::Invalid(m)) => {
+            users_view(&state, &session, None, Some(sentence(&m))).await
         }
         Err(e) => Err(e.into()),
     }

@@ -362,3 +362,113 @@ async fn the_webhooks_page_makes_a_webhook_shown_once_and_deletes_it() {
         drop(app);
     }
 }
+
+/// The id of the user with `email` on the Users page.
+fn user_id(page: &str, email: &str) -> String {
+    page.split("<tr data-user=\"")
+        .skip(1)
+        .find(|row| row.contains(&format!("<td>{email}</td>")))
+        .unwrap_or_else(|| panic!("{email} listed: {page}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_role_changes_on_the_users_page_but_the_location_keeps_an_admin() {
+    for d in each_backend().await {
+        let app = spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = login(&base, &email, &password).await;
+        d.ok(&["location", "create", "Other Spa"], "");
+        for (location, who, role) in [
+            ("Other Spa", "other@example.com", "admin"),
+            ("My Practice", "staff@example.com", "user"),
+        ] {
+            d.ok(
+                &[
+                    "user",
+                    "create",
+                    "--location",
+                    location,
+                    "--email",
+                    who,
+                    "--name",
+                    who,
+                    "--role",
+                    role,
+                ],
+                "a long password\n",
+            );
+        }
+        let staff = login(&base, "staff@example.com", "a long password").await;
+        let other = login(&base, "other@example.com", "a long password").await;
+        let (_, page) = get(&base, "/settings/users", &admin).await;
+        let me = format!("/settings/users/{}/role", user_id(&page, &email));
+        let them = format!(
+            "/settings/users/{}/role",
+            user_id(&page, "staff@example.com")
+        );
+
+        // The only admin stays one, in plain words; nothing changes.
+        let (status, page) = post(&base, &me, &admin, &[("role", "user")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(
+            page.contains(
+                "This location needs at least one admin: make someone else an admin first."
+            ),
+            "{page}"
+        );
+        assert_eq!(
+            get(&base, "/settings/users", &admin).await.0,
+            StatusCode::OK
+        );
+        let (status, page) = post(&base, &them, &admin, &[("role", "owner")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("Choose a role: admin or user."), "{page}");
+
+        // Only this location's admins change roles.
+        assert_eq!(
+            post(&base, &them, &staff, &[("role", "admin")]).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post(&base, &them, &other, &[("role", "admin")]).await.0,
+            StatusCode::NOT_FOUND,
+            "not a user of the other location"
+        );
+        assert_eq!(
+            get(&base, "/settings/users", &staff).await.0,
+            StatusCode::FORBIDDEN
+        );
+
+        // The staff member made an admin reaches Settings; then the first admin may step down.
+        let (status, to) = post(&base, &them, &admin, &[("role", "admin")]).await;
+        assert_eq!(
+            (status, to.as_str()),
+            (StatusCode::SEE_OTHER, "/settings/users?done=role")
+        );
+        let (status, page) = get(&base, "/settings/users?done=role", &staff).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("The role was changed."), "{page}");
+        let (status, to) = post(&base, &me, &admin, &[("role", "user")]).await;
+        assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/"));
+        assert_eq!(
+            get(&base, "/settings/users", &admin).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (_, page) = get(&base, "/settings/users", &staff).await;
+        assert!(
+            page.contains(&format!(
+                r#"aria-label="Role of {email}"><option value="user" selected>"#
+            )),
+            "{page}"
+        );
+        // And now the staff member is the one admin left.
+        let (status, _) = post(&base, &them, &staff, &[("role", "user")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        drop(app);
+    }
+}
