@@ -789,10 +789,8 @@ impl Store {
             let after = crate::import::after_chunk(requested.as_deref());
             if after != AfterChunk::Running {
                 let (status, finished) = crate::import::settled(after, now);
-                sqlx::query("UPDATE jobs SET status = $3, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $4 \
-                             WHERE id = $1 AND location_id = $2")
+                sqlx::query(crate::import::SETTLE_SQL)
                     .bind(lease.job_id)
-                    .bind(lease.location_id.0)
                     .bind(status)
                     .bind(finished)
                     .execute(&mut *tx)

@@ -154,8 +154,10 @@ const CHECKPOINT_SQL: &str = "UPDATE jobs SET processed = processed + $3, create
      lease_expires_at = $12, status_reason = NULL \
      WHERE id = $1 AND location_id = $2 AND status = 'running' AND lease_owner = $11 RETURNING requested";
 
-/// Settles a pause or cancel request with the chunk (`$2` status, `$3` finished at).
-const SETTLE_SQL: &str = "UPDATE jobs SET status = $2, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $3 WHERE id = $1";
+/// Settles a pause or cancel request with the chunk (`$2` status, `$3` finished at): an
+/// import's on either backend and an export's progress alike, after [`after_chunk`] and
+/// [`settled`] read the request.
+pub(crate) const SETTLE_SQL: &str = "UPDATE jobs SET status = $2, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $3 WHERE id = $1";
 
 /// What the unique index refusing a contact means to the user.
 const TAKEN_MEANWHILE: &str = "another contact took this email or phone at the same time";

@@ -44,6 +44,10 @@ const EXISTING: &[(&str, &str)] = &[
         "a key is looked up by its prefix before its location is known",
     ),
     (
+        "webhooks(token_hash)",
+        "a hook's secret URL is looked up by its token before its location is known, as an API key's prefix",
+    ),
+    (
         "files(stored_name)",
         "generated names are unique across the whole file store",
     ),
@@ -112,6 +116,7 @@ const SURROGATE_IDS: &[&str] = &[
     "import_drafts",
     "import_templates",
     "migration_steps",
+    "webhooks",
 ];
 
 /// A primary key or unique index: its table and columns in order.
