@@ -454,3 +454,56 @@ async fn contacts_page_searches_and_pages() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_role_changes_but_a_location_keeps_an_admin() {
+    use domain::Role;
+    for db in each_backend().await {
+        let s = &db.store;
+        let spa = s
+            .create_location("Spa", &LocationSettings::default())
+            .await
+            .unwrap();
+        let other = s
+            .create_location("Other", &LocationSettings::default())
+            .await
+            .unwrap();
+        let ann = s
+            .create_user(spa.id, "ann@example.com", "Ann", "h", Role::Admin)
+            .await
+            .unwrap();
+        let bob = s
+            .create_user(spa.id, "bob@example.com", "Bob", "h", Role::User)
+            .await
+            .unwrap();
+        let role_of = |users: Vec<(crate::User, Role)>, id: crate::UserId| {
+            users.into_iter().find(|(u, _)| u.id == id).map(|(_, r)| r)
+        };
+        // The last admin stays one.
+        let refused = s.set_role(spa.id, ann.id, Role::User).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("at least one admin"),
+            "{refused}"
+        );
+        // Bob made an admin, then Ann may become a user.
+        s.set_role(spa.id, bob.id, Role::Admin).await.unwrap();
+        s.set_role(spa.id, ann.id, Role::User).await.unwrap();
+        let users = s.location_users(spa.id).await.unwrap();
+        assert_eq!(role_of(users.clone(), ann.id), Some(Role::User));
+        assert_eq!(role_of(users, bob.id), Some(Role::Admin));
+        assert!(
+            s.set_role(spa.id, bob.id, Role::User)
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("at least one admin")
+        );
+        // Only a user of the location.
+        assert!(
+            s.set_role(other.id, bob.id, Role::User)
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
+    }
+}

@@ -117,6 +117,61 @@ impl Store {
         Ok(())
     }
 
+    /// Changes a user's role in this location. Never leaves the location without an admin:
+    /// making its last admin a user is refused ([`StoreError::Invalid`], in plain words). Not
+    /// found when the user has no role in this location. The location's row is locked first,
+    /// so two admins demoting each other at once cannot both succeed.
+    pub async fn set_role(&self, location: LocationId, user: UserId, role: Role) -> Result<()> {
+        // 0: not a user of the location; 1: refused (the last admin); 2: done.
+        let outcome: u8 = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE locations SET id = id WHERE id = $1")
+                .bind(location.0)
+                .execute(&mut *tx)
+                .await?;
+            let current: Option<String> = sqlx::query_scalar(
+                "SELECT role FROM memberships WHERE location_id = $1 AND user_id = $2",
+            )
+            .bind(location.0)
+            .bind(user.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let other_admins: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM memberships WHERE location_id = $1 AND user_id <> $2 AND role = $3",
+            )
+            .bind(location.0)
+            .bind(user.0)
+            .bind(Role::Admin.token())
+            .fetch_one(&mut *tx)
+            .await?;
+            let outcome = match current {
+                None => 0,
+                Some(_) if role != Role::Admin && other_admins == 0 => 1,
+                Some(_) => {
+                    sqlx::query(
+                        "UPDATE memberships SET role = $3 WHERE location_id = $1 AND user_id = $2",
+                    )
+                    .bind(location.0)
+                    .bind(user.0)
+                    .bind(role.token())
+                    .execute(&mut *tx)
+                    .await?;
+                    2
+                }
+            };
+            tx.commit().await?;
+            Ok::<u8, StoreError>(outcome)
+        })?;
+        match outcome {
+            0 => Err(StoreError::not_found("a user of this location")),
+            1 => Err(StoreError::Invalid(
+                "this location needs at least one admin: make someone else an admin first"
+                    .to_string(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The user with this email (any case) and their password hash.
     pub async fn user_with_password(&self, email: &str) -> Result<Option<(User, String)>> {
         let row: Option<(i64, String, String, String)> = on_pool!(self, p => {

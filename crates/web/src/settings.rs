@@ -1,6 +1,6 @@
 //! The Settings pages beyond the location's own settings (SPEC §13.2, issue 18): custom
 //! fields and their options, workflows with their status, Smart Lists (filters as form
-//! controls, with a live count), users and roles, and API keys — what only the command line
+//! controls, with a live count), users and roles, API keys and webhooks — what only the command line
 //! could do before. Admins only, like `/settings`.
 
 use askama::Template;
@@ -29,8 +29,11 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/settings/smart-lists/count", get(live_count))
         .route("/settings/users", get(users_page).post(create_user))
+        .route("/settings/users/{id}/role", post(change_role))
         .route("/settings/api-keys", get(keys_page).post(create_key))
         .route("/settings/api-keys/{prefix}/revoke", post(revoke_key))
+        .route("/settings/webhooks", get(hooks_page).post(create_hook))
+        .route("/settings/webhooks/{id}/delete", post(delete_hook))
 }
 
 struct FieldRow {
@@ -60,6 +63,11 @@ struct ListRow {
     problem: Option<String>,
 }
 
+struct HookRow {
+    id: i64,
+    created: String,
+}
+
 struct KeyRow {
     prefix: String,
     created: String,
@@ -80,10 +88,15 @@ struct SectionPage {
     lists: Vec<ListRow>,
     /// The location's custom contact fields `(key, label)`, for a Smart List's filter.
     custom: Vec<(String, String)>,
-    users: Vec<(String, String, &'static str)>,
+    /// `(user id, name, email, role)`.
+    users: Vec<(i64, String, String, &'static str)>,
     keys: Vec<KeyRow>,
     /// A key just made: shown once.
     new_key: Option<String>,
+    /// The location's webhooks in use.
+    hooks: Vec<HookRow>,
+    /// A webhook just made: its secret path, shown once.
+    new_hook: Option<String>,
     sections: &'static [(&'static str, &'static str)],
 }
 
@@ -104,17 +117,20 @@ impl SectionPage {
             users: Vec::new(),
             keys: Vec::new(),
             new_key: None,
+            hooks: Vec::new(),
+            new_hook: None,
         }
     }
 }
 
-const SECTIONS: [(&str, &str); 6] = [
+const SECTIONS: [(&str, &str); 7] = [
     ("/settings", "Location"),
     ("/settings/fields", "Custom fields"),
     ("/settings/workflows", "Workflows"),
     ("/settings/smart-lists", "Smart Lists"),
     ("/settings/users", "Users"),
     ("/settings/api-keys", "API keys"),
+    ("/settings/webhooks", "Webhooks"),
 ];
 
 fn when(state_tz: &jiff::tz::TimeZone, ms: i64) -> String {
@@ -145,7 +161,11 @@ fn done_words(done: Option<&str>) -> Option<String> {
             "status" => "The workflow's status was changed.",
             "list" => "The Smart List was saved.",
             "user" => "The user was added. Give them their email and password to sign in.",
+            "role" => "The role was changed.",
             "revoked" => "The key was revoked: requests with it are refused from now on.",
+            "webhook-deleted" => {
+                "The webhook was deleted: posts to its URL are refused from now on."
+            }
             _ => return None,
         }
         .to_string(),
@@ -602,6 +622,7 @@ async fn users_view(
         .into_iter()
         .map(|(u, role)| {
             (
+                u.id.0,
                 u.name,
                 u.email,
                 if role == Role::Admin { "admin" } else { "user" },
@@ -672,6 +693,52 @@ async fn create_user(
         Ok(_) => Ok(Redirect::to("/settings/users?done=user").into_response()),
         Err(e) if e.is_conflict() => {
             refuse(&format!("{email} is a user of this location already.")).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RoleForm {
+    role: String,
+}
+
+/// `POST /settings/users/{id}/role`: a user's role in this location. The store refuses to
+/// leave the location without an admin; the page says so in its words.
+async fn change_role(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(id): Path<i64>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, AppError> {
+    let role = match form.role.as_str() {
+        "admin" => Role::Admin,
+        "user" => Role::User,
+        _ => {
+            return users_view(
+                &state,
+                &session,
+                None,
+                Some("Choose a role: admin or user.".into()),
+            )
+            .await;
+        }
+    };
+    match state
+        .store
+        .set_role(session.location_id, store::UserId(id), role)
+        .await
+    {
+        // An admin who made themselves a user has no Settings any more.
+        Ok(()) if id == session.user.id.0 && role != Role::Admin => {
+            Ok(Redirect::to("/").into_response())
+        }
+        Ok(()) => Ok(Redirect::to("/settings/users?done=role").into_response()),
+        Err(e) if e.is_not_found() => Err(AppError::NotFound(
+            "There is no such user in this location.".into(),
+        )),
+        Err(store::StoreError::Invalid(m)) => {
+            users_view(&state, &session, None, Some(sentence(&m))).await
         }
         Err(e) => Err(e.into()),
     }
@@ -751,4 +818,80 @@ async fn revoke_key(
             }
         })?;
     Ok(Redirect::to("/settings/api-keys?done=revoked").into_response())
+}
+
+// ---- Webhooks (SPEC §12) -------------------------------------------------------------------
+
+async fn hooks_view(
+    state: &AppState,
+    session: &SessionInfo,
+    notice: Option<String>,
+    new_hook: Option<String>,
+) -> Result<Response, AppError> {
+    let tz = tz(state, session).await?;
+    let hooks = state
+        .store
+        .webhooks(session.location_id)
+        .await?
+        .into_iter()
+        .filter(|h| h.revoked_at.is_none())
+        .map(|h| HookRow {
+            id: h.id,
+            created: when(&tz, h.created_at),
+        })
+        .collect();
+    let page = SectionPage {
+        notice,
+        hooks,
+        new_hook,
+        ..SectionPage::new(
+            nav(state, session, "settings").await?,
+            "webhooks",
+            "Webhooks",
+        )
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn hooks_page(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Query(q): Query<Notice>,
+) -> Result<Response, AppError> {
+    hooks_view(&state, &session, done_words(q.done.as_deref()), None).await
+}
+
+/// `POST /settings/webhooks`: makes a webhook as `aesthetix webhook create` does and shows its
+/// secret path once, on the answer itself (never in a URL).
+async fn create_hook(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+) -> Result<Response, AppError> {
+    let (path, _) = crate::inbound::create_webhook(&state.store, session.location_id).await?;
+    hooks_view(
+        &state,
+        &session,
+        Some("A new webhook was made. Copy its URL now: it is not shown again.".into()),
+        Some(path),
+    )
+    .await
+}
+
+async fn delete_hook(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .revoke_webhook(session.location_id, id)
+        .await
+        .map_err(|e| {
+            if e.is_not_found() {
+                AppError::NotFound("There is no such webhook in this location.".into())
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(Redirect::to("/settings/webhooks?done=webhook-deleted").into_response())
 }

@@ -94,6 +94,9 @@ async fn start_driver(path: &Path) -> Driver {
         child,
         base: format!("http://127.0.0.1:{port}"),
     };
+    // reqwest needs its TLS crypto provider before the first client, even for plain HTTP: a
+    // browser test run alone reaches this before any other client is built.
+    filestore::install_tls_provider();
     let start = Instant::now();
     loop {
         if let Ok(r) = reqwest::get(format!("{}/status", driver.base)).await
@@ -841,6 +844,7 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
             ("settings-smart-lists", "/settings/smart-lists".to_string()),
             ("settings-users", "/settings/users".to_string()),
             ("settings-api-keys", "/settings/api-keys".to_string()),
+            ("settings-webhooks", "/settings/webhooks".to_string()),
         ];
         for (width, height, mobile, tag) in
             [(1366, 900, false, "desktop"), (390, 844, true, "phone")]

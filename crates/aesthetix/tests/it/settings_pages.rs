@@ -235,3 +235,240 @@ async fn settings_pages_do_what_the_command_line_did() {
         drop(app);
     }
 }
+
+/// Posts a contact to a webhook's path; its status.
+async fn hook(base: &str, path: &str) -> StatusCode {
+    http()
+        .post(format!("{base}{path}"))
+        .json(&serde_json::json!({"first_name": "Ann", "email": "ann@example.com"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn the_webhooks_page_makes_a_webhook_shown_once_and_deletes_it() {
+    for d in each_backend().await {
+        let app = spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = login(&base, &email, &password).await;
+        d.ok(&["location", "create", "Other Spa"], "");
+        for (location, email, role) in [
+            ("Other Spa", "other@example.com", "admin"),
+            ("My Practice", "staff@example.com", "user"),
+        ] {
+            d.ok(
+                &[
+                    "user",
+                    "create",
+                    "--location",
+                    location,
+                    "--email",
+                    email,
+                    "--name",
+                    email,
+                    "--role",
+                    role,
+                ],
+                "a long password\n",
+            );
+        }
+        let staff = login(&base, "staff@example.com", "a long password").await;
+        let other = login(&base, "other@example.com", "a long password").await;
+
+        let (status, page) = get(&base, "/settings/webhooks", &admin).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("No webhooks yet."), "{page}");
+        assert!(
+            page.contains(r#"href="/settings/webhooks""#),
+            "in the section list"
+        );
+        assert!(
+            page.contains(&format!(
+                r#"name="csrf_token" value="{}""#,
+                crate::support::csrf(&admin)
+            )),
+            "the forms carry the form token"
+        );
+
+        // Made: its secret path shown once, on the answer; it takes a contact.
+        let (status, page) = post(&base, "/settings/webhooks", &admin, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let marker = "<code style=\"font-size:1rem;word-break:break-all\">";
+        let at = page.find(marker).expect("the new webhook's path") + marker.len();
+        let path = page[at..].split('<').next().unwrap().to_string();
+        assert!(path.starts_with("/hooks/") && path.len() > 30, "{path}");
+        assert_eq!(hook(&base, &path).await, StatusCode::CREATED);
+        let (_, page) = get(&base, "/settings/webhooks", &admin).await;
+        assert!(!page.contains(&path), "shown only once: {page}");
+        let id: i64 = page
+            .split("data-webhook=\"")
+            .nth(1)
+            .expect("listed")
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+
+        // Admins of this location only: a user is refused, another location sees nothing.
+        let delete = format!("/settings/webhooks/{id}/delete");
+        assert_eq!(
+            get(&base, "/settings/webhooks", &staff).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post(&base, "/settings/webhooks", &staff, &[]).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post(&base, &delete, &staff, &[]).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (_, theirs) = get(&base, "/settings/webhooks", &other).await;
+        assert!(theirs.contains("No webhooks yet."), "{theirs}");
+        assert_eq!(
+            post(&base, &delete, &other, &[]).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(hook(&base, &path).await, StatusCode::OK, "still in use");
+
+        // Without the form token, nothing is deleted.
+        let resp = http()
+            .post(format!("{base}{delete}"))
+            .header(reqwest::header::COOKIE, &admin)
+            .form(&[("x", "y")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        assert_eq!(hook(&base, &path).await, StatusCode::OK, "still in use");
+
+        // Deleted: its URL is refused and the list no longer shows it.
+        let (status, to) = post(&base, &delete, &admin, &[]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(to, "/settings/webhooks?done=webhook-deleted");
+        let (_, page) = get(&base, &to, &admin).await;
+        assert!(page.contains("The webhook was deleted"), "{page}");
+        assert!(page.contains("No webhooks yet."), "{page}");
+        assert_eq!(hook(&base, &path).await, StatusCode::NOT_FOUND);
+        assert_eq!(
+            post(&base, &delete, &admin, &[]).await.0,
+            StatusCode::NOT_FOUND,
+            "deleted once"
+        );
+        drop(app);
+    }
+}
+
+/// The id of the user with `email` on the Users page.
+fn user_id(page: &str, email: &str) -> String {
+    page.split("<tr data-user=\"")
+        .skip(1)
+        .find(|row| row.contains(&format!("<td>{email}</td>")))
+        .unwrap_or_else(|| panic!("{email} listed: {page}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_role_changes_on_the_users_page_but_the_location_keeps_an_admin() {
+    for d in each_backend().await {
+        let app = spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = login(&base, &email, &password).await;
+        d.ok(&["location", "create", "Other Spa"], "");
+        for (location, who, role) in [
+            ("Other Spa", "other@example.com", "admin"),
+            ("My Practice", "staff@example.com", "user"),
+        ] {
+            d.ok(
+                &[
+                    "user",
+                    "create",
+                    "--location",
+                    location,
+                    "--email",
+                    who,
+                    "--name",
+                    who,
+                    "--role",
+                    role,
+                ],
+                "a long password\n",
+            );
+        }
+        let staff = login(&base, "staff@example.com", "a long password").await;
+        let other = login(&base, "other@example.com", "a long password").await;
+        let (_, page) = get(&base, "/settings/users", &admin).await;
+        let me = format!("/settings/users/{}/role", user_id(&page, &email));
+        let them = format!(
+            "/settings/users/{}/role",
+            user_id(&page, "staff@example.com")
+        );
+
+        // The only admin stays one, in plain words; nothing changes.
+        let (status, page) = post(&base, &me, &admin, &[("role", "user")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(
+            page.contains(
+                "This location needs at least one admin: make someone else an admin first."
+            ),
+            "{page}"
+        );
+        assert_eq!(
+            get(&base, "/settings/users", &admin).await.0,
+            StatusCode::OK
+        );
+        let (status, page) = post(&base, &them, &admin, &[("role", "owner")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("Choose a role: admin or user."), "{page}");
+
+        // Only this location's admins change roles.
+        assert_eq!(
+            post(&base, &them, &staff, &[("role", "admin")]).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post(&base, &them, &other, &[("role", "admin")]).await.0,
+            StatusCode::NOT_FOUND,
+            "not a user of the other location"
+        );
+        assert_eq!(
+            get(&base, "/settings/users", &staff).await.0,
+            StatusCode::FORBIDDEN
+        );
+
+        // The staff member made an admin reaches Settings; then the first admin may step down.
+        let (status, to) = post(&base, &them, &admin, &[("role", "admin")]).await;
+        assert_eq!(
+            (status, to.as_str()),
+            (StatusCode::SEE_OTHER, "/settings/users?done=role")
+        );
+        let (status, page) = get(&base, "/settings/users?done=role", &staff).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("The role was changed."), "{page}");
+        let (status, to) = post(&base, &me, &admin, &[("role", "user")]).await;
+        assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/"));
+        assert_eq!(
+            get(&base, "/settings/users", &admin).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (_, page) = get(&base, "/settings/users", &staff).await;
+        assert!(
+            page.contains(&format!(
+                r#"aria-label="Role of {email}"><option value="user" selected>"#
+            )),
+            "{page}"
+        );
+        // And now the staff member is the one admin left.
+        let (status, _) = post(&base, &them, &staff, &[("role", "user")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        drop(app);
+    }
+}

@@ -205,6 +205,10 @@ async fn the_wizard_to_a_finished_job_with_hostile_values_for_admins_only() {
             "the name, without its line break, shown escaped"
         );
         assert!(
+            html.contains("— 3 rows,"),
+            "the count in plain words: {html}"
+        );
+        assert!(
             html.contains(r#"<option value="email" selected>Email</option>"#),
             "auto-mapped"
         );
@@ -274,7 +278,11 @@ async fn the_wizard_to_a_finished_job_with_hostile_values_for_admins_only() {
             "{html}"
         );
         assert!(
-            html.contains(r#"<strong data-total="failed">1</strong>"#),
+            html.contains(r#"<strong data-total="failed">1</strong>row with errors"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<strong data-total="created">2</strong>new contacts"#),
             "{html}"
         );
         assert!(
@@ -475,6 +483,17 @@ async fn the_wizard_to_a_finished_job_with_hostile_values_for_admins_only() {
             list.contains("badge reverted"),
             "the list says reverted: {list}"
         );
+
+        // A count of one reads in the singular: "1 row", never "1 rows".
+        let (status, body) = upload(&base, &admin, "one.csv", b"First Name\nAnn\n".to_vec()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let html = get(&base, &format!("/imports/{}/map", body["draft"]), &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("— 1 row,"), "{html}");
+        assert!(!html.contains("1 rows"), "{html}");
         drop(app);
     }
 }
