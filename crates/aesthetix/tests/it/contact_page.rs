@@ -5,18 +5,8 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{each_backend, http, spawn_app};
+use crate::support::{each_backend, http, page_get as get, spawn_app};
 use crate::wizard::login;
-
-async fn get(base: &str, path: &str, cookie: &str) -> (StatusCode, String) {
-    let resp = http()
-        .get(format!("{base}{path}"))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
-    (resp.status(), resp.text().await.unwrap())
-}
 
 async fn post(
     base: &str,
@@ -24,20 +14,8 @@ async fn post(
     cookie: &str,
     form: &[(&str, &str)],
 ) -> (StatusCode, String, String) {
-    let resp = http()
-        .post(format!("{base}{path}"))
-        .header(reqwest::header::COOKIE, cookie)
-        .header("x-csrf-token", crate::support::csrf(cookie))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let location = resp
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (resp.status(), location, resp.text().await.unwrap())
+    let (status, location, body) = crate::support::form_post(base, path, cookie, form).await;
+    (status, location.unwrap_or_default(), body)
 }
 
 fn version_of(html: &str) -> String {

@@ -4,37 +4,13 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{each_backend, http, spawn_app};
+use crate::support::{each_backend, http, page_get as get, spawn_app};
 use crate::wizard::login;
 
-async fn get(base: &str, path: &str, cookie: &str) -> (StatusCode, String) {
-    let resp = http()
-        .get(format!("{base}{path}"))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
-    (resp.status(), resp.text().await.unwrap())
-}
-
+/// A form post: its status and where it redirects, or its body when it does not.
 async fn post(base: &str, path: &str, cookie: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let resp = http()
-        .post(format!("{base}{path}"))
-        .header(reqwest::header::COOKIE, cookie)
-        .header("x-csrf-token", crate::support::csrf(cookie))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let to = resp
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string());
-    match to {
-        Some(to) => (status, to),
-        None => (status, resp.text().await.unwrap()),
-    }
+    let (status, location, body) = crate::support::form_post(base, path, cookie, form).await;
+    (status, location.unwrap_or(body))
 }
 
 #[tokio::test]

@@ -495,3 +495,38 @@ pub fn signal(pid: u32, name: &str) {
         .success();
     assert!(ok, "kill -{name} {pid}");
 }
+
+/// A signed-in page: its status and body.
+pub async fn page_get(base: &str, path: &str, cookie: &str) -> (reqwest::StatusCode, String) {
+    let resp = http()
+        .get(format!("{base}{path}"))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}
+
+/// A signed-in form post with the session's form token: its status, where it redirects (if
+/// it does) and its body.
+pub async fn form_post(
+    base: &str,
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> (reqwest::StatusCode, Option<String>, String) {
+    let resp = http()
+        .post(format!("{base}{path}"))
+        .header(reqwest::header::COOKIE, cookie)
+        .header("x-csrf-token", csrf(cookie))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, location, resp.text().await.unwrap())
+}
