@@ -1,6 +1,7 @@
 //! The command line of SPEC §13.1.
 
 mod automation;
+mod pipelines;
 mod templates;
 
 use std::io::{BufRead, IsTerminal};
@@ -117,6 +118,11 @@ enum Command {
     Field {
         #[command(subcommand)]
         command: FieldCommand,
+    },
+    /// Pipelines of opportunities and their stages.
+    Pipeline {
+        #[command(subcommand)]
+        command: pipelines::PipelineCommand,
     },
     /// Bulk Actions: the imports and exports of a location.
     Jobs {
@@ -419,6 +425,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             return code;
         }
         Command::Jobs { command } => crate::jobs_cmd::run(&store, command).await,
+        Command::Pipeline { command } => pipelines::pipeline(&store, command).await,
         Command::SmartList { command } => automation::smart_list(&store, command).await,
         Command::Workflow { command } => automation::workflow(&store, command).await,
         Command::Outbox { command } => automation::outbox(&store, command).await,

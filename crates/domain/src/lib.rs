@@ -9,6 +9,7 @@ pub mod field;
 pub mod job;
 pub mod location;
 pub mod message;
+pub mod pipeline;
 pub mod revert;
 pub mod smart_list;
 pub mod value;
