@@ -134,7 +134,7 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
-    /// Export contacts to CSV, now or on a schedule.
+    /// Export contacts or opportunities to CSV, now or on a schedule.
     Export {
         #[command(subcommand)]
         command: crate::export_cmd::ExportCommand,
@@ -400,6 +400,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             command: crate::export_cmd::ExportCommand::Contacts(export),
         } => {
             let code = crate::export_cmd::export_contacts(&store, &files, export).await;
+            store.close().await;
+            return code;
+        }
+        Command::Export {
+            command: crate::export_cmd::ExportCommand::Opportunities(export),
+        } => {
+            let code = crate::export_cmd::export_opportunities(&store, &files, export).await;
             store.close().await;
             return code;
         }

@@ -227,3 +227,28 @@ pub async fn opportunity_stage_version(store: &Store, id: i64) -> (i64, i64) {
             .expect("read an opportunity")
     })
 }
+
+/// Sets an opportunity's status, owner, source and custom values (tests of exports).
+pub async fn set_opportunity(
+    store: &Store,
+    id: i64,
+    status: &str,
+    owner: Option<i64>,
+    source: Option<&str>,
+    custom_values: &str,
+) {
+    crate::on_pool!(store, p => {
+        sqlx::query(
+            "UPDATE opportunities SET status = $2, owner_user_id = $3, source = $4, custom_values = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(owner)
+        .bind(source)
+        .bind(custom_values)
+        .execute(p)
+        .await
+        .expect("update an opportunity")
+        .rows_affected()
+    });
+}

@@ -550,3 +550,159 @@ async fn the_board_shows_columns_and_moves_a_card_by_a_form_post() {
         );
     }
 }
+
+#[tokio::test]
+async fn export_opportunities_writes_spec_7_columns_as_a_bulk_action_of_opportunities() {
+    for d in each_backend().await {
+        let app = crate::support::spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = crate::wizard::login(&base, &email, &password).await;
+        d.ok(
+            &[
+                "pipeline",
+                "create",
+                "--location",
+                "My Practice",
+                "--name",
+                "Surgical Journey",
+                "--stage",
+                "New Lead",
+                "--stage",
+                "Consult Booked",
+            ],
+            "",
+        );
+        d.ok(
+            &[
+                "pipeline",
+                "create",
+                "--location",
+                "My Practice",
+                "--name",
+                "Botox",
+                "--stage",
+                "Booked",
+            ],
+            "",
+        );
+        let store = d.store().await;
+        let loc = store.location_by_name("My Practice").await.unwrap().id;
+        let p = store
+            .pipeline_by_name(loc, "Surgical Journey")
+            .await
+            .unwrap();
+        let botox = store.pipeline_by_name(loc, "Botox").await.unwrap();
+        let ana = store
+            .insert_contacts(
+                loc,
+                &[store::NewContact {
+                    first_name: Some("Ana".into()),
+                    email: Some("ana@example.com".into()),
+                    ..store::NewContact::default()
+                }],
+            )
+            .await
+            .unwrap()[0];
+        let rhino = store::testing::insert_opportunity(
+            &store,
+            loc,
+            &p.stages[1],
+            p.id,
+            "Rhinoplasty",
+            Some("8500.50"),
+            Some(ana),
+        )
+        .await;
+        store::testing::insert_opportunity(
+            &store,
+            loc,
+            &botox.stages[0],
+            botox.id,
+            "Botox 20u",
+            Some("300"),
+            None,
+        )
+        .await;
+
+        let out = d.dir.path().join("opps.csv");
+        let said = d.ok(
+            &[
+                "export",
+                "opportunities",
+                "--location",
+                "My Practice",
+                "--pipeline",
+                "surgical journey",
+                "--output",
+                out.to_str().unwrap(),
+            ],
+            "",
+        );
+        assert!(said.contains("Exported 1 opportunity to"), "{said}");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "\u{feff}Opportunity ID,Opportunity Name,Pipeline,Stage,Opportunity Status,Opportunity Value,\
+                 Opportunity Owner,Opportunity Source,Contact ID,First Name,Last Name,Email,Phone\r\n\
+                 {rhino},Rhinoplasty,Surgical Journey,Consult Booked,Open,8500.50,,,{ana},Ana,,ana@example.com,\r\n"
+            )
+        );
+        // Every pipeline without --pipeline.
+        let all = d.dir.path().join("all.csv");
+        let said = d.ok(
+            &[
+                "export",
+                "opportunities",
+                "--location",
+                "My Practice",
+                "--output",
+                all.to_str().unwrap(),
+            ],
+            "",
+        );
+        assert!(said.contains("Exported 2 opportunities"), "{said}");
+
+        // An unknown pipeline or column is exit 1 with the reason, and nothing is recorded.
+        let jobs_before = d.ok(&["jobs", "list", "--location", "My Practice", "--json"], "");
+        for (args, part) in [
+            (vec!["--pipeline", "Fillers"], "'Surgical Journey', 'Botox'"),
+            (
+                vec!["--columns", "tags"],
+                "'tags' is not an opportunity field",
+            ),
+        ] {
+            let mut all_args = vec![
+                "export",
+                "opportunities",
+                "--location",
+                "My Practice",
+                "--output",
+                out.to_str().unwrap(),
+            ];
+            all_args.extend(args.iter().copied());
+            let run = d.run(&all_args, "");
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(stderr.contains(part), "{args:?}: {stderr}");
+        }
+        let listed: serde_json::Value = serde_json::from_str(
+            &d.ok(&["jobs", "list", "--location", "My Practice", "--json"], ""),
+        )
+        .unwrap();
+        assert_eq!(
+            listed,
+            serde_json::from_str::<serde_json::Value>(&jobs_before).unwrap()
+        );
+        let newest = &listed.as_array().unwrap()[0];
+        assert_eq!(
+            (newest["operation"].as_str(), newest["object"].as_str()),
+            (Some("export"), Some("opportunity"))
+        );
+
+        // Bulk Actions shows the object.
+        let (_, page) = crate::support::page_get(&base, "/bulk-actions", &admin).await;
+        assert!(page.contains("Export · Opportunities"), "{page}");
+    }
+}
