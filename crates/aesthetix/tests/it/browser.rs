@@ -826,6 +826,66 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
         b.wait_for_url("/map").await;
         let map_path = b.url().await.replacen(&base, "", 1);
 
+        // A pipeline wider than a phone, with cards, for the board.
+        d.ok(
+            &[
+                "pipeline",
+                "create",
+                "--location",
+                "My Practice",
+                "--name",
+                "Surgical Journey",
+                "--stage",
+                "New Lead",
+                "--stage",
+                "Consult Booked",
+                "--stage",
+                "Surgery Scheduled",
+                "--stage",
+                "Surgery Completed",
+            ],
+            "",
+        );
+        let store = d.store().await;
+        let loc = store.location_by_name("My Practice").await.unwrap().id;
+        let journey = store
+            .pipeline_by_name(loc, "Surgical Journey")
+            .await
+            .unwrap();
+        let patient = store
+            .insert_contacts(
+                loc,
+                &[store::NewContact {
+                    first_name: Some("Ana".into()),
+                    last_name: Some("Silva-Montgomery de la Fuente".into()),
+                    ..store::NewContact::default()
+                }],
+            )
+            .await
+            .unwrap()[0];
+        let mut cards = Vec::new();
+        for (i, (name, value)) in [
+            ("Rhinoplasty consultation and revision", Some("8500.50")),
+            ("Facelift", Some("12000")),
+            ("Botox 20 units", None),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            cards.push(
+                store::testing::insert_opportunity(
+                    &store,
+                    loc,
+                    &journey.stages[i % 2],
+                    journey.id,
+                    name,
+                    value,
+                    (i == 0).then_some(patient),
+                )
+                .await,
+            );
+        }
+        store.close().await;
         let pages = [
             ("contacts", "/contacts".to_string()),
             (
@@ -845,6 +905,8 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
             ("settings-users", "/settings/users".to_string()),
             ("settings-api-keys", "/settings/api-keys".to_string()),
             ("settings-webhooks", "/settings/webhooks".to_string()),
+            ("settings-pipelines", "/settings/pipelines".to_string()),
+            ("opportunities", "/opportunities".to_string()),
         ];
         for (width, height, mobile, tag) in
             [(1366, 900, false, "desktop"), (390, 844, true, "phone")]
@@ -875,6 +937,36 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
         })
         .await;
         b.screenshot("p-phone-smart-list-count").await;
+        // On a phone, a card moves to another stage by its own form, and the board's columns
+        // scroll inside their box.
+        b.goto(&format!("{base}/opportunities")).await;
+        let board = b
+            .call(
+                "POST",
+                "/execute/sync",
+                Some(json!({"script": "var b = document.getElementById('board'); return [b.scrollWidth, b.clientWidth];", "args": []})),
+            )
+            .await;
+        assert!(
+            board[0].as_i64().unwrap() > board[1].as_i64().unwrap(),
+            "four columns are wider than a phone and scroll in their box: {board}"
+        );
+        let rhino = cards[0];
+        b.click(&format!(
+            "#card-{rhino} select option[value='{}']",
+            journey.stages[2].id
+        ))
+        .await;
+        b.click(&format!("#card-{rhino} .board-move button")).await;
+        b.wait_for_url("moved=1").await;
+        let moved_to = b
+            .text(&format!(
+                ".board-column[data-stage='{}'] #card-{rhino}",
+                journey.stages[2].id
+            ))
+            .await;
+        assert!(moved_to.contains("Ana Silva-Montgomery"), "{moved_to}");
+        b.screenshot("p-phone-opportunities-moved").await;
         // On a phone, "Sign out" and the mapping step's pickers are on screen.
         b.goto(&format!("{base}{map_path}")).await;
         let picker = b
