@@ -147,7 +147,7 @@ pub async fn export_opportunities(
         None => Selection::All,
         Some(name) => match store.pipeline_by_name(location.id, name).await {
             Ok(p) => Selection::Pipeline { id: p.id },
-            Err(store::StoreError::NotFound(what)) => bail!("--pipeline: there is no {what}"),
+            Err(e @ store::StoreError::NotFound(_)) => bail!("--pipeline: {e}"),
             Err(e) => return Err(e.into()),
         },
     };

@@ -260,5 +260,57 @@ pub fn suppression(channel: MessageChannel, c: &Reach) -> Option<&'static str> {
     }
 }
 
+/// The built-in workflow templates (SPEC §11), by the name `workflow create --template` takes.
+pub mod templates {
+    use super::{Action, Trigger};
+
+    /// `nextech-reconciliation`'s name on the command line.
+    pub const NEXTECH_RECONCILIATION: &str = "nextech-reconciliation";
+    /// The workflow it makes, as an import names it (`--workflow "Nextech reconciliation"`).
+    pub const NEXTECH_WORKFLOW_NAME: &str = "Nextech reconciliation";
+    /// The pipeline made when none is named and the location has none of this name.
+    pub const SURGICAL_JOURNEY: &str = "Surgical Journey";
+    pub const SURGICAL_JOURNEY_STAGES: [&str; 4] = [
+        "New Lead",
+        "Consult Booked",
+        "Surgery Scheduled",
+        "Surgery Completed",
+    ];
+    /// The stages it moves to, each when its date field is set, in this order — so when both
+    /// are set the later stage wins.
+    pub const NEXTECH_MOVES: [(&str, &str); 2] = [
+        ("Consult Booked", "next_appointment"),
+        ("Surgery Scheduled", "procedure_date"),
+    ];
+
+    /// The trigger and actions of `nextech-reconciliation` over a pipeline whose stages are
+    /// `stage(name)` (the pipeline's own spelling of each of [`NEXTECH_MOVES`]' stages).
+    /// `Err` names what the pipeline lacks, or a name the action syntax cannot hold.
+    pub fn nextech_reconciliation(
+        pipeline: &str,
+        stage: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Trigger, Vec<Action>), String> {
+        if pipeline.contains('/') {
+            return Err(format!(
+                "the pipeline '{pipeline}' has a '/' in its name, which a workflow step cannot name; rename it"
+            ));
+        }
+        let mut actions = Vec::with_capacity(NEXTECH_MOVES.len());
+        for (wanted, date_field) in NEXTECH_MOVES {
+            let Some(stage) = stage(wanted) else {
+                return Err(format!(
+                    "the pipeline '{pipeline}' has no stage '{wanted}'; add it (Settings → Pipelines) or leave out --pipeline to use '{SURGICAL_JOURNEY}'"
+                ));
+            };
+            actions.push(Action::MoveOpportunity {
+                pipeline: pipeline.to_string(),
+                stage,
+                date_field: date_field.to_string(),
+            });
+        }
+        Ok((Trigger::Import, actions))
+    }
+}
+
 #[cfg(test)]
 mod tests;

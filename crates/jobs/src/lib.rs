@@ -14,6 +14,7 @@ pub mod summary;
 pub mod templates;
 pub mod wizard;
 mod worker;
+pub mod workflow_templates;
 
 pub use domain::job::{LineMessage, LineRecord};
 pub use error_log::{ErrorLogError, ErrorLogSummary, save_error_log, write_error_log};

@@ -45,20 +45,40 @@ pub(crate) enum SmartListCommand {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum WorkflowCommand {
-    /// Define a workflow: a trigger and ordered actions. It is active unless --status says
-    /// otherwise.
+    /// Define a workflow: a trigger and ordered actions, or a built-in --template. It is
+    /// active unless --status says otherwise.
     Create {
         #[arg(long)]
         location: String,
-        #[arg(long)]
-        name: String,
+        #[arg(
+            long,
+            required_unless_present = "template",
+            conflicts_with = "template"
+        )]
+        name: Option<String>,
         /// tag-added:TAG, contact-created or import.
-        #[arg(long)]
-        trigger: String,
+        #[arg(
+            long,
+            required_unless_present = "template",
+            conflicts_with = "template"
+        )]
+        trigger: Option<String>,
         /// add-tag:TAG, remove-tag:TAG, send-sms:TEXT, send-email:SUBJECT|BODY,
         /// move-opportunity:PIPELINE/STAGE:DATE_FIELD; repeat, in order.
-        #[arg(long = "action", required = true, num_args = 1..)]
+        #[arg(
+            long = "action",
+            num_args = 1..,
+            required_unless_present = "template",
+            conflicts_with = "template"
+        )]
         actions: Vec<String>,
+        /// A built-in workflow: nextech-reconciliation (SPEC §11).
+        #[arg(long)]
+        template: Option<String>,
+        /// The pipeline a template moves opportunities in (default: Surgical Journey, made
+        /// when missing).
+        #[arg(long, requires = "template")]
+        pipeline: Option<String>,
         /// active (fires at once), paused or draft (fire nothing until made active).
         #[arg(long, default_value = "active")]
         status: String,
@@ -224,17 +244,63 @@ pub(crate) async fn workflow(store: &Store, command: WorkflowCommand) -> anyhow:
     match command {
         WorkflowCommand::Create {
             location,
+            template: Some(template),
+            pipeline,
+            ..
+        } => {
+            let location = location_by_name(store, &location).await?;
+            let (w, p, made) = match jobs::workflow_templates::create_from_template(
+                store,
+                location.id,
+                &template,
+                pipeline.as_deref(),
+            )
+            .await
+            {
+                Ok(done) => done,
+                Err(jobs::workflow_templates::TemplateError::Refused(why)) => {
+                    bail!("{why}; nothing was created")
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if made {
+                println!(
+                    "Created pipeline '{}' with its stages: {}.",
+                    p.name,
+                    p.stages
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                );
+            }
+            println!(
+                "Created workflow '{}' in '{}' ({}): on {}, moves opportunities in '{}':",
+                w.name, location.name, w.status, w.trigger, p.name
+            );
+            for (i, a) in w.actions.iter().enumerate() {
+                println!("  {}. {a}", i + 1);
+            }
+            println!(
+                "Import with --workflow \"{}\" to run it on the file's contacts.",
+                w.name
+            );
+        }
+        WorkflowCommand::Create {
+            location,
             name,
             trigger,
             actions,
             status,
+            ..
         } => {
             let location = location_by_name(store, &location).await?;
+            let name = name.unwrap_or_default();
             let name = name.trim();
             if name.is_empty() {
                 bail!("--name must not be blank");
             }
-            let trigger = parse_trigger(&trigger).context("--trigger")?;
+            let trigger = parse_trigger(&trigger.unwrap_or_default()).context("--trigger")?;
             let actions = actions
                 .iter()
                 .map(|a| parse_action(a))

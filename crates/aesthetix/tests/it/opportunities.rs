@@ -706,3 +706,154 @@ async fn export_opportunities_writes_spec_7_columns_as_a_bulk_action_of_opportun
         assert!(page.contains("Export · Opportunities"), "{page}");
     }
 }
+
+/// A Nextech-style export: the preset's columns, one patient per row.
+fn nextech_file(dir: &std::path::Path, name: &str, rows: &[&str]) -> String {
+    let header = "Patient ID,First Name,Middle Name,Last Name,Email,Home Phone,Cell Phone,Work Phone,\
+                  Address 1,Address 2,City,State,Zip,Birth Date,Gender,Referral Source,\
+                  Patient Coordinator,Last Appointment,Next Appointment,Procedure Date";
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn nextech_reconciliation_moves_the_board_as_a_practice_expects() {
+    for d in each_backend().await {
+        let app = crate::support::spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = crate::wizard::login(&base, &email, &password).await;
+        let create = |extra: &[&str]| {
+            let mut args = vec![
+                "workflow",
+                "create",
+                "--location",
+                "My Practice",
+                "--template",
+                "nextech-reconciliation",
+            ];
+            args.extend(extra.iter().copied());
+            d.run(&args, "")
+        };
+
+        // A pipeline named but missing, or an unknown template: exit 1, nothing made.
+        let out = create(&["--pipeline", "Surgery"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("'Surgery'"));
+        let out = d.run(
+            &[
+                "workflow",
+                "create",
+                "--location",
+                "My Practice",
+                "--template",
+                "nope",
+            ],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("nextech-reconciliation"));
+        assert_eq!(
+            d.ok(
+                &["pipeline", "list", "--location", "My Practice", "--json"],
+                ""
+            )
+            .trim(),
+            "[]"
+        );
+
+        // Without --pipeline: Surgical Journey, made with its four stages.
+        let out = create(&[]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            said.contains(
+                "Created pipeline 'Surgical Journey' with its stages: New Lead → Consult Booked → Surgery Scheduled → Surgery Completed."
+            ),
+            "{said}"
+        );
+        assert!(
+            said.contains("move-opportunity:Surgical Journey/Consult Booked:next_appointment"),
+            "{said}"
+        );
+        let again = create(&[]);
+        assert_eq!(again.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&again.stderr).contains("already"));
+
+        // A Nextech file imported with the workflow: Next Appointment → Consult Booked,
+        // Procedure Date too → Surgery Scheduled (the later stage wins), neither → nothing.
+        let file = nextech_file(
+            d.dir.path(),
+            "nextech-1.csv",
+            &[
+                "204518,Marcus,,Bell,marcus.bell@example.com,,(813) 555-0146,,,,Tampa,FL,33606,,,,,2024-05-02,2024-07-18,2024-08-09",
+                "204519,Dana,,Ortiz,dana.ortiz@example.com,,(813) 555-0147,,,,Tampa,FL,33606,,,,,2024-05-03,2024-07-20,",
+                "204520,Evan,,Lee,evan.lee@example.com,,(813) 555-0148,,,,Tampa,FL,33606,,,,,2024-05-04,,",
+            ],
+        );
+        let import = |file: &str| {
+            d.ok(
+                &[
+                    "import",
+                    "contacts",
+                    file,
+                    "--location",
+                    "My Practice",
+                    "--preset",
+                    "nextech",
+                    "--workflow",
+                    "Nextech reconciliation",
+                    "--acknowledge-workflows",
+                    "--skip-unmapped",
+                    "--quiet",
+                ],
+                "",
+            )
+        };
+        import(&file);
+        d.ok(&["workflow", "run", "--location", "My Practice"], "");
+        let store = d.store().await;
+        let loc = store.location_by_name("My Practice").await.unwrap().id;
+        let journey = store
+            .pipeline_by_name(loc, "Surgical Journey")
+            .await
+            .unwrap();
+        let columns = |board: store::Board| -> Vec<(String, Vec<String>)> {
+            board
+                .columns
+                .into_iter()
+                .map(|c| {
+                    let mut who: Vec<String> =
+                        c.cards.into_iter().map(|k| k.contact.unwrap().1).collect();
+                    who.sort();
+                    (c.stage.name, who)
+                })
+                .collect()
+        };
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            columns(store.board(loc, journey.id, 100).await.unwrap()),
+            [
+                ("New Lead".to_string(), s(&[])),
+                ("Consult Booked".to_string(), s(&["Dana Ortiz"])),
+                ("Surgery Scheduled".to_string(), s(&["Marcus Bell"])),
+                ("Surgery Completed".to_string(), s(&[])),
+            ]
+        );
+        // The board page says the same.
+        let (_, page) = crate::support::page_get(&base, "/opportunities", &admin).await;
+        let scheduled = page
+            .split("data-stage=\"")
+            .find(|c| c.contains(">Surgery Scheduled</h2>"))
+            .unwrap();
+        assert!(
+            scheduled.contains("Marcus Bell") && !scheduled.contains("Dana Ortiz"),
+            "{page}"
+        );
+    }
+}

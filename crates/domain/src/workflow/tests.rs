@@ -211,3 +211,40 @@ fn who_must_not_be_messaged() {
         assert_eq!(suppression(*channel, r), *want, "{what}");
     }
 }
+
+#[test]
+fn nextech_reconciliation_moves_to_consult_then_surgery_in_the_pipelines_spelling() {
+    use super::templates::nextech_reconciliation;
+    let stages = |s: &str| match s.to_lowercase().as_str() {
+        "consult booked" => Some("CONSULT BOOKED".to_string()),
+        "surgery scheduled" => Some("Surgery scheduled".to_string()),
+        _ => None,
+    };
+    let (trigger, actions) = nextech_reconciliation("Journey", stages).unwrap();
+    assert_eq!(trigger, Trigger::Import);
+    assert_eq!(
+        actions.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "move-opportunity:Journey/CONSULT BOOKED:next_appointment",
+            "move-opportunity:Journey/Surgery scheduled:procedure_date",
+        ],
+        "in order, so when both dates are set the later stage wins"
+    );
+    for a in &actions {
+        assert_eq!(
+            &parse_action(&a.to_string()).unwrap(),
+            a,
+            "stored and read back"
+        );
+    }
+    let missing = nextech_reconciliation("Journey", |s: &str| {
+        (s == "Consult Booked").then(|| s.to_string())
+    })
+    .unwrap_err();
+    assert!(
+        missing.contains("no stage 'Surgery Scheduled'"),
+        "{missing}"
+    );
+    let slash = nextech_reconciliation("A/B", |s: &str| Some(s.to_string())).unwrap_err();
+    assert!(slash.contains("'/'"), "{slash}");
+}
