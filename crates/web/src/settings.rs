@@ -23,6 +23,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/settings/fields/{id}/options", post(add_option))
         .route("/settings/workflows", get(workflows_page))
         .route("/settings/workflows/{id}/status", post(set_status))
+        .route("/settings/workflows/template", post(create_from_template))
         .route(
             "/settings/smart-lists",
             get(smart_lists_page).post(create_list),
@@ -97,6 +98,8 @@ struct SectionPage {
     hooks: Vec<HookRow>,
     /// A webhook just made: its secret path, shown once.
     new_hook: Option<String>,
+    /// The location's pipelines `(name)`, for the Nextech template's choice.
+    pipelines: Vec<String>,
     sections: &'static [(&'static str, &'static str)],
 }
 
@@ -119,6 +122,7 @@ impl SectionPage {
             new_key: None,
             hooks: Vec::new(),
             new_hook: None,
+            pipelines: Vec::new(),
         }
     }
 }
@@ -160,6 +164,7 @@ fn done_words(done: Option<&str>) -> Option<String> {
             "field" => "The field was added.",
             "option" => "The option was added.",
             "status" => "The workflow's status was changed.",
+            "template" => "The Nextech reconciliation workflow was added. Import a Nextech file with it to move the board.",
             "list" => "The Smart List was saved.",
             "user" => "The user was added. Give them their email and password to sign in.",
             "role" => "The role was changed.",
@@ -355,7 +360,22 @@ async fn workflows_page(
     AdminUser(session): AdminUser,
     Query(q): Query<Notice>,
 ) -> Result<Response, AppError> {
-    let workflows = state
+    let workflows = workflow_rows(&state, &session).await?;
+    workflows_view(
+        &state,
+        &session,
+        done_words(q.done.as_deref()),
+        None,
+        workflows,
+    )
+    .await
+}
+
+async fn workflow_rows(
+    state: &AppState,
+    session: &SessionInfo,
+) -> Result<Vec<WorkflowRow>, AppError> {
+    Ok(state
         .store
         .workflows(session.location_id)
         .await?
@@ -369,17 +389,73 @@ async fn workflows_page(
             enrolled: s.enrolled,
             completed: s.completed,
         })
-        .collect();
+        .collect())
+}
+
+async fn workflows_view(
+    state: &AppState,
+    session: &SessionInfo,
+    notice: Option<String>,
+    error: Option<String>,
+    workflows: Vec<WorkflowRow>,
+) -> Result<Response, AppError> {
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let page = SectionPage {
-        notice: done_words(q.done.as_deref()),
+        notice,
+        error,
         workflows,
+        pipelines: state
+            .store
+            .pipelines(session.location_id)
+            .await?
+            .into_iter()
+            .map(|p| p.name)
+            .collect(),
         ..SectionPage::new(
-            nav(&state, &session, "settings").await?,
+            nav(state, session, "settings").await?,
             "workflows",
             "Workflows",
         )
     };
-    Ok(Html(page.render()?).into_response())
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct TemplateForm {
+    #[serde(default)]
+    template: String,
+    /// A pipeline's name; blank for the template's own.
+    #[serde(default)]
+    pipeline: String,
+}
+
+/// `POST /settings/workflows/template`: `template` (`nextech-reconciliation`), `pipeline`
+/// (optional) — the same maker as `workflow create --template`.
+async fn create_from_template(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Form(form): Form<TemplateForm>,
+) -> Result<Response, AppError> {
+    let pipeline = Some(form.pipeline.trim()).filter(|p| !p.is_empty());
+    match jobs::workflow_templates::create_from_template(
+        &state.store,
+        session.location_id,
+        &form.template,
+        pipeline,
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/settings/workflows?done=template").into_response()),
+        Err(jobs::workflow_templates::TemplateError::Refused(why)) => {
+            let workflows = workflow_rows(&state, &session).await?;
+            workflows_view(&state, &session, None, Some(sentence(&why)), workflows).await
+        }
+        Err(jobs::workflow_templates::TemplateError::Store(e)) => Err(e.into()),
+    }
 }
 
 #[derive(serde::Deserialize)]

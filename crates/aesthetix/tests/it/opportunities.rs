@@ -857,3 +857,63 @@ async fn nextech_reconciliation_moves_the_board_as_a_practice_expects() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_workflows_page_adds_the_nextech_template_for_admins_only() {
+    use reqwest::StatusCode;
+    for d in each_backend().await {
+        let app = crate::support::spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = crate::wizard::login(&base, &email, &password).await;
+        let (staff, _) = staff_and_stranger(&d, &base).await;
+        let path = "/settings/workflows/template";
+        let form = [("template", "nextech-reconciliation"), ("pipeline", "")];
+        assert_eq!(
+            post(&base, path, &staff, &form).await.0,
+            StatusCode::FORBIDDEN
+        );
+
+        let (status, page) = post(
+            &base,
+            path,
+            &admin,
+            &[("template", "nextech-reconciliation"), ("pipeline", "Nope")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.contains("&#39;Nope&#39;") || page.contains("'Nope'"),
+            "{page}"
+        );
+
+        let (status, to) = post(&base, path, &admin, &form).await;
+        assert_eq!(
+            (status, to.as_str()),
+            (StatusCode::SEE_OTHER, "/settings/workflows?done=template")
+        );
+        let (_, page) = crate::support::page_get(&base, &to, &admin).await;
+        assert!(
+            page.contains("Nextech reconciliation workflow was added"),
+            "{page}"
+        );
+        assert!(
+            page.contains("move-opportunity:Surgical Journey/Surgery Scheduled:procedure_date"),
+            "{page}"
+        );
+        let store = d.store().await;
+        let loc = store.location_by_name("My Practice").await.unwrap().id;
+        assert_eq!(
+            store
+                .pipeline_by_name(loc, "Surgical Journey")
+                .await
+                .unwrap()
+                .stages
+                .len(),
+            4
+        );
+        let (status, page) = post(&base, path, &admin, &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("already"), "{page}");
+    }
+}
