@@ -39,6 +39,10 @@ const SQLITE: &[(i64, &str)] = &[
         17,
         include_str!("../../../migrations/sqlite/0017_webhooks.sql"),
     ),
+    (
+        20,
+        include_str!("../../../migrations/sqlite/0020_source_requests.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -72,6 +76,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         17,
         include_str!("../../../migrations/postgres/0017_webhooks.sql"),
+    ),
+    (
+        20,
+        include_str!("../../../migrations/postgres/0020_source_requests.sql"),
     ),
 ];
 
