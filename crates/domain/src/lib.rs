@@ -9,6 +9,7 @@ pub mod field;
 pub mod job;
 pub mod location;
 pub mod message;
+pub mod object;
 pub mod revert;
 pub mod smart_list;
 pub mod value;
@@ -16,3 +17,4 @@ pub mod workflow;
 
 pub use field::{CustomFieldType, FieldKind, ObjectKind, STANDARD_CONTACT_FIELDS, StandardField};
 pub use location::{DateOrder, LocationSettings, MatchOrder, Role};
+pub use object::{CustomFieldDef, CustomObjectDef, ObjectField, ObjectSchema};

@@ -296,4 +296,6 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod keys_tests;
 #[cfg(test)]
+mod schema_tests;
+#[cfg(test)]
 mod tests;
