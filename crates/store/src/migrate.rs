@@ -40,6 +40,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../../../migrations/sqlite/0017_webhooks.sql"),
     ),
     (
+        18,
+        include_str!("../../../migrations/sqlite/0018_opportunities.sql"),
+    ),
+    (
         20,
         include_str!("../../../migrations/sqlite/0020_source_requests.sql"),
     ),
@@ -76,6 +80,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         17,
         include_str!("../../../migrations/postgres/0017_webhooks.sql"),
+    ),
+    (
+        18,
+        include_str!("../../../migrations/postgres/0018_opportunities.sql"),
     ),
     (
         20,

@@ -151,6 +151,8 @@ impl JobRow {
             },
             object: match &job.object {
                 ObjectKind::Contact => "Contacts".into(),
+                ObjectKind::Opportunity => "Opportunities".into(),
+                ObjectKind::Company => "Companies".into(),
                 other => other.as_stored(),
             },
             status: job.status,

@@ -20,7 +20,9 @@ mod guard;
 mod imports;
 mod inbound;
 pub mod limits;
+mod opportunities;
 mod pages;
+mod pipelines;
 pub mod serve;
 mod settings;
 
@@ -54,6 +56,8 @@ pub fn router(state: AppState) -> Router {
     let pages = pages::routes()
         .merge(contact::routes())
         .merge(settings::routes())
+        .merge(pipelines::routes())
+        .merge(opportunities::routes())
         .merge(imports::routes())
         .merge(bulk::routes())
         .merge(downloads::routes())
