@@ -150,8 +150,9 @@ pub fn standard_field(key: &str) -> Option<&'static StandardField> {
 }
 
 /// The objects a custom field can belong to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub enum ObjectKind {
+    #[default]
     Contact,
     Opportunity,
     Company,

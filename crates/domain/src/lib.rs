@@ -9,6 +9,7 @@ pub mod field;
 pub mod job;
 pub mod location;
 pub mod message;
+pub mod object;
 pub mod pipeline;
 pub mod revert;
 pub mod smart_list;
@@ -17,3 +18,4 @@ pub mod workflow;
 
 pub use field::{CustomFieldType, FieldKind, ObjectKind, STANDARD_CONTACT_FIELDS, StandardField};
 pub use location::{DateOrder, LocationSettings, MatchOrder, Role};
+pub use object::{CustomFieldDef, CustomObjectDef, ObjectField, ObjectSchema};

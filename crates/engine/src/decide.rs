@@ -88,18 +88,6 @@ pub struct ChunkPlan {
     pub lines: Vec<LineResult>,
 }
 
-/// Fields a blank never changes, whatever the options (SPEC §6.5).
-const NEVER_CLEARED: &[&str] = &[
-    "email",
-    "phone",
-    "dnd_sms",
-    "dnd_email",
-    "dnd_calls",
-    "dnd_voicemail",
-    "status",
-    "contact_type",
-];
-
 const DND_CHANNELS: [&str; 4] = ["dnd_sms", "dnd_email", "dnd_calls", "dnd_voicemail"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -448,7 +436,8 @@ fn update(
                 c.values.insert(k.clone(), v.clone());
             }
             None => {
-                if NEVER_CLEARED.contains(&k.as_str())
+                // Fields a blank never changes, whatever the options (SPEC §6.5).
+                if domain::object::contact_standard().is_never_cleared(k)
                     || opts.no_update_empty
                     || opts.fill_only.contains(k)
                 {

@@ -543,9 +543,6 @@ async fn touched_by(
         .collect())
 }
 
-/// The fields a dry run carries from chunk to chunk: those a later line's decision reads.
-const CARRIED_FIELDS: &[&str] = &["first_name", "last_name", "email", "phone", "contact_type"];
-
 /// The name an import gets when the user gives none (SPEC §6.1): `Contacts import YYYY-MM-DD
 /// HH:MM`, in the location's time zone.
 pub fn default_import_name(time_zone: &jiff::tz::TimeZone) -> String {
@@ -1149,6 +1146,8 @@ async fn run(
     if let Some(c) = carry.as_mut() {
         c.begin_run();
     }
+    // The fields a dry run carries from chunk to chunk: those a later line's decision reads.
+    let carried = domain::object::contact_standard().carried();
     let mut totals = Totals::default();
     let mut done_lines = after_line.saturating_sub(1);
     let headers = prepared.headers();
@@ -1312,8 +1311,7 @@ async fn run(
                         .values
                         .iter()
                         .filter(|(k, _)| {
-                            CARRIED_FIELDS.contains(&k.as_str())
-                                || prepared.options.fill_only.contains(*k)
+                            carried.contains(&k.as_str()) || prepared.options.fill_only.contains(*k)
                         })
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();

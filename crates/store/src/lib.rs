@@ -36,6 +36,7 @@ mod revert_progress;
 mod runtime;
 mod schedules;
 mod smart_lists;
+mod source_requests;
 mod sql;
 mod templates;
 mod users;
@@ -73,6 +74,7 @@ pub use pipelines::{Pipeline, Stage};
 pub use revert::{ContactDump, RevertConflict, RevertReport};
 pub use revert_progress::{REVERT_STALLED_MS, RevertState};
 pub use schedules::{ExportSchedule, NewExportSchedule, ScheduledJob};
+pub use source_requests::WINDOW_MS as SOURCE_WINDOW_MS;
 pub use templates::{MigrationStep, SavedTemplate};
 pub use users::{Membership, SessionInfo, User};
 pub use webhooks::Webhook;
@@ -297,5 +299,7 @@ pub fn now_ms() -> i64 {
 
 #[cfg(test)]
 mod keys_tests;
+#[cfg(test)]
+mod schema_tests;
 #[cfg(test)]
 mod tests;

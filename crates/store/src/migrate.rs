@@ -43,6 +43,10 @@ const SQLITE: &[(i64, &str)] = &[
         18,
         include_str!("../../../migrations/sqlite/0018_opportunities.sql"),
     ),
+    (
+        20,
+        include_str!("../../../migrations/sqlite/0020_source_requests.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -80,6 +84,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         18,
         include_str!("../../../migrations/postgres/0018_opportunities.sql"),
+    ),
+    (
+        20,
+        include_str!("../../../migrations/postgres/0020_source_requests.sql"),
     ),
 ];
 

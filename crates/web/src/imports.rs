@@ -830,19 +830,25 @@ pub(crate) async fn field_labels(
     state: &AppState,
     location: store::LocationId,
 ) -> Result<std::collections::HashMap<String, String>, AppError> {
-    let mut labels: std::collections::HashMap<String, String> =
-        domain::field::STANDARD_CONTACT_FIELDS
-            .iter()
-            .map(|f| (f.key.to_string(), f.label.to_string()))
-            .collect();
-    for f in state
+    let custom: Vec<domain::CustomFieldDef> = state
         .store
         .custom_fields(location, &domain::ObjectKind::Contact)
         .await?
-    {
-        labels.insert(f.key, f.label);
-    }
-    Ok(labels)
+        .into_iter()
+        .map(|f| domain::CustomFieldDef {
+            key: f.key,
+            label: f.label,
+            field_type: f.field_type,
+            options: f.options,
+            required: f.required,
+            unique: f.unique,
+        })
+        .collect();
+    Ok(domain::ObjectSchema::contact(&custom)
+        .fields
+        .into_iter()
+        .map(|f| (f.key, f.label))
+        .collect())
 }
 
 fn mode_words(mode: &str) -> &'static str {

@@ -67,7 +67,6 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::upload_routes())
         .merge(api::routes())
         .merge(inbound::routes())
-        .layer(axum::Extension(inbound::RateLimit::default()))
         .route("/assets/app.js", axum::routing::get(app_js))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(guard::guard))

@@ -5,7 +5,7 @@
 //! SQLite database (SQLite deletes its file when the connection closes) and not in memory: a
 //! dry run — the CLI's `--dry-run`, the wizard's validation — stays as small as a real run
 //! however large the file is. Only what a later line's decision reads is kept (see
-//! [`super::CARRIED_FIELDS`]).
+//! `domain::ObjectSchema::carried`).
 
 use std::collections::BTreeMap;
 
