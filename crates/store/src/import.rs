@@ -3,17 +3,18 @@
 //! job's checkpoint — committed in ONE transaction, so a crash never applies a line twice or
 //! skips one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use domain::job::{JobRequest, JobStatus, LineAction, LineStatus};
-use domain::value::tag_key;
 
 use crate::claims::{AfterChunk, Lease};
-use crate::contacts::email_match_key;
-use crate::sql::{params, positional, qmarks};
-use crate::{Db, LocationId, Result, Store, StoreError, now_ms};
+use crate::sql::params;
+use crate::{Db, LocationId, Result, Store, StoreError};
 
+mod postgres;
 mod sqlite;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use sqlite::SqliteSettings;
 
@@ -138,9 +139,6 @@ pub struct ChunkWrite {
     pub enrollments: Vec<(i64, Vec<usize>)>,
 }
 
-/// (contact id, value) rows.
-type Pairs = Vec<(i64, String)>;
-
 /// A chunk's first statement: is the lease still this process's (`$1` job, `$2` location,
 /// `$3` owner)? Read without locking the job's row, so the heartbeat never waits behind a
 /// chunk.
@@ -190,10 +188,6 @@ fn action_of(c: &ContactWrite) -> &'static str {
     }
 }
 
-/// A journal row to write on PostgreSQL: (index into the chunk's contacts, then for an update
-/// only: values before, values after, email verification before).
-type JournalRow = (usize, Option<String>, Option<String>, Option<String>);
-
 fn select_columns() -> String {
     let mut cols = vec!["id".to_string()];
     cols.extend(TEXT_COLUMNS.iter().map(|(_, c)| c.to_string()));
@@ -242,55 +236,6 @@ fn insert_sql() -> String {
     )
 }
 
-/// Rows per multi-row `INSERT` of contacts on PostgreSQL (35 parameters each).
-const CONTACT_ROWS_PER_INSERT: usize = 500;
-
-/// `INSERT … VALUES (…), (…) RETURNING id` for `rows` contacts (PostgreSQL).
-fn insert_many_sql(rows: usize) -> String {
-    let one = insert_sql();
-    let (head, _) = one.split_once(" VALUES ").expect("an INSERT … VALUES");
-    let cols = head.matches(',').count() + 1;
-    format!("{} RETURNING id", multi_values(head, cols, rows, ""))
-}
-
-/// `PREFIX VALUES ($1, …), (…)SUFFIX` for `rows` rows of `cols` parameters (PostgreSQL).
-fn multi_values(prefix: &str, cols: usize, rows: usize, suffix: &str) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(prefix.len() + rows * cols * 6 + suffix.len() + 8);
-    s.push_str(prefix);
-    s.push_str(" VALUES ");
-    let mut k = 1;
-    for r in 0..rows {
-        s.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..cols {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            let _ = write!(s, "${k}");
-            k += 1;
-        }
-        s.push(')');
-    }
-    s.push_str(suffix);
-    s
-}
-
-/// Inserts `items` with multi-row statements of at most 500 rows (and 30,000 parameters):
-/// one round trip per batch instead of one per row (PostgreSQL).
-macro_rules! insert_rows {
-    ($tx:expr, $prefix:expr, $cols:expr, $suffix:expr, $items:expr, |$q:ident, $it:ident| $bind:expr) => {{
-        let per = (30_000 / $cols).min(500);
-        for batch in $items.chunks(per) {
-            let sql = multi_values($prefix, $cols, batch.len(), $suffix);
-            let mut $q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for $it in batch {
-                $q = $bind;
-            }
-            $q.execute(&mut *$tx).await?;
-        }
-    }};
-}
-
 fn update_sql() -> String {
     let mut sets: Vec<String> = Vec::new();
     let mut n = 3; // $1 = id, $2 = location
@@ -315,456 +260,6 @@ fn update_sql() -> String {
     )
 }
 
-/// Binds a contact's columns in the order of [`insert_sql`] / [`update_sql`] (after the
-/// leading id/location parameters).
-macro_rules! bind_contact {
-    ($q:expr, $v:expr, $now:expr, $with_created:expr) => {{
-        let v: &BTreeMap<String, String> = $v;
-        let mut q = $q;
-        for (k, _) in TEXT_COLUMNS {
-            q = q.bind(v.get(*k).cloned());
-        }
-        q = q.bind(v.get(OWNER).and_then(|s| s.parse::<i64>().ok()));
-        for c in BOOL_COLUMNS {
-            q = q.bind(v.get(*c).map(|s| s == "true").unwrap_or(false));
-        }
-        q = q
-            .bind(custom_json(v))
-            .bind(v.get("email").map(|e| email_match_key(e)))
-            .bind(search_text(v));
-        if $with_created {
-            q = q.bind($now);
-        }
-        q.bind($now)
-    }};
-}
-
-impl Store {
-    /// [`ImportSession::contacts_for_matching`] on PostgreSQL: a chunk's whole lookup in one
-    /// query.
-    async fn pg_contacts_for_matching(
-        &self,
-        location: LocationId,
-        ids: &[i64],
-        email_keys: &[String],
-        phones: &[String],
-    ) -> Result<Vec<StoredContact>> {
-        let Db::Postgres(p) = &self.db else {
-            unreachable!("the SQLite lookup is sqlite::contacts_for_matching")
-        };
-        if ids.is_empty() && email_keys.is_empty() && phones.is_empty() {
-            return Ok(Vec::new());
-        }
-        // One SELECT per identifier, joined by UNION, so each uses its own unique index (an
-        // OR across the three would scan the location's contacts).
-        let mut parts = Vec::new();
-        for (col, len) in [
-            ("id", ids.len()),
-            ("email_key", email_keys.len()),
-            ("phone", phones.len()),
-        ] {
-            if len > 0 {
-                parts.push(format!(
-                    "SELECT {} FROM contacts WHERE location_id = ? AND {col} IN ({})",
-                    select_columns(),
-                    qmarks(len)
-                ));
-            }
-        }
-        let sql = positional(&format!("{} ORDER BY 1", parts.join(" UNION ")));
-        let mut contacts: Vec<StoredContact> = {
-            use sqlx::Row;
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            if !ids.is_empty() {
-                q = q.bind(location.0);
-                for id in ids {
-                    q = q.bind(*id);
-                }
-            }
-            if !email_keys.is_empty() {
-                q = q.bind(location.0);
-                for e in email_keys {
-                    q = q.bind(e.clone());
-                }
-            }
-            if !phones.is_empty() {
-                q = q.bind(location.0);
-                for ph in phones {
-                    q = q.bind(ph.clone());
-                }
-            }
-            let rows = q.fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let mut values = BTreeMap::new();
-                let mut i = 1;
-                for (key, _) in TEXT_COLUMNS {
-                    if let Some(v) = row.try_get::<Option<String>, _>(i)? {
-                        values.insert(key.to_string(), v);
-                    }
-                    i += 1;
-                }
-                if let Some(v) = row.try_get::<Option<String>, _>(i)? {
-                    values.insert(OWNER.to_string(), v);
-                }
-                i += 1;
-                for c in BOOL_COLUMNS {
-                    values.insert(c.to_string(), row.try_get::<bool, _>(i)?.to_string());
-                    i += 1;
-                }
-                let custom: String = row.try_get(i)?;
-                let custom: BTreeMap<String, String> = serde_json::from_str(&custom)
-                    .map_err(|e| StoreError::Corrupt(format!("custom_values: {e}")))?;
-                values.extend(custom);
-                out.push(StoredContact {
-                    id: row.try_get(0)?,
-                    values,
-                    ..StoredContact::default()
-                });
-            }
-            Ok::<_, StoreError>(out)
-        }?;
-        if contacts.is_empty() {
-            return Ok(contacts);
-        }
-        let found: Vec<i64> = contacts.iter().map(|c| c.id).collect();
-        let list = qmarks(found.len());
-        // `+ct.location_id` as on SQLite (see `sqlite::contacts_for_matching`): PostgreSQL
-        // reads it as the same number.
-        let tags_sql = positional(&format!(
-            "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
-             WHERE +ct.location_id = ? AND ct.contact_id IN ({list}) ORDER BY ct.created_at, t.id"
-        ));
-        let emails_sql = positional(&format!(
-            "SELECT contact_id, email FROM contact_emails WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
-        ));
-        let phones_sql = positional(&format!(
-            "SELECT contact_id, phone FROM contact_phones WHERE location_id = ? AND contact_id IN ({list}) ORDER BY position"
-        ));
-        let (tags, emails, phones): (Pairs, Pairs, Pairs) = {
-            let mut out = Vec::new();
-            for sql in [&tags_sql, &emails_sql, &phones_sql] {
-                let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.clone()))
-                    .bind(location.0);
-                for id in &found {
-                    q = q.bind(*id);
-                }
-                out.push(q.fetch_all(p).await?);
-            }
-            let mut it = out.into_iter();
-            Ok::<_, StoreError>((it.next().unwrap(), it.next().unwrap(), it.next().unwrap()))
-        }?;
-        let pos: HashMap<i64, usize> = contacts
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id, i))
-            .collect();
-        for (id, t) in tags {
-            contacts[pos[&id]].tags.push(t);
-        }
-        for (id, e) in emails {
-            contacts[pos[&id]].additional_emails.push(e);
-        }
-        for (id, ph) in phones {
-            contacts[pos[&id]].additional_phones.push(ph);
-        }
-        Ok(contacts)
-    }
-
-    /// [`ImportSession::apply_import_chunk`] on PostgreSQL: multi-row statements, one round
-    /// trip per batch.
-    async fn pg_apply_import_chunk(
-        &self,
-        lease: &Lease,
-        chunk: &ChunkWrite,
-    ) -> Result<(Vec<i64>, AfterChunk)> {
-        let Db::Postgres(p) = &self.db else {
-            unreachable!("the SQLite write is sqlite::apply_import_chunk")
-        };
-        let now = now_ms();
-        let location = lease.location_id;
-        let job_id = lease.job_id;
-        let update = update_sql();
-        let lease_ms = self.lease_ms;
-        {
-            let mut tx = p.begin().await?;
-            let t = chunk.totals;
-            // The lease first, without locking the job's row (the heartbeat must never wait
-            // behind a chunk): a process that lost its lease writes nothing.
-            let held: Option<i64> = sqlx::query_scalar(LEASE_HELD_SQL)
-                .bind(job_id)
-                .bind(location.0)
-                .bind(&lease.owner)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if held.is_none() {
-                return Err(crate::claims::lease_lost(job_id));
-            }
-            // Every update resets email verification (SPEC §6.5): the journal keeps what it
-            // was, read inside this transaction with the rows locked, so a change committed
-            // meanwhile is what it records (as the SQLite writer does).
-            let verification = pg_email_verifications(&mut tx, location, chunk).await?;
-            let n = chunk.contacts.len();
-            let mut ids = vec![0i64; n];
-            let mut versions = vec![1i64; n];
-            // Creates: many rows per statement. Within one statement ids are assigned in row
-            // order, so the returned ids sorted ascending belong to the rows in order.
-            let creates: Vec<usize> = (0..n).filter(|i| chunk.contacts[*i].id.is_none()).collect();
-            for batch in creates.chunks(CONTACT_ROWS_PER_INSERT) {
-                let mut q =
-                    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(insert_many_sql(batch.len())));
-                for &i in batch {
-                    q = q.bind(location.0);
-                    q = bind_contact!(q, &chunk.contacts[i].values, now, true);
-                }
-                let mut got: Vec<i64> = q
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(|e| crate::error::conflict_on_unique(e, || TAKEN_MEANWHILE.into()))?;
-                got.sort_unstable();
-                for (k, &i) in batch.iter().enumerate() {
-                    ids[i] = got[k];
-                }
-            }
-            for (i, c) in chunk.contacts.iter().enumerate() {
-                let Some(id) = c.id else { continue };
-                let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(update.clone()))
-                    .bind(id)
-                    .bind(location.0);
-                let version: Option<i64> = bind_contact!(q, &c.values, now, false)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(|e| crate::error::conflict_on_unique(e, || TAKEN_MEANWHILE.into()))?;
-                ids[i] = id;
-                versions[i] =
-                    version.ok_or_else(|| StoreError::not_found(format!("contact {id}")))?;
-            }
-            let action = |i: usize| action_of(&chunk.contacts[i]);
-
-            // Tags: every new tag of the chunk created once, then linked in bulk.
-            let mut tag_names: Vec<(String, String)> = Vec::new();
-            for c in &chunk.contacts {
-                for t in &c.new_tags {
-                    let key = tag_key(t);
-                    if !tag_names.iter().any(|(k, _)| *k == key) {
-                        tag_names.push((key, t.clone()));
-                    }
-                }
-            }
-            let mut tag_ids: HashMap<String, i64> = HashMap::new();
-            if !tag_names.is_empty() {
-                insert_rows!(
-                    tx,
-                    "INSERT INTO tags (location_id, name, name_key, created_at)",
-                    4,
-                    " ON CONFLICT (location_id, name_key) DO NOTHING",
-                    tag_names,
-                    |q, t| q.bind(location.0).bind(&t.1).bind(&t.0).bind(now)
-                );
-                for batch in tag_names.chunks(500) {
-                    let sql = positional(&format!(
-                        "SELECT name_key, id FROM tags WHERE location_id = ? AND name_key IN ({})",
-                        qmarks(batch.len())
-                    ));
-                    let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql))
-                        .bind(location.0);
-                    for (k, _) in batch {
-                        q = q.bind(k.clone());
-                    }
-                    tag_ids.extend(q.fetch_all(&mut *tx).await?);
-                }
-            }
-            let links: Vec<(i64, i64)> = chunk
-                .contacts
-                .iter()
-                .enumerate()
-                .flat_map(|(i, c)| c.new_tags.iter().map(move |t| (i, t)))
-                .map(|(i, t)| (ids[i], tag_ids[&tag_key(t)]))
-                .collect();
-            insert_rows!(
-                tx,
-                "INSERT INTO contact_tags (contact_id, tag_id, location_id, added_by_job, created_at)",
-                5,
-                " ON CONFLICT (contact_id, tag_id) DO NOTHING",
-                links,
-                |q, l| q
-                    .bind(l.0)
-                    .bind(l.1)
-                    .bind(location.0)
-                    .bind(job_id)
-                    .bind(now)
-            );
-
-            // Additional emails and phones are rare: one statement each.
-            for (i, c) in chunk.contacts.iter().enumerate() {
-                let id = ids[i];
-                for e in &c.new_emails {
-                    sqlx::query("INSERT INTO contact_emails (contact_id, location_id, email, position, job_id) \
-                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_emails WHERE contact_id = $1), $4) \
-                                 ON CONFLICT (contact_id, email) DO NOTHING")
-                        .bind(id).bind(location.0).bind(e).bind(job_id)
-                        .execute(&mut *tx).await?;
-                }
-                for ph in &c.new_phones {
-                    sqlx::query("INSERT INTO contact_phones (contact_id, location_id, phone, position, job_id) \
-                                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM contact_phones WHERE contact_id = $1), $4) \
-                                 ON CONFLICT (contact_id, phone) DO NOTHING")
-                        .bind(id).bind(location.0).bind(ph).bind(job_id)
-                        .execute(&mut *tx).await?;
-                }
-            }
-            let notes: Vec<(i64, &String)> = chunk
-                .contacts
-                .iter()
-                .enumerate()
-                .flat_map(|(i, c)| c.notes.iter().map(move |nt| (i, nt)))
-                .map(|(i, nt)| (ids[i], nt))
-                .collect();
-            insert_rows!(
-                tx,
-                "INSERT INTO notes (location_id, contact_id, body, job_id, created_at)",
-                5,
-                "",
-                notes,
-                |q, nt| q
-                    .bind(location.0)
-                    .bind(nt.0)
-                    .bind(nt.1)
-                    .bind(job_id)
-                    .bind(now)
-            );
-            let provenance: Vec<usize> = (0..n).collect();
-            insert_rows!(
-                tx,
-                "INSERT INTO contact_imports (contact_id, job_id, location_id, action)",
-                4,
-                " ON CONFLICT (contact_id, job_id) DO NOTHING",
-                provenance,
-                |q, i| q
-                    .bind(ids[*i])
-                    .bind(job_id)
-                    .bind(location.0)
-                    .bind(action(*i))
-            );
-            let journal: Vec<JournalRow> = chunk
-                .contacts
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    (
-                        i,
-                        c.before.as_ref().map(json),
-                        c.before.as_ref().map(|_| json(&c.values)),
-                        c.before
-                            .as_ref()
-                            .and_then(|_| verification.get(&ids[i]).cloned()),
-                    )
-                })
-                .collect();
-            insert_rows!(
-                tx,
-                "INSERT INTO journal (location_id, job_id, line, entity, entity_id, action, before_values, after_values, version_after, created_at, email_verification_before)",
-                11,
-                "",
-                journal,
-                |q, j| q
-                    .bind(location.0)
-                    .bind(job_id)
-                    .bind(chunk.contacts[j.0].line as i64)
-                    .bind("contact")
-                    .bind(ids[j.0])
-                    .bind(action(j.0))
-                    .bind(j.1.clone())
-                    .bind(j.2.clone())
-                    .bind(versions[j.0])
-                    .bind(now)
-                    .bind(j.3.clone())
-            );
-            for (workflow, written) in &chunk.enrollments {
-                let contact_ids: Vec<i64> = written.iter().map(|i| ids[*i]).collect();
-                let conn = &mut *tx;
-                crate::workflows::enroll_on!(
-                    conn,
-                    location,
-                    *workflow,
-                    &contact_ids,
-                    Some(job_id),
-                    now
-                )?;
-            }
-            let lines: Vec<(&LineWrite, Option<i64>)> = chunk
-                .lines
-                .iter()
-                .map(|l| {
-                    (
-                        l,
-                        l.record.map(|r| match r {
-                            RecordRef::Id(id) => id,
-                            RecordRef::Written(i) => ids[i],
-                        }),
-                    )
-                })
-                .collect();
-            insert_rows!(
-                tx,
-                "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells)",
-                8,
-                "",
-                lines,
-                |q, l| q
-                    .bind(job_id)
-                    .bind(l.0.line as i64)
-                    .bind(l.0.status.as_str())
-                    .bind(l.0.action.as_str())
-                    .bind(l.1)
-                    .bind(l.0.primary.clone())
-                    .bind(l.0.messages.clone())
-                    .bind(l.0.cells.clone())
-            );
-            // The checkpoint last, fenced on the lease again: it holds the job's row lock only
-            // for the commit. Had the lease lapsed and another process claimed the job
-            // meanwhile, it matches nothing and the whole chunk rolls back.
-            let requested: Option<Option<String>> = sqlx::query_scalar(CHECKPOINT_SQL)
-                .bind(job_id)
-                .bind(location.0)
-                .bind(t.processed)
-                .bind(t.created)
-                .bind(t.updated)
-                .bind(t.skipped)
-                .bind(t.errors)
-                .bind(t.warnings)
-                .bind(t.blank)
-                .bind(chunk.checkpoint_line as i64)
-                .bind(&lease.owner)
-                .bind(now_ms() + lease_ms)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(requested) = requested else {
-                return Err(crate::claims::lease_lost(job_id));
-            };
-            let after = after_chunk(requested.as_deref());
-            if after != AfterChunk::Running {
-                let (status, finished) = settled(after, now);
-                sqlx::query(SETTLE_SQL)
-                    .bind(job_id)
-                    .bind(status)
-                    .bind(finished)
-                    .execute(&mut *tx)
-                    .await?;
-                // A pause or cancel settling: the process may die on either side of the commit.
-                crate::failpoint::hit("settle_before_commit");
-            }
-            crate::failpoint::hit("chunk_before_commit");
-            tx.commit().await?;
-            crate::failpoint::hit("chunk_after_commit");
-            if after != AfterChunk::Running {
-                crate::failpoint::hit("settle_after_commit");
-            }
-            Ok((ids, after))
-        }
-    }
-}
-
 /// An import's connection to the database for its whole run, through which it looks a chunk
 /// up and writes it. On SQLite a `rusqlite` connection of its own with its statements prepared
 /// once (see [`sqlite`]); on PostgreSQL the pool. The CLI, the worker and the dry run all go
@@ -778,7 +273,7 @@ pub struct ImportSession {
 enum SessionConn {
     /// Lent to a blocking thread while a call runs.
     Sqlite(Option<rusqlite::Connection>),
-    Postgres,
+    Postgres(sqlx::PgPool),
 }
 
 impl Store {
@@ -791,7 +286,7 @@ impl Store {
                 let conn = blocking(move || sqlite::open_writer(&path, settings)).await?;
                 SessionConn::Sqlite(Some(conn))
             }
-            Db::Postgres(_) => SessionConn::Postgres,
+            Db::Postgres(p) => SessionConn::Postgres(p.clone()),
         };
         Ok(ImportSession {
             store: self.clone(),
@@ -866,11 +361,9 @@ impl ImportSession {
         if ids.is_empty() && email_keys.is_empty() && phones.is_empty() {
             return Ok(Vec::new());
         }
-        match self.conn {
-            SessionConn::Postgres => {
-                self.store
-                    .pg_contacts_for_matching(location, ids, email_keys, phones)
-                    .await
+        match &self.conn {
+            SessionConn::Postgres(p) => {
+                postgres::contacts_for_matching(p, location, ids, email_keys, phones).await
             }
             SessionConn::Sqlite(_) => {
                 let (ids, emails, phones) = (ids.to_vec(), email_keys.to_vec(), phones.to_vec());
@@ -895,8 +388,10 @@ impl ImportSession {
         lease: &Lease,
         chunk: std::sync::Arc<ChunkWrite>,
     ) -> Result<(Vec<i64>, AfterChunk)> {
-        match self.conn {
-            SessionConn::Postgres => self.store.pg_apply_import_chunk(lease, &chunk).await,
+        match &self.conn {
+            SessionConn::Postgres(p) => {
+                postgres::apply_import_chunk(p, lease, self.store.lease_ms, &chunk).await
+            }
             SessionConn::Sqlite(_) => {
                 let lease = lease.clone();
                 let lease_ms = self.store.lease_ms;
@@ -905,43 +400,4 @@ impl ImportSession {
             }
         }
     }
-}
-
-/// The email verification of the contacts a chunk updates, where it is not `unverified`:
-/// what the journal keeps so a revert can restore it. The rows are locked (`FOR UPDATE`, in id
-/// order) so nothing changes them between this read and the chunk's update; the filter on
-/// `unverified` is applied here, not in SQL, so a row changed by a transaction this read waited
-/// for is judged by its committed value.
-async fn pg_email_verifications(
-    conn: &mut sqlx::PgConnection,
-    location: LocationId,
-    chunk: &ChunkWrite,
-) -> Result<HashMap<i64, String>> {
-    let mut ids: Vec<i64> = chunk
-        .contacts
-        .iter()
-        .filter(|c| c.before.is_some())
-        .filter_map(|c| c.id)
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut out = HashMap::new();
-    for part in ids.chunks(500) {
-        let sql = positional(&format!(
-            "SELECT id, email_verification FROM contacts WHERE location_id = ? AND id IN ({}) \
-             ORDER BY id FOR UPDATE",
-            qmarks(part.len())
-        ));
-        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql)).bind(location.0);
-        for id in part {
-            q = q.bind(*id);
-        }
-        out.extend(
-            q.fetch_all(&mut *conn)
-                .await?
-                .into_iter()
-                .filter(|(_, v)| v != "unverified"),
-        );
-    }
-    Ok(out)
 }
