@@ -2,6 +2,7 @@
 
 mod automation;
 mod objects;
+mod pipelines;
 mod templates;
 
 use std::io::{BufRead, IsTerminal};
@@ -124,6 +125,11 @@ enum Command {
         #[command(subcommand)]
         command: FieldCommand,
     },
+    /// Pipelines of opportunities and their stages.
+    Pipeline {
+        #[command(subcommand)]
+        command: pipelines::PipelineCommand,
+    },
     /// Bulk Actions: the imports and exports of a location.
     Jobs {
         #[command(subcommand)]
@@ -134,7 +140,7 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
-    /// Export contacts to CSV, now or on a schedule.
+    /// Export contacts or opportunities to CSV, now or on a schedule.
     Export {
         #[command(subcommand)]
         command: crate::export_cmd::ExportCommand,
@@ -438,6 +444,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             return code;
         }
         Command::Export {
+            command: crate::export_cmd::ExportCommand::Opportunities(export),
+        } => {
+            let code = crate::export_cmd::export_opportunities(&store, &files, export).await;
+            store.close().await;
+            return code;
+        }
+        Command::Export {
             command: crate::export_cmd::ExportCommand::Schedule { command },
         } => crate::export_cmd::schedule(&store, command).await,
         Command::Jobs {
@@ -459,6 +472,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             return code;
         }
         Command::Jobs { command } => crate::jobs_cmd::run(&store, command).await,
+        Command::Pipeline { command } => pipelines::pipeline(&store, command).await,
         Command::SmartList { command } => automation::smart_list(&store, command).await,
         Command::Workflow { command } => automation::workflow(&store, command).await,
         Command::Outbox { command } => automation::outbox(&store, command).await,

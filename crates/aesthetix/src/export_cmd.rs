@@ -1,5 +1,5 @@
-//! `aesthetix export contacts` and `aesthetix export schedule`: the CLI front end of the one
-//! export engine (`jobs::export`). An export run here is a Bulk Action like any other: this
+//! `aesthetix export contacts`, `export opportunities` and `export schedule`: the CLI front
+//! end of the one export engine (`jobs::export`), whatever the object. An export run here is a Bulk Action like any other: this
 //! process holds its lease and runs it in the foreground, its file is kept in the file store
 //! for 30 days, and a copy is written to `--output`.
 
@@ -16,6 +16,8 @@ use store::{Lease, Store};
 pub enum ExportCommand {
     /// Export a location's contacts to a CSV file (SPEC §10).
     Contacts(ExportContactsArgs),
+    /// Export a location's opportunities, with their linked contacts, to a CSV file (SPEC §7).
+    Opportunities(ExportOpportunitiesArgs),
     /// Recurring exports of a Smart List, started by `serve` or `worker`.
     Schedule {
         #[command(subcommand)]
@@ -37,6 +39,23 @@ pub struct ExportContactsArgs {
     /// Export the contacts matching this filter (`tag=VIP`, …); repeat for more, all must hold.
     #[arg(long = "filter", value_name = "EXPR")]
     filter: Vec<String>,
+    /// Where to write the CSV file.
+    #[arg(long)]
+    output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportOpportunitiesArgs {
+    #[arg(long)]
+    location: String,
+    /// Export the opportunities of this pipeline (default: every pipeline's), by name.
+    #[arg(long)]
+    pipeline: Option<String>,
+    /// The columns, by field key, in order (default: every standard opportunity field, the
+    /// opportunity custom fields, then the contact's contact_id, first_name, last_name, email
+    /// and phone); a contact's field may be written contact.KEY.
+    #[arg(long, value_delimiter = ',', value_name = "KEY,KEY...")]
+    columns: Option<Vec<String>>,
     /// Where to write the CSV file.
     #[arg(long)]
     output: PathBuf,
@@ -98,23 +117,7 @@ pub async fn export_contacts(
     args: ExportContactsArgs,
 ) -> anyhow::Result<ExitCode> {
     let location = crate::cli::location_by_name(store, &args.location).await?;
-    let dir = match args.output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        bail!(
-            "--output {}: the folder {} does not exist",
-            args.output.display(),
-            dir.display()
-        );
-    }
-    if args.output.is_dir() {
-        bail!(
-            "--output {} is a folder; give a file name such as contacts.csv",
-            args.output.display()
-        );
-    }
+    check_output(&args.output)?;
     let selection = match (&args.smart_list, args.filter.is_empty()) {
         (Some(name), _) => Selection::SmartList {
             id: smart_list(store, &location, name).await?.id,
@@ -125,12 +128,70 @@ pub async fn export_contacts(
         (None, true) => Selection::All,
     };
     let request = ExportRequest {
+        object: domain::ObjectKind::Contact,
         selection,
         columns: args.columns.clone(),
     };
+    export_to_file(store, files, &location, &request, &args.output).await
+}
+
+/// Runs `export opportunities`; exit status as `export contacts`.
+pub async fn export_opportunities(
+    store: &Store,
+    files: &FileStore,
+    args: ExportOpportunitiesArgs,
+) -> anyhow::Result<ExitCode> {
+    let location = crate::cli::location_by_name(store, &args.location).await?;
+    check_output(&args.output)?;
+    let selection = match &args.pipeline {
+        None => Selection::All,
+        Some(name) => match store.pipeline_by_name(location.id, name).await {
+            Ok(p) => Selection::Pipeline { id: p.id },
+            Err(store::StoreError::NotFound(what)) => bail!("--pipeline: there is no {what}"),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let request = ExportRequest {
+        object: domain::ObjectKind::Opportunity,
+        selection,
+        columns: args.columns.clone(),
+    };
+    export_to_file(store, files, &location, &request, &args.output).await
+}
+
+/// Refuses an `--output` that cannot be written before anything is recorded.
+fn check_output(output: &Path) -> anyhow::Result<()> {
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "--output {}: the folder {} does not exist",
+            output.display(),
+            dir.display()
+        );
+    }
+    if output.is_dir() {
+        bail!(
+            "--output {} is a folder; give a file name such as export.csv",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
+/// Records the export as a Bulk Action this process holds, runs it in the foreground and
+/// copies its file to `output`.
+async fn export_to_file(
+    store: &Store,
+    files: &FileStore,
+    location: &store::Location,
+    request: &ExportRequest,
+    output: &Path,
+) -> anyhow::Result<ExitCode> {
     let owner = jobs::process_owner();
-    let job = match jobs::create_export(store, &location, &request, None, Some(owner.clone())).await
-    {
+    let job = match jobs::create_export(store, location, request, None, Some(owner.clone())).await {
         Ok(job) => job,
         Err(ExportError::Invalid(m)) => bail!("{m}"),
         Err(e) => return Err(e.into()),
@@ -158,16 +219,12 @@ pub async fn export_contacts(
         );
         return Ok(ExitCode::from(3));
     };
-    copy_into_place(&file, &args.output)?;
-    let contacts = if outcome.rows == 1 {
-        "contact"
-    } else {
-        "contacts"
-    };
+    copy_into_place(&file, output)?;
     println!(
-        "Exported {} {contacts} to {} (job {job}); the file can also be downloaded from Bulk Actions for {} days.",
+        "Exported {} {} to {} (job {job}); the file can also be downloaded from Bulk Actions for {} days.",
         outcome.rows,
-        args.output.display(),
+        jobs::export::records_word(&request.object, outcome.rows),
+        output.display(),
         jobs::export::FILE_DAYS
     );
     Ok(ExitCode::SUCCESS)
@@ -211,8 +268,9 @@ pub async fn resume(store: &Store, files: &FileStore, job: i64) -> anyhow::Resul
     match outcome {
         Ok(o) if o.file.is_some() => {
             println!(
-                "Export {job} completed: {} contacts; download it from Bulk Actions within {} days.",
+                "Export {job} completed: {} {}; download it from Bulk Actions within {} days.",
                 o.rows,
+                jobs::export::records_word(&j.object, o.rows),
                 jobs::export::FILE_DAYS
             );
             Ok(ExitCode::SUCCESS)

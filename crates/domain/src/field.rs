@@ -111,6 +111,34 @@ pub const STANDARD_CONTACT_FIELDS: &[StandardField] = &[
     f("utm_content", "UTM Content", FieldKind::Text),
 ];
 
+/// The standard opportunity fields in SPEC §7's order (an opportunity export without a
+/// column choice writes them in this order, then the opportunity custom fields, then the
+/// linked contact's [`OPPORTUNITY_CONTACT_FIELDS`]).
+pub const STANDARD_OPPORTUNITY_FIELDS: &[StandardField] = &[
+    f("opportunity_id", "Opportunity ID", FieldKind::Id),
+    f("opportunity_name", "Opportunity Name", FieldKind::Text),
+    f("pipeline", "Pipeline", FieldKind::Text),
+    f("stage", "Stage", FieldKind::Text),
+    StandardField {
+        key: "opportunity_status",
+        label: "Opportunity Status",
+        kind: FieldKind::SingleOption,
+        options: &["Open", "Won", "Lost", "Abandoned"],
+    },
+    f(
+        "opportunity_value",
+        "Opportunity Value",
+        FieldKind::Monetary,
+    ),
+    f("opportunity_owner", "Opportunity Owner", FieldKind::User),
+    f("opportunity_source", "Opportunity Source", FieldKind::Text),
+];
+
+/// The linked contact's fields an opportunity export writes after the opportunity's own
+/// (SPEC §7), by contact field key.
+pub const OPPORTUNITY_CONTACT_FIELDS: &[&str] =
+    &["contact_id", "first_name", "last_name", "email", "phone"];
+
 /// Looks a standard contact field up by its key.
 ///
 /// ```
@@ -167,6 +195,15 @@ impl serde::Serialize for ObjectKind {
     /// As its stored form (`contact`, `custom:KEY`, …).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectKind {
+    /// From its stored form, as [`ObjectKind::from_stored`].
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ObjectKind::from_stored(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not an object")))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod job;
 pub mod location;
 pub mod message;
 pub mod object;
+pub mod pipeline;
 pub mod revert;
 pub mod smart_list;
 pub mod value;

@@ -1,6 +1,8 @@
-//! Exporting contacts (SPEC §10): an export is a Bulk Action (operation Export) whose whole
-//! request lives in the job's options, so any process — the CLI that started it, `serve`, a
-//! `worker` — can run it, and run it again after a crash.
+//! Exporting records (SPEC §7, §10): an export is a Bulk Action (operation Export) of one
+//! object — contacts, opportunities — whose whole request lives in the job's options, so any
+//! process — the CLI that started it, `serve`, a `worker` — can run it, and run it again after
+//! a crash. The object decides the columns ([`format::columns_of`]), what may select its
+//! records ([`Selection`]) and the store's row source; the run itself is the same for all.
 //!
 //! [`create_export`] checks the request and records the job (queued for a worker, or leased
 //! to the caller); [`run_export`] runs a job this process holds the lease of: it reads the
@@ -51,16 +53,36 @@ pub enum Selection {
     SmartList { id: i64 },
     /// Advanced filters, in the §13.1 syntax (`tag=VIP`, …), all of which must hold.
     Filters { filters: Vec<String> },
-    /// Contacts picked one by one.
+    /// Records picked one by one.
     Ids { ids: Vec<i64> },
+    /// The opportunities of one pipeline (opportunities only).
+    Pipeline { id: i64 },
 }
 
 /// What an export is asked to do; kept whole in the job's options.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportRequest {
+    /// The object exported (an export stored before objects were named is of contacts).
+    #[serde(default = "contacts")]
+    pub object: ObjectKind,
     pub selection: Selection,
     /// Column keys in the order chosen; `None` for the default columns.
     pub columns: Option<Vec<String>>,
+}
+
+fn contacts() -> ObjectKind {
+    ObjectKind::Contact
+}
+
+/// The object's records, in the plural: "contacts", "opportunities" (one: "contact").
+pub fn records_word(object: &ObjectKind, n: u64) -> String {
+    let (one, many) = match object {
+        ObjectKind::Contact => ("contact", "contacts"),
+        ObjectKind::Opportunity => ("opportunity", "opportunities"),
+        ObjectKind::Company => ("company", "companies"),
+        ObjectKind::Custom(_) => ("record", "records"),
+    };
+    (if n == 1 { one } else { many }).to_string()
 }
 
 /// Why an export could not be started or finished.
@@ -132,18 +154,28 @@ fn location_tz(location: &Location) -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get(&location.settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
-/// Checks a request against the location as it is now: the columns exist, the Smart List is
-/// the location's, the filters read and name existing fields. Returns the columns, the scope
-/// and the Smart List's name (for file names).
+/// Checks a request against the location as it is now: the columns exist, the Smart List or
+/// pipeline is the location's, the filters read and name existing fields, the selection fits
+/// the object. Returns the columns, the scope and what the export is of (a Smart List's or a
+/// pipeline's name, for file names).
 async fn resolve(
     store: &Store,
     location: LocationId,
     request: &ExportRequest,
 ) -> Result<(Vec<Column>, ExportScope, Option<String>), ExportError> {
-    let custom = store
-        .custom_fields(location, &domain::ObjectKind::Contact)
-        .await?;
-    let columns = format::columns(request.columns.as_deref(), &custom)?;
+    let object = &request.object;
+    let custom = store.custom_fields(location, object).await?;
+    let columns = format::columns_of(object, request.columns.as_deref(), &custom)?;
+    let contacts_only = matches!(
+        request.selection,
+        Selection::SmartList { .. } | Selection::Filters { .. }
+    );
+    if contacts_only && *object != ObjectKind::Contact {
+        return Err(ExportError::Invalid(format!(
+            "Smart Lists and filters select contacts; an export of {} selects all of them, one pipeline's, or chosen ids",
+            records_word(object, 2)
+        )));
+    }
     let (scope, list) = match &request.selection {
         Selection::All => (ExportScope::Filters(Vec::new()), None),
         Selection::SmartList { id } => match store.smart_list_by_id(location, *id).await {
@@ -182,6 +214,23 @@ async fn resolve(
             (ExportScope::Filters(filters), None)
         }
         Selection::Ids { ids } => (ExportScope::Ids(ids.clone()), None),
+        Selection::Pipeline { id } if *object == ObjectKind::Opportunity => {
+            match store.pipeline(location, *id).await {
+                Ok(p) => (ExportScope::Pipeline(p.id), Some(p.name)),
+                Err(e) if e.is_not_found() => {
+                    return Err(ExportError::Invalid(
+                        "the pipeline this export is for no longer exists; choose another one and export again".into(),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Selection::Pipeline { .. } => {
+            return Err(ExportError::Invalid(format!(
+                "a pipeline selects opportunities, not {}",
+                records_word(object, 2)
+            )));
+        }
     };
     Ok((columns, scope, list))
 }
@@ -198,7 +247,15 @@ pub async fn create_export(
 ) -> Result<i64, ExportError> {
     let (_, _, list) = resolve(store, location.id, request).await?;
     let now = jiff::Timestamp::now().to_zoned_datetime(location_tz(location));
-    let what = list.unwrap_or_else(|| "Contacts".to_string());
+    let what = match (&request.object, list) {
+        (ObjectKind::Contact, Some(list)) => list,
+        (ObjectKind::Opportunity, Some(pipeline)) => format!("{pipeline} opportunities"),
+        (object, _) => {
+            let mut word = records_word(object, 2);
+            word[..1].make_ascii_uppercase();
+            word
+        }
+    };
     // Two exports of one minute are told apart by a number (issue 18).
     let (name, file_name) = store
         .distinct_job_name(
@@ -212,7 +269,7 @@ pub async fn create_export(
             location.id,
             &NewJob {
                 operation: Operation::Export,
-                object: ObjectKind::Contact,
+                object: request.object.clone(),
                 name,
                 file_name: Some(file_name),
                 options: job_options(request),
@@ -337,7 +394,8 @@ async fn export(
         download_name: download_name.clone(),
     };
 
-    let total = store.export_count(location_id, &scope).await?;
+    let object = &request.object;
+    let total = store.export_count(location_id, object, &scope).await?;
     match store.export_progress(lease, 0, Some(total)).await? {
         AfterChunk::Running => {}
         AfterChunk::Paused => return Ok(stopped(JobStatus::Paused)),
@@ -376,7 +434,9 @@ async fn export(
         .map_err(file_error(Path::new(&partial)))?;
     let stored_name = format!("export-{job_id}-{nonce}.csv");
 
-    let mut reader = store.export_reader(location_id, &scope, &fields).await?;
+    let mut reader = store
+        .export_reader(location_id, object, &scope, &fields)
+        .await?;
     // One batch is read ahead while the previous one is written.
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
     let read_ahead = tokio::spawn(async move {
@@ -467,7 +527,7 @@ async fn export(
                 expires_at: Some(expires_at),
             },
             rows as i64,
-            &ready_text(&job.name, rows),
+            &ready_text(&job.name, object, rows),
         )
         .await;
     if let Err(e) = recorded {
@@ -486,10 +546,10 @@ async fn export(
 }
 
 /// The notification of a finished export.
-fn ready_text(name: &str, rows: u64) -> String {
-    let contacts = if rows == 1 { "contact" } else { "contacts" };
+fn ready_text(name: &str, object: &ObjectKind, rows: u64) -> String {
+    let records = records_word(object, rows);
     format!(
-        "Your export \"{name}\" is ready: {rows} {contacts}. Download it from Bulk Actions within {FILE_DAYS} days."
+        "Your export \"{name}\" is ready: {rows} {records}. Download it from Bulk Actions within {FILE_DAYS} days."
     )
 }
 
@@ -559,6 +619,7 @@ pub async fn start_due_schedules(store: &Store) -> Result<Vec<i64>, StoreError> 
         };
         let location = store.location(schedule.location_id).await?;
         let request = ExportRequest {
+            object: ObjectKind::Contact,
             selection: Selection::SmartList { id: list.id },
             columns: (!schedule.columns.is_empty()).then(|| schedule.columns.clone()),
         };

@@ -1,7 +1,11 @@
-//! The row source of a contact export (SPEC §10): a location's contacts — all of them, those
-//! matching §13.1 filters (a Smart List's, or the admin's own), or explicit ids — read in
-//! keyset-paged batches of [`BATCH_ROWS`], so an export of a million contacts never holds more
-//! than one batch in memory. A selection by filters comes oldest first — by `(created_at, id)`,
+//! The row source of an export (SPEC §7, §10), for any object the reader knows
+//! ([`ObjectKind`]: contacts, opportunities): a location's records — all of them, contacts
+//! matching §13.1 filters (a Smart List's, or the admin's own), the opportunities of one
+//! pipeline, or explicit ids — read in keyset-paged batches of [`BATCH_ROWS`], so an export of
+//! a million records never holds more than one batch in memory. The object decides the
+//! statement's `FROM` (an opportunity's pipeline, stage and linked contact are joined, each
+//! join on the same location) and which [`ExportField`]s exist; the rest — batches, lanes,
+//! keyset, custom values — is one code path for every object. A selection by filters comes oldest first — by `(created_at, id)`,
 //! along the index `contacts (location_id, created_at, id)` —, explicit ids by ascending id.
 //!
 //! Each batch is one statement over `contacts` (with `custom_values` read whole and the
@@ -36,6 +40,8 @@ use std::sync::Arc;
 
 use sqlx::Row;
 
+use domain::ObjectKind;
+
 use crate::claims::{AfterChunk, Lease};
 use crate::smart_lists::{Arg, Filter, where_sql};
 use crate::{Db, LocationId, Result, Store, StoreError, now_ms, on_pool};
@@ -50,6 +56,8 @@ pub enum ExportScope {
     Filters(Vec<Filter>),
     /// These ids (of the location; others are simply not found).
     Ids(Vec<i64>),
+    /// The opportunities of one pipeline of the location (opportunities only).
+    Pipeline(i64),
 }
 
 /// One value an export reads per contact, as text (NULL when the contact has none).
@@ -76,6 +84,35 @@ pub enum ExportField {
     AdditionalPhones,
     /// The body of the contact's latest note, whole.
     LatestNote,
+    /// A field of the record's linked contact (an opportunity's): `contact_id`, or the key of
+    /// a standard contact field kept in a text column.
+    Linked(&'static str),
+}
+
+/// An opportunity's standard fields kept in a column, by field key (SPEC §7): the expression
+/// over `opportunities c`, `pipelines p`, `stages s`.
+const OPPORTUNITY_COLUMNS: &[(&str, &str)] = &[
+    ("opportunity_name", "c.name"),
+    ("pipeline", "p.name"),
+    ("stage", "s.name"),
+    ("opportunity_status", "c.status"),
+    ("opportunity_value", "c.monetary_value"),
+    ("opportunity_source", "c.source"),
+];
+
+/// What an export of `object` reads from: its table as `c`, and what it joins.
+fn from_clause(object: &ObjectKind) -> Result<&'static str> {
+    match object {
+        ObjectKind::Contact => Ok("contacts c"),
+        ObjectKind::Opportunity => Ok(
+            "opportunities c JOIN pipelines p ON p.id = c.pipeline_id AND p.location_id = c.location_id \
+             JOIN stages s ON s.id = c.stage_id AND s.location_id = c.location_id \
+             LEFT JOIN contacts k ON k.id = c.contact_id AND k.location_id = c.location_id",
+        ),
+        other => Err(StoreError::Invalid(format!(
+            "records of '{other}' cannot be exported yet"
+        ))),
+    }
 }
 
 /// A batch of rows: one id and one cell per requested field each, the text kept in one
@@ -188,11 +225,44 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(fields: &[ExportField]) -> Plan {
+    /// How to read `fields` of `object`; a field the object does not have is `Invalid`.
+    fn new(object: &ObjectKind, fields: &[ExportField]) -> Result<Plan> {
+        let contact = *object == ObjectKind::Contact;
+        let lacks = |field: &ExportField| {
+            StoreError::Invalid(format!("an export of {object} cannot read {field:?}"))
+        };
         let mut plan = Plan::default();
         for (i, field) in fields.iter().enumerate() {
             let column = match field {
                 ExportField::Id => "CAST(c.id AS TEXT)".to_string(),
+                ExportField::Text(key) if !contact => OPPORTUNITY_COLUMNS
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .filter(|_| *object == ObjectKind::Opportunity)
+                    .map(|(_, c)| (*c).to_string())
+                    .ok_or_else(|| lacks(field))?,
+                ExportField::Linked(key) if *object == ObjectKind::Opportunity => {
+                    if *key == "contact_id" {
+                        "CAST(k.id AS TEXT)".to_string()
+                    } else {
+                        crate::import::TEXT_COLUMNS
+                            .iter()
+                            .find(|(k, _)| k == key)
+                            .map(|(_, c)| format!("k.{c}"))
+                            .ok_or_else(|| lacks(field))?
+                    }
+                }
+                ExportField::Linked(_)
+                | ExportField::Flag(_)
+                | ExportField::Tags
+                | ExportField::AdditionalEmails
+                | ExportField::AdditionalPhones
+                | ExportField::LatestNote
+                    if !contact =>
+                {
+                    return Err(lacks(field));
+                }
+                ExportField::Linked(_) => return Err(lacks(field)),
                 ExportField::Text(key) => {
                     let column = crate::import::TEXT_COLUMNS
                         .iter()
@@ -237,12 +307,12 @@ impl Plan {
             };
             plan.columns.push((i, column));
         }
-        plan
+        Ok(plan)
     }
 }
 
 /// The main statement: the planned columns, the scope's condition, and the keyset.
-fn batch_sql(plan: &Plan, condition: &str, first_key: usize, ids: bool) -> String {
+fn batch_sql(plan: &Plan, from: &str, condition: &str, first_key: usize, ids: bool) -> String {
     let (keyset, order) = if ids {
         // An explicit selection: the next ids of the sorted list, each a parameter.
         (
@@ -277,7 +347,7 @@ fn batch_sql(plan: &Plan, condition: &str, first_key: usize, ids: bool) -> Strin
         select.push_str(", c.custom_values");
     }
     format!(
-        "SELECT {select} FROM contacts c WHERE {condition} AND {keyset} ORDER BY {order} LIMIT {BATCH_ROWS}{offset}"
+        "SELECT {select} FROM {from} WHERE {condition} AND {keyset} ORDER BY {order} LIMIT {BATCH_ROWS}{offset}"
     )
 }
 
@@ -483,47 +553,94 @@ enum Source {
 }
 
 impl Store {
-    /// The condition of a scope over `contacts c`, numbered from `$2`.
+    /// The condition of a scope over the object's table `c`, numbered from `$2`.
     async fn scope_condition(
         &self,
         location: LocationId,
+        object: &ObjectKind,
         scope: &ExportScope,
     ) -> Result<(String, Vec<Arg>)> {
+        let contact = *object == ObjectKind::Contact;
         match scope {
-            ExportScope::Filters(filters) => {
+            ExportScope::Filters(filters) if contact => {
                 let tz = self.location_tz(location).await?;
                 where_sql(filters, &tz, self.backend())
             }
+            ExportScope::Filters(filters) if filters.is_empty() => {
+                Ok(("c.location_id = $1".into(), Vec::new()))
+            }
+            ExportScope::Filters(_) => Err(StoreError::Invalid(format!(
+                "filters select contacts; an export of {object} cannot use them"
+            ))),
             ExportScope::Ids(_) => Ok(("c.location_id = $1".into(), Vec::new())),
+            ExportScope::Pipeline(id) if *object == ObjectKind::Opportunity => Ok((
+                "c.location_id = $1 AND c.pipeline_id = $2".into(),
+                vec![Arg::Int(*id)],
+            )),
+            ExportScope::Pipeline(_) => Err(StoreError::Invalid(format!(
+                "a pipeline selects opportunities; an export of {object} cannot use one"
+            ))),
         }
     }
 
-    /// How many of the location's contacts a scope selects (an export's total).
-    pub async fn export_count(&self, location: LocationId, scope: &ExportScope) -> Result<i64> {
+    /// How many of the location's records of `object` a scope selects (an export's total).
+    pub async fn export_count(
+        &self,
+        location: LocationId,
+        object: &ObjectKind,
+        scope: &ExportScope,
+    ) -> Result<i64> {
+        let from = from_clause(object)?;
         match scope {
-            ExportScope::Filters(filters) => self.count_matching(location, filters).await,
+            ExportScope::Filters(filters) if *object == ObjectKind::Contact => {
+                self.count_matching(location, filters).await
+            }
             ExportScope::Ids(ids) => {
                 let mut ids = ids.clone();
                 ids.sort_unstable();
                 ids.dedup();
                 let mut n = 0;
                 for chunk in ids.chunks(BATCH_ROWS) {
-                    n += self.contacts_by_ids(location, chunk).await?.len() as i64;
+                    let list = (2..chunk.len() + 2)
+                        .map(|i| format!("${i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "SELECT COUNT(*) FROM {from} WHERE c.location_id = $1 AND c.id IN ({list})"
+                    );
+                    let args: Vec<Arg> = chunk.iter().map(|id| Arg::Int(*id)).collect();
+                    n += on_pool!(self, p => {
+                        crate::smart_lists::bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())).bind(location.0), &args)
+                            .fetch_one(p)
+                            .await
+                    })?;
                 }
                 Ok(n)
+            }
+            _ => {
+                let (condition, args) = self.scope_condition(location, object, scope).await?;
+                let sql = format!("SELECT COUNT(*) FROM {from} WHERE {condition}");
+                Ok(on_pool!(self, p => {
+                    crate::smart_lists::bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())).bind(location.0), &args)
+                        .fetch_one(p)
+                        .await
+                })?)
             }
         }
     }
 
-    /// Opens a reader over the contacts of `location` that `scope` selects, reading `fields`
-    /// for each: oldest first for filters, by ascending id for explicit ids.
+    /// Opens a reader over the records of `object` of `location` that `scope` selects,
+    /// reading `fields` for each: oldest first, by ascending id for explicit ids.
     pub async fn export_reader(
         &self,
         location: LocationId,
+        object: &ObjectKind,
         scope: &ExportScope,
         fields: &[ExportField],
     ) -> Result<ExportReader> {
-        let (condition, args) = self.scope_condition(location, scope).await?;
+        let from = from_clause(object)?;
+        let plan = Plan::new(object, fields)?;
+        let (condition, args) = self.scope_condition(location, object, scope).await?;
         let ids = match scope {
             ExportScope::Ids(ids) => {
                 let mut ids = ids.clone();
@@ -531,10 +648,9 @@ impl Store {
                 ids.dedup();
                 Some(ids)
             }
-            ExportScope::Filters(_) => None,
+            ExportScope::Filters(_) | ExportScope::Pipeline(_) => None,
         };
-        let plan = Plan::new(fields);
-        let sql = batch_sql(&plan, &condition, args.len() + 2, ids.is_some());
+        let sql = batch_sql(&plan, from, &condition, args.len() + 2, ids.is_some());
         let tags: Vec<(i64, String)> = if plan.tags.is_some() {
             on_pool!(self, p => {
                 sqlx::query_as("SELECT id, name FROM tags WHERE location_id = $1")

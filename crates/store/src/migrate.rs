@@ -43,6 +43,14 @@ const SQLITE: &[(i64, &str)] = &[
         17,
         include_str!("../../../migrations/sqlite/0017_webhooks.sql"),
     ),
+    (
+        18,
+        include_str!("../../../migrations/sqlite/0018_opportunities.sql"),
+    ),
+    (
+        20,
+        include_str!("../../../migrations/sqlite/0020_source_requests.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -80,6 +88,14 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         17,
         include_str!("../../../migrations/postgres/0017_webhooks.sql"),
+    ),
+    (
+        18,
+        include_str!("../../../migrations/postgres/0018_opportunities.sql"),
+    ),
+    (
+        20,
+        include_str!("../../../migrations/postgres/0020_source_requests.sql"),
     ),
 ];
 

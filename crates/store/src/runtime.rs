@@ -26,6 +26,7 @@ use std::future::Future;
 
 use crate::workflows::{Action, Trigger, Workflow, WorkflowRow, enroll_on, from_row};
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
+use domain::pipeline::same_name;
 use domain::workflow::{MessageChannel, Reach, suppression};
 
 /// What one run did.
@@ -461,35 +462,58 @@ impl Store {
                             Some(_) => true,
                         };
                         if set {
-                            sqlx::query(
-                                "INSERT INTO pipelines (location_id, name, created_at) VALUES ($1, $2, $3) \
-                                 ON CONFLICT (location_id, name) DO NOTHING",
-                            )
-                            .bind(location)
-                            .bind(pipeline)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                            let pipeline_id: i64 = sqlx::query_scalar("SELECT id FROM pipelines WHERE location_id = $1 AND name = $2")
-                                .bind(location)
-                                .bind(pipeline)
-                                .fetch_one(&mut *tx)
-                                .await?;
-                            sqlx::query(
-                                "INSERT INTO stages (location_id, pipeline_id, name, position) \
-                                 SELECT $1, $2, $3, COALESCE(MAX(position) + 1, 0) FROM stages WHERE pipeline_id = $2 \
-                                 ON CONFLICT (pipeline_id, name) DO NOTHING",
+                            // Matched by name ignoring case (SPEC §7); made when missing.
+                            let known: Vec<(i64, String)> =
+                                sqlx::query_as("SELECT id, name FROM pipelines WHERE location_id = $1 ORDER BY id")
+                                    .bind(location)
+                                    .fetch_all(&mut *tx)
+                                    .await?;
+                            let pipeline_id: i64 = match known.iter().find(|(_, n)| same_name(n, pipeline)) {
+                                Some((id, _)) => *id,
+                                None => {
+                                    sqlx::query(
+                                        "INSERT INTO pipelines (location_id, name, created_at) VALUES ($1, $2, $3) \
+                                         ON CONFLICT (location_id, name) DO NOTHING",
+                                    )
+                                    .bind(location)
+                                    .bind(pipeline)
+                                    .bind(now)
+                                    .execute(&mut *tx)
+                                    .await?;
+                                    sqlx::query_scalar("SELECT id FROM pipelines WHERE location_id = $1 AND name = $2")
+                                        .bind(location)
+                                        .bind(pipeline)
+                                        .fetch_one(&mut *tx)
+                                        .await?
+                                }
+                            };
+                            let stages: Vec<(i64, String)> = sqlx::query_as(
+                                "SELECT id, name FROM stages WHERE location_id = $1 AND pipeline_id = $2 ORDER BY position, id",
                             )
                             .bind(location)
                             .bind(pipeline_id)
-                            .bind(stage)
-                            .execute(&mut *tx)
+                            .fetch_all(&mut *tx)
                             .await?;
-                            let stage_id: i64 = sqlx::query_scalar("SELECT id FROM stages WHERE pipeline_id = $1 AND name = $2")
-                                .bind(pipeline_id)
-                                .bind(stage)
-                                .fetch_one(&mut *tx)
-                                .await?;
+                            let stage_id: i64 = match stages.iter().find(|(_, n)| same_name(n, stage)) {
+                                Some((id, _)) => *id,
+                                None => {
+                                    sqlx::query(
+                                        "INSERT INTO stages (location_id, pipeline_id, name, position) \
+                                         SELECT $1, $2, $3, COALESCE(MAX(position) + 1, 0) FROM stages WHERE pipeline_id = $2 \
+                                         ON CONFLICT (pipeline_id, name) DO NOTHING",
+                                    )
+                                    .bind(location)
+                                    .bind(pipeline_id)
+                                    .bind(stage)
+                                    .execute(&mut *tx)
+                                    .await?;
+                                    sqlx::query_scalar("SELECT id FROM stages WHERE pipeline_id = $1 AND name = $2")
+                                        .bind(pipeline_id)
+                                        .bind(stage)
+                                        .fetch_one(&mut *tx)
+                                        .await?
+                                }
+                            };
                             let existing: Option<(i64, i64)> = sqlx::query_as(
                                 "SELECT id, stage_id FROM opportunities WHERE location_id = $1 AND contact_id = $2 \
                                  AND pipeline_id = $3 ORDER BY id LIMIT 1",

@@ -180,6 +180,8 @@ macro_rules! bind_args {
         q
     }};
 }
+pub(crate) use bind_args;
+
 type ListRow = (i64, String, String, bool, i64);
 
 fn from_row(r: ListRow) -> Result<SmartList> {

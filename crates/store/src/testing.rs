@@ -186,3 +186,69 @@ pub async fn set_file_expiry(store: &Store, file: i64, expires_at: i64) {
             .rows_affected()
     });
 }
+
+/// An opportunity written straight to the table (tests of the board and exports; the product
+/// makes them through workflows and, later, imports). Returns its id.
+pub async fn insert_opportunity(
+    store: &Store,
+    location: crate::LocationId,
+    stage: &crate::Stage,
+    pipeline: i64,
+    name: &str,
+    value: Option<&str>,
+    contact: Option<i64>,
+) -> i64 {
+    let now = crate::now_ms();
+    crate::on_pool!(store, p => {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO opportunities (location_id, pipeline_id, stage_id, name, status, monetary_value, contact_id, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(location.0)
+        .bind(pipeline)
+        .bind(stage.id)
+        .bind(name)
+        .bind(value)
+        .bind(contact)
+        .bind(now)
+        .fetch_one(p)
+        .await
+        .expect("insert an opportunity")
+    })
+}
+
+/// An opportunity's (stage id, version) (tests of a move).
+pub async fn opportunity_stage_version(store: &Store, id: i64) -> (i64, i64) {
+    crate::on_pool!(store, p => {
+        sqlx::query_as::<_, (i64, i64)>("SELECT stage_id, version FROM opportunities WHERE id = $1")
+            .bind(id)
+            .fetch_one(p)
+            .await
+            .expect("read an opportunity")
+    })
+}
+
+/// Sets an opportunity's status, owner, source and custom values (tests of exports).
+pub async fn set_opportunity(
+    store: &Store,
+    id: i64,
+    status: &str,
+    owner: Option<i64>,
+    source: Option<&str>,
+    custom_values: &str,
+) {
+    crate::on_pool!(store, p => {
+        sqlx::query(
+            "UPDATE opportunities SET status = $2, owner_user_id = $3, source = $4, custom_values = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(owner)
+        .bind(source)
+        .bind(custom_values)
+        .execute(p)
+        .await
+        .expect("update an opportunity")
+        .rows_affected()
+    });
+}

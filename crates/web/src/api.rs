@@ -261,6 +261,7 @@ impl FromRequestParts<AppState> for ApiKey {
 pub(crate) fn routes() -> Router<AppState> {
     let json = Router::new()
         .route("/smart-lists", get(smart_lists))
+        .route("/pipelines", get(pipelines))
         .route("/contacts", get(contacts).post(crate::inbound::api_contact))
         .merge(bulk_actions::routes())
         .merge(imports::routes())
@@ -322,6 +323,31 @@ async fn smart_lists(
                     "builtin": l.builtin,
                     "filters": l.filter_exprs(),
                     "count": count,
+                })
+            })
+            .collect(),
+    )))
+}
+
+/// `GET /api/v1/pipelines`: the key's location's pipelines, oldest first, each with its
+/// stages in order (SPEC §7).
+async fn pipelines(
+    key: ApiKey,
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let pipelines = state.store.pipelines(key.location_id).await?;
+    Ok(Json(serde_json::Value::Array(
+        pipelines
+            .into_iter()
+            .map(|p| {
+                json!({
+                    "id": p.id,
+                    "name": p.name,
+                    "stages": p
+                        .stages
+                        .into_iter()
+                        .map(|s| json!({"id": s.id, "name": s.name}))
+                        .collect::<Vec<_>>(),
                 })
             })
             .collect(),

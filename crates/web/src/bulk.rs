@@ -6,8 +6,6 @@
 //! location's job is 404. Progress is polled (`GET /bulk-actions/progress`, JSON) by a few
 //! lines of script; the pages work without it.
 
-use std::path::PathBuf;
-
 use askama::Template;
 use axum::Json;
 use axum::Router;
@@ -713,15 +711,6 @@ fn sentence(message: &str) -> String {
     out
 }
 
-/// A file removed when the download that streams it ends (or is dropped).
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// The error log's name: the file's own name with ` errors` before its extension, as CSV.
 fn error_log_name(file_name: Option<&str>, job: i64) -> String {
     match file_name {
@@ -752,31 +741,13 @@ async fn error_log(
             "Only an import has an error log.".into(),
         ));
     }
-    let dir = jobs::files_dir(&state.data_dir);
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| AppError::Internal(format!("creating the file store: {e}")))?;
-    let mut nonce = [0u8; 8];
-    getrandom::fill(&mut nonce).expect("the operating system provides random bytes");
-    let path = dir.join(format!(
-        "errorlog-{id}-{}.csv",
-        nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    ));
-    let temp = TempFile(path.clone());
-    jobs::save_error_log(&state.store, loc, id, &path)
+    let file = crate::download::error_log_file(&state.store, &state.data_dir, loc, id)
         .await
         .map_err(|e| match e {
             e if e.is_not_found() => AppError::NotFound("This Bulk Action was not found.".into()),
             e => AppError::Internal(format!("writing the error log: {e}")),
         })?;
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| AppError::Internal(format!("reading the error log: {e}")))?;
-    // The file is removed once the body has been sent (or the client went away).
-    let stream = futures_util::StreamExt::map(crate::download::file_stream(file), move |chunk| {
-        let _keep = &temp;
-        chunk
-    });
+    let stream = crate::download::file_stream(file);
     let name = error_log_name(j.file_name.as_deref(), id);
     Ok((
         [

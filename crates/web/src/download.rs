@@ -66,6 +66,33 @@ pub fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{extended}")
 }
 
+/// An import's error log (SPEC §9.3) as a streamed body, for the Bulk Actions page and the API
+/// alike: written page by page to a fresh file under `DATA_DIR/tmp`, whose name is removed as
+/// soon as it is open — the open file stays readable, memory stays flat, nothing is left behind.
+pub async fn error_log_file(
+    store: &store::Store,
+    data_dir: &Path,
+    location: store::LocationId,
+    job: i64,
+) -> Result<tokio::fs::File, jobs::ErrorLogError> {
+    let path = temp_path(data_dir, "csv").map_err(|source| jobs::ErrorLogError::File {
+        path: data_dir.join("tmp"),
+        source,
+    })?;
+    let saved = jobs::save_error_log(store, location, job, &path).await;
+    let opened = match saved {
+        Ok(_) => tokio::fs::File::open(&path)
+            .await
+            .map_err(|source| jobs::ErrorLogError::File {
+                path: path.clone(),
+                source,
+            }),
+        Err(e) => Err(e),
+    };
+    let _ = tokio::fs::remove_file(&path).await;
+    opened
+}
+
 /// A fresh path under `data_dir/tmp/` with a random name: never derived from user input.
 pub fn temp_path(data_dir: &Path, extension: &str) -> std::io::Result<PathBuf> {
     let dir = data_dir.join("tmp");

@@ -445,6 +445,7 @@ async fn start_export(
     };
     let location = state.store.location(session.location_id).await?;
     let request = ExportRequest {
+        object: domain::ObjectKind::Contact,
         selection,
         columns: Some(columns.clone()),
     };

@@ -7,16 +7,14 @@
 //!
 //! The answer is the line of the §13.1 report without `line`: 201 when a contact was
 //! created, 200 otherwise, 422 for an error line. More than [`PER_MINUTE`] requests in a
-//! minute for one key or one webhook answer 429 with `Retry-After`.
+//! minute for one key or one webhook answer 429 with `Retry-After`, counted in the database
+//! (`source_requests`) so that several web processes share one minute.
 
-use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
@@ -28,34 +26,20 @@ use crate::AppState;
 use crate::api::{ApiError, ApiKey};
 
 /// Requests a minute one key or one webhook may send.
-pub const PER_MINUTE: usize = 60;
+pub const PER_MINUTE: u32 = 60;
 
-/// The requests of the last minute, per key or webhook (per process).
-#[derive(Clone, Default)]
-pub(crate) struct RateLimit(Arc<Mutex<HashMap<String, VecDeque<Instant>>>>);
-
-impl RateLimit {
-    /// Counts a request of `who`; `Err(seconds)` until the oldest of the minute's requests
-    /// leaves the window when there were [`PER_MINUTE`] already.
-    fn check(&self, who: &str) -> Result<(), u64> {
-        let now = Instant::now();
-        let window = Duration::from_secs(60);
-        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        // Forget callers quiet for a minute, so the map stays small.
-        if all.len() > 10_000 {
-            all.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < window));
-        }
-        let q = all.entry(who.to_string()).or_default();
-        while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
-            q.pop_front();
-        }
-        if q.len() >= PER_MINUTE {
-            let oldest = *q.front().expect("a full window");
-            let wait = window.saturating_sub(now.duration_since(oldest));
-            return Err(wait.as_secs().max(1));
-        }
-        q.push_back(now);
-        Ok(())
+/// Counts a request of `source` against its minute, in the database so that every web
+/// process counts the same minute; `Some(response)` is the 429 to answer instead.
+async fn over_limit(state: &AppState, location: LocationId, source: &str) -> Option<Response> {
+    let now = store::now_ms();
+    match state
+        .store
+        .take_source_request(location, source, PER_MINUTE, now)
+        .await
+    {
+        Ok(Ok(())) => None,
+        Ok(Err(seconds)) => Some(too_many(seconds)),
+        Err(e) => Some(ApiError::from(e).into_response()),
     }
 }
 
@@ -97,11 +81,11 @@ fn too_many(seconds: u64) -> Response {
 pub(crate) async fn api_contact(
     key: ApiKey,
     State(state): State<AppState>,
-    Extension(limit): Extension<RateLimit>,
     body: Bytes,
 ) -> Response {
-    if let Err(seconds) = limit.check(&format!("key:{}", key.prefix)) {
-        return too_many(seconds);
+    if let Some(refused) = over_limit(&state, key.location_id, &format!("key:{}", key.prefix)).await
+    {
+        return refused;
     }
     let fields = match json_fields(&body) {
         Ok(f) => f,
@@ -116,7 +100,6 @@ pub(crate) async fn api_contact(
 /// `POST /hooks/{token}`: JSON, or form fields, of field key or label → value.
 async fn hook(
     State(state): State<AppState>,
-    Extension(limit): Extension<RateLimit>,
     Path(token): Path<String>,
     headers: HeaderMap,
     body: axum::body::Body,
@@ -139,8 +122,9 @@ async fn hook(
         Ok(None) => return unknown(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    if let Err(seconds) = limit.check(&format!("hook:{}", hook.id)) {
-        return too_many(seconds);
+    if let Some(refused) = over_limit(&state, hook.location_id, &format!("hook:{}", hook.id)).await
+    {
+        return refused;
     }
     let read = tokio::time::timeout(
         crate::limits::BODY_DEADLINE,
@@ -349,20 +333,6 @@ async fn upsert_one(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sixty_a_minute_then_a_wait() {
-        let limit = RateLimit::default();
-        for _ in 0..PER_MINUTE {
-            assert!(limit.check("key:a").is_ok());
-        }
-        let wait = limit.check("key:a").unwrap_err();
-        assert!((1..=60).contains(&wait), "{wait}");
-        assert!(
-            limit.check("key:b").is_ok(),
-            "another key has its own minute"
-        );
-    }
 
     #[test]
     fn json_values_become_cells() {

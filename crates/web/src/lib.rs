@@ -20,7 +20,9 @@ mod guard;
 mod imports;
 mod inbound;
 pub mod limits;
+mod opportunities;
 mod pages;
+mod pipelines;
 pub mod serve;
 mod settings;
 
@@ -54,6 +56,8 @@ pub fn router(state: AppState) -> Router {
     let pages = pages::routes()
         .merge(contact::routes())
         .merge(settings::routes())
+        .merge(pipelines::routes())
+        .merge(opportunities::routes())
         .merge(imports::routes())
         .merge(bulk::routes())
         .merge(downloads::routes())
@@ -63,7 +67,6 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::upload_routes())
         .merge(api::routes())
         .merge(inbound::routes())
-        .layer(axum::Extension(inbound::RateLimit::default()))
         .route("/assets/app.js", axum::routing::get(app_js))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(guard::guard))

@@ -123,9 +123,10 @@ impl SectionPage {
     }
 }
 
-const SECTIONS: [(&str, &str); 7] = [
+pub(crate) const SECTIONS: [(&str, &str); 8] = [
     ("/settings", "Location"),
     ("/settings/fields", "Custom fields"),
+    ("/settings/pipelines", "Pipelines"),
     ("/settings/workflows", "Workflows"),
     ("/settings/smart-lists", "Smart Lists"),
     ("/settings/users", "Users"),

@@ -17,7 +17,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use domain::field::{FieldKind, STANDARD_CONTACT_FIELDS, StandardField};
+use domain::ObjectKind;
+use domain::field::{
+    FieldKind, OPPORTUNITY_CONTACT_FIELDS, STANDARD_CONTACT_FIELDS, STANDARD_OPPORTUNITY_FIELDS,
+    StandardField,
+};
 use domain::value::{needs_quotes_for_excel, neutralise};
 use store::{CustomField, ExportField};
 
@@ -40,6 +44,8 @@ pub enum Cell {
     CreatedDate,
     /// The latest note, truncated to [`NOTE_CHARS`] characters.
     Note,
+    /// An opportunity's status: its label (`Open`) for the stored word (`open`).
+    Status,
 }
 
 /// One column of an export.
@@ -56,10 +62,15 @@ pub struct Column {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ColumnError {
     #[error(
-        "'{key}' is not a contact field of this location; the fields are: {known}",
+        "'{key}' is not {what} field of this location; the fields are: {known}",
         known = known.join(", ")
     )]
-    Unknown { key: String, known: Vec<String> },
+    Unknown {
+        key: String,
+        /// "a contact", "an opportunity".
+        what: &'static str,
+        known: Vec<String>,
+    },
     #[error("the column '{0}' is chosen twice")]
     Twice(String),
     #[error("choose at least one column")]
@@ -141,6 +152,7 @@ pub fn columns(
                 None => {
                     return Err(ColumnError::Unknown {
                         key: key.to_string(),
+                        what: "a contact",
                         known: STANDARD_CONTACT_FIELDS
                             .iter()
                             .map(|f| f.key.to_string())
@@ -149,6 +161,120 @@ pub fn columns(
                     });
                 }
             },
+        };
+        if out.iter().any(|c| c.key == column.key) {
+            return Err(ColumnError::Twice(column.key));
+        }
+        out.push(column);
+    }
+    Ok(out)
+}
+
+/// The columns of an export of `object` (SPEC §7, §10): the chosen keys in their order, or —
+/// `None` — the object's default set. `custom` are the object's custom fields.
+pub fn columns_of(
+    object: &ObjectKind,
+    chosen: Option<&[String]>,
+    custom: &[CustomField],
+) -> Result<Vec<Column>, ColumnError> {
+    match object {
+        ObjectKind::Contact => columns(chosen, custom),
+        ObjectKind::Opportunity => opportunity_columns(chosen, custom),
+        other => Err(ColumnError::Unknown {
+            key: other.as_stored(),
+            what: "an exportable",
+            known: vec!["contact".into(), "opportunity".into()],
+        }),
+    }
+}
+
+fn opportunity_column(f: &StandardField) -> Column {
+    let (cell, reads) = match f.key {
+        "opportunity_id" => (Cell::Plain, vec![ExportField::Id]),
+        "opportunity_owner" => (Cell::Owner, vec![ExportField::Owner]),
+        "opportunity_status" => (Cell::Status, vec![ExportField::Text(f.key)]),
+        key => (Cell::Plain, vec![ExportField::Text(key)]),
+    };
+    Column {
+        key: f.key.to_string(),
+        label: f.label.to_string(),
+        cell,
+        reads,
+    }
+}
+
+/// A column of the opportunity's linked contact, by contact field key.
+fn linked_column(key: &'static str) -> Column {
+    let label = STANDARD_CONTACT_FIELDS
+        .iter()
+        .find(|f| f.key == key)
+        .map_or(key, |f| f.label);
+    Column {
+        key: key.to_string(),
+        label: label.to_string(),
+        cell: Cell::Plain,
+        reads: vec![ExportField::Linked(key)],
+    }
+}
+
+/// An opportunity export's columns: without a choice, the standard opportunity fields, the
+/// opportunity custom fields, then the linked contact's Contact ID, First Name, Last Name,
+/// Email and Phone (SPEC §7). A chosen key may name its object (`opportunity.stage`,
+/// `contact.email`); a bare key is the opportunity's when it has one, else the contact's.
+fn opportunity_columns(
+    chosen: Option<&[String]>,
+    custom: &[CustomField],
+) -> Result<Vec<Column>, ColumnError> {
+    let Some(keys) = chosen else {
+        let mut out: Vec<Column> = STANDARD_OPPORTUNITY_FIELDS
+            .iter()
+            .map(opportunity_column)
+            .collect();
+        out.extend(custom.iter().map(custom_column));
+        out.extend(OPPORTUNITY_CONTACT_FIELDS.iter().map(|k| linked_column(k)));
+        return Ok(out);
+    };
+    if keys.is_empty() {
+        return Err(ColumnError::Empty);
+    }
+    let own = |key: &str| {
+        STANDARD_OPPORTUNITY_FIELDS
+            .iter()
+            .find(|f| f.key == key)
+            .map(opportunity_column)
+            .or_else(|| custom.iter().find(|f| f.key == key).map(custom_column))
+    };
+    let linked = |key: &str| {
+        OPPORTUNITY_CONTACT_FIELDS
+            .iter()
+            .find(|k| **k == key)
+            .map(|k| linked_column(k))
+    };
+    let mut out: Vec<Column> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let key = key.trim();
+        let column = if let Some(k) = key.strip_prefix("opportunity.") {
+            own(k)
+        } else if let Some(k) = key.strip_prefix("contact.") {
+            linked(k)
+        } else {
+            own(key).or_else(|| linked(key))
+        };
+        let Some(column) = column else {
+            return Err(ColumnError::Unknown {
+                key: key.to_string(),
+                what: "an opportunity",
+                known: STANDARD_OPPORTUNITY_FIELDS
+                    .iter()
+                    .map(|f| f.key.to_string())
+                    .chain(custom.iter().map(|f| f.key.clone()))
+                    .chain(
+                        OPPORTUNITY_CONTACT_FIELDS
+                            .iter()
+                            .map(|k| format!("contact.{k}")),
+                    )
+                    .collect(),
+            });
         };
         if out.iter().any(|c| c.key == column.key) {
             return Err(ColumnError::Twice(column.key));
@@ -231,6 +357,11 @@ pub fn cell_text<'a>(cell: &Cell, reads: &[Option<&'a str>], ctx: &CellContext) 
                 }),
         },
         Cell::Note => Cow::Borrowed(truncate_chars(first.unwrap_or(""), NOTE_CHARS)),
+        Cell::Status => Cow::Borrowed(
+            first
+                .and_then(|s| s.parse::<domain::pipeline::OpportunityStatus>().ok())
+                .map_or(first.unwrap_or(""), |s| s.label()),
+        ),
     }
 }
 

@@ -139,6 +139,7 @@ async fn the_file_is_exactly_the_spec_10_bytes() {
         )
         .await;
         let request = ExportRequest {
+            object: domain::ObjectKind::Contact,
             selection: Selection::All,
             columns: Some(
                 [
@@ -206,6 +207,7 @@ async fn the_file_is_exactly_the_spec_10_bytes() {
 
         // Selecting nobody gives the header alone, and still completes.
         let nobody = ExportRequest {
+            object: domain::ObjectKind::Contact,
             selection: Selection::Filters {
                 filters: vec!["tag=Nobody".into()],
             },
@@ -224,6 +226,7 @@ async fn the_file_is_exactly_the_spec_10_bytes() {
             &store_files,
             &glow,
             &ExportRequest {
+                object: domain::ObjectKind::Contact,
                 selection: Selection::Ids { ids: vec![] },
                 columns: None,
             },
@@ -251,6 +254,7 @@ async fn a_request_that_cannot_be_exported_is_refused_before_any_job() {
         let cases: Vec<(ExportRequest, &str)> = vec![
             (
                 ExportRequest {
+                    object: domain::ObjectKind::Contact,
                     selection: Selection::All,
                     columns: Some(vec!["first_name".into(), "favourite_colour".into()]),
                 },
@@ -258,6 +262,7 @@ async fn a_request_that_cannot_be_exported_is_refused_before_any_job() {
             ),
             (
                 ExportRequest {
+                    object: domain::ObjectKind::Contact,
                     selection: Selection::SmartList { id: theirs.id },
                     columns: None,
                 },
@@ -265,6 +270,7 @@ async fn a_request_that_cannot_be_exported_is_refused_before_any_job() {
             ),
             (
                 ExportRequest {
+                    object: domain::ObjectKind::Contact,
                     selection: Selection::Filters {
                         filters: vec!["colour=red".into()],
                     },
@@ -274,6 +280,7 @@ async fn a_request_that_cannot_be_exported_is_refused_before_any_job() {
             ),
             (
                 ExportRequest {
+                    object: domain::ObjectKind::Contact,
                     selection: Selection::Filters {
                         filters: vec!["field.colour=red".into()],
                     },
@@ -307,6 +314,7 @@ async fn a_cancelled_export_leaves_no_file_and_a_queued_one_runs_in_the_worker_l
         )
         .await;
         let request = ExportRequest {
+            object: domain::ObjectKind::Contact,
             selection: Selection::All,
             columns: None,
         };
@@ -363,6 +371,7 @@ async fn the_sweep_deletes_files_past_their_30_days_and_marks_them() {
         let store_files = FileStore::local(db.dir.path());
         let glow = location(&db, "Glow").await;
         let request = ExportRequest {
+            object: domain::ObjectKind::Contact,
             selection: Selection::All,
             columns: None,
         };
@@ -391,6 +400,7 @@ async fn in_s3_too_the_sweep_deletes_expired_exports_and_stale_uploads() {
         let files = server.store("sweep", db.dir.path());
         let glow = location(&db, "Glow").await;
         let request = ExportRequest {
+            object: domain::ObjectKind::Contact,
             selection: Selection::All,
             columns: None,
         };
@@ -487,6 +497,7 @@ async fn a_due_schedule_starts_one_export_of_its_smart_list() {
         assert_eq!(
             request,
             ExportRequest {
+                object: domain::ObjectKind::Contact,
                 selection: Selection::SmartList { id: leads.id },
                 columns: Some(vec!["email".into()]),
             }
@@ -497,4 +508,5 @@ async fn a_due_schedule_starts_one_export_of_its_smart_list() {
     }
 }
 
+mod opportunities;
 mod round_trip;

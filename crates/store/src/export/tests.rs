@@ -174,7 +174,10 @@ async fn read_all(
     scope: &ExportScope,
     fields: &[ExportField],
 ) -> (Vec<Vec<Option<String>>>, Vec<usize>) {
-    let mut reader = s.export_reader(location, scope, fields).await.unwrap();
+    let mut reader = s
+        .export_reader(location, &domain::ObjectKind::Contact, scope, fields)
+        .await
+        .unwrap();
     let mut rows = Vec::new();
     let mut sizes = Vec::new();
     while let Some(batch) = reader.next_batch().await.unwrap() {
@@ -214,7 +217,12 @@ async fn reads_every_field_in_keyset_batches_and_only_the_locations_contacts() {
         let all = ExportScope::Filters(Vec::new());
         let (rows, sizes) = read_all(s, glow.id, &all, &fields).await;
         assert_eq!(sizes, vec![1000, 1000, 300], "{:?}", db.backend());
-        assert_eq!(s.export_count(glow.id, &all).await.unwrap(), 2300);
+        assert_eq!(
+            s.export_count(glow.id, &domain::ObjectKind::Contact, &all)
+                .await
+                .unwrap(),
+            2300
+        );
         assert_eq!(rows.len(), ours.len());
         // Tags come in the order they were added: in one chunk, the order the location
         // first had each tag.
@@ -253,7 +261,9 @@ async fn reads_every_field_in_keyset_batches_and_only_the_locations_contacts() {
             .collect();
         assert_eq!(got, want);
         assert_eq!(
-            s.export_count(glow.id, &vip).await.unwrap(),
+            s.export_count(glow.id, &domain::ObjectKind::Contact, &vip)
+                .await
+                .unwrap(),
             want.len() as i64
         );
 
@@ -274,7 +284,9 @@ async fn reads_every_field_in_keyset_batches_and_only_the_locations_contacts() {
             .collect();
         assert_eq!(got, want);
         assert_eq!(
-            s.export_count(glow.id, &scope).await.unwrap(),
+            s.export_count(glow.id, &domain::ObjectKind::Contact, &scope)
+                .await
+                .unwrap(),
             want.len() as i64
         );
 

@@ -487,7 +487,8 @@ async fn move_opportunity_creates_or_moves_only_when_the_date_field_is_set() {
             loc,
             "Show",
             "import",
-            &["move-opportunity:Botox/Showed:next_appointment"],
+            // The pipeline is matched by name ignoring case (SPEC §7).
+            &["move-opportunity:BOTOX/Showed:next_appointment"],
         )
         .await;
         s.enroll(loc, book.id, &ids, None).await.unwrap();
@@ -531,7 +532,11 @@ async fn move_opportunity_creates_or_moves_only_when_the_date_field_is_set() {
         );
         let moved = opportunities().await;
         assert_eq!(moved.len(), 1, "moved, not created again");
-        assert_eq!((moved[0].0, moved[0].5.as_str()), (opp, "Showed"));
+        assert_eq!(
+            (moved[0].0, moved[0].4.as_str(), moved[0].5.as_str()),
+            (opp, "Botox", "Showed")
+        );
+        assert_eq!(s.pipelines(loc).await.unwrap().len(), 1);
     }
 }
 

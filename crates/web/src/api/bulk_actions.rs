@@ -20,7 +20,7 @@ use store::{LineTab, LocationId, Requested, Store};
 
 use super::{ApiError, ApiKey};
 use crate::AppState;
-use crate::download::{content_disposition, temp_path};
+use crate::download::content_disposition;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -150,15 +150,9 @@ async fn error_log(
             ),
         ));
     }
-    let path = temp_path(&state.data_dir, "csv").map_err(|e| ApiError::Internal(e.to_string()))?;
-    jobs::save_error_log(&state.store, key.location_id, job, &path)
+    let file = crate::download::error_log_file(&state.store, &state.data_dir, key.location_id, job)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    // The open file stays readable after its name is gone; nothing is left behind.
-    let _ = tokio::fs::remove_file(&path).await;
     let name = format!("{} - errors.csv", j.name);
     Ok((
         [

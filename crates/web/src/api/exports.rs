@@ -91,6 +91,7 @@ async fn start(
         Selection::All
     };
     let request = ExportRequest {
+        object: domain::ObjectKind::Contact,
         selection,
         columns: body.columns,
     };

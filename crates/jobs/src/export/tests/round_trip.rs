@@ -263,6 +263,7 @@ async fn contacts_of(s: &Store, location: LocationId) -> Vec<(StoredContact, Opt
     let mut reader = s
         .export_reader(
             location,
+            &domain::ObjectKind::Contact,
             &ExportScope::Filters(Vec::new()),
             &[ExportField::LatestNote, ExportField::CreatedMs],
         )
@@ -337,6 +338,7 @@ async fn one_case(db: &TestDb, case: usize, people: Vec<Gen>) -> Result<(), Test
     s.apply_import_chunk(&lease, &chunk).await.unwrap();
 
     let all = ExportRequest {
+        object: domain::ObjectKind::Contact,
         selection: Selection::All,
         columns: None,
     };
