@@ -657,3 +657,107 @@ async fn two_imports_at_once_never_leave_two_records_with_one_unique_value() {
         assert_eq!(npis.len(), 600);
     }
 }
+
+/// A companies import killed before and after a chunk's commit, then resumed, ends with what
+/// an uninterrupted run gives: every line once, and a later line merging into the record an
+/// earlier chunk (of an earlier process) created, naming its line.
+#[tokio::test]
+async fn a_killed_companies_import_resumes_to_the_uninterrupted_result() {
+    for (reference, crashed) in each_backend().await.into_iter().zip(each_backend().await) {
+        let mut csv = String::from("Company Name,NPI,Tier\n");
+        for i in 0..40 {
+            csv.push_str(&format!("Co {i},N{i},T{i}\n"));
+        }
+        // Line 42 is line 2's company again (a merge across the interruptions).
+        csv.push_str("Co 0 Again,n0,Gold\n");
+        let mut runs = Vec::new();
+        for d in [&reference, &crashed] {
+            d.ok(&["location", "create", "Glow"], "");
+            assert!(
+                field(d, "company", "NPI", "text", &["--unique"])
+                    .status
+                    .success()
+            );
+            assert!(field(d, "company", "Tier", "text", &[]).status.success());
+            runs.push(write(d, "companies.csv", &csv));
+        }
+        let args = |f: &PathBuf| {
+            vec![
+                "import".to_string(),
+                "companies".into(),
+                f.to_str().unwrap().into(),
+                "--location".into(),
+                "Glow".into(),
+                "--quiet".into(),
+            ]
+        };
+        let a: Vec<String> = args(&runs[0]);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let out = reference
+            .command(&a)
+            .env("AESTHETIX_CHUNK_ROWS", "10")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let b: Vec<String> = args(&runs[1]);
+        let b: Vec<&str> = b.iter().map(String::as_str).collect();
+        let status = crashed
+            .command(&b)
+            .env("AESTHETIX_CHUNK_ROWS", "10")
+            .env("AESTHETIX_FAILPOINT", "chunk_after_commit:1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), None, "the fail point aborts the process");
+        let store = crashed.store().await;
+        let loc = store.location_by_name("Glow").await.unwrap().id;
+        let job = store.jobs(loc).await.unwrap()[0].id;
+        for point in ["chunk_before_commit:2", "chunk_after_commit:2"] {
+            let status = crashed
+                .command(&["jobs", "resume", &job.to_string()])
+                .env("AESTHETIX_CHUNK_ROWS", "10")
+                .env("AESTHETIX_FAILPOINT", point)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert_eq!(status.code(), None, "{point}");
+        }
+        let out = crashed
+            .command(&["jobs", "resume", &job.to_string()])
+            .env("AESTHETIX_CHUNK_ROWS", "10")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let j = store.job(loc, job).await.unwrap();
+        assert_eq!(j.status, domain::job::JobStatus::Completed);
+        assert_eq!(
+            (j.totals.created, j.totals.updated, j.totals.errors),
+            (40, 1, 0)
+        );
+        let warned = store
+            .job_lines_page(loc, job, store::LineTab::Warning, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(warned.len(), 1);
+        assert_eq!(warned[0].line, 42);
+        assert_eq!(warned[0].record_id, Some(1));
+        assert_eq!(warned[0].messages[0].code, "record.merged_earlier_line");
+        assert!(warned[0].messages[0].message.contains("line 2"));
+        store.close().await;
+        assert_eq!(
+            records(&crashed, &ObjectKind::Company).await,
+            records(&reference, &ObjectKind::Company).await
+        );
+    }
+}
