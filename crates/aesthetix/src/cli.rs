@@ -1,6 +1,7 @@
 //! The command line of SPEC §13.1.
 
 mod automation;
+mod objects;
 mod pipelines;
 mod templates;
 
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use domain::field::{default_field_key, standard_field};
+use domain::field::default_field_key;
 use domain::{CustomFieldType, LocationSettings, ObjectKind, Role};
 use filestore::FileStore;
 use store::{NewCustomField, Store};
@@ -114,6 +115,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Custom objects (SPEC §8): define and list them.
+    Object {
+        #[command(subcommand)]
+        command: objects::ObjectCommand,
+    },
     /// Manage custom fields.
     Field {
         #[command(subcommand)]
@@ -179,6 +185,10 @@ enum Command {
 enum ImportCommand {
     /// Import contacts (SPEC §6): create, update or skip one contact per row.
     Contacts(crate::import_cmd::ImportContactsArgs),
+    /// Import companies (SPEC §8): one company per row, matched by Record ID or a unique field.
+    Companies(crate::import_cmd::ImportRecordsArgs),
+    /// Import the records of a custom object (SPEC §8).
+    Records(crate::import_cmd::ImportCustomArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -243,6 +253,13 @@ enum FieldCommand {
         /// The field's key; defaults to the label in lower case with other characters as `_`.
         #[arg(long)]
         key: Option<String>,
+        /// No two records share a value (companies and custom objects; text, email, phone or
+        /// number fields).
+        #[arg(long)]
+        unique: bool,
+        /// Every record has a value: an import must map it (custom objects only).
+        #[arg(long)]
+        required: bool,
     },
 }
 
@@ -376,23 +393,46 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                     field_type,
                     options,
                     key,
+                    unique,
+                    required,
                 },
         } => {
             field_create(
                 &store,
-                &location,
-                &object,
-                &label,
-                &field_type,
-                options,
-                key,
+                FieldArgs {
+                    location: &location,
+                    object: &object,
+                    label: &label,
+                    field_type: &field_type,
+                    options,
+                    key,
+                    unique,
+                    required,
+                },
             )
             .await
         }
+        Command::Object { command } => objects::object(&store, command).await,
         Command::Import {
             command: ImportCommand::Contacts(import),
         } => {
             let code = crate::import_cmd::import_contacts(&store, &files, import).await;
+            store.close().await;
+            return code;
+        }
+        Command::Import {
+            command: ImportCommand::Companies(import),
+        } => {
+            let code = crate::import_cmd::import_records(&store, &files, None, import).await;
+            store.close().await;
+            return code;
+        }
+        Command::Import {
+            command: ImportCommand::Records(import),
+        } => {
+            let code =
+                crate::import_cmd::import_records(&store, &files, Some(import.object), import.args)
+                    .await;
             store.close().await;
             return code;
         }
@@ -635,15 +675,29 @@ async fn user_create(
     Ok(())
 }
 
-async fn field_create(
-    store: &Store,
-    location: &str,
-    object: &str,
-    label: &str,
-    field_type: &str,
+/// What `field create` was given.
+struct FieldArgs<'a> {
+    location: &'a str,
+    object: &'a str,
+    label: &'a str,
+    field_type: &'a str,
     options: Vec<String>,
     key: Option<String>,
-) -> anyhow::Result<()> {
+    unique: bool,
+    required: bool,
+}
+
+async fn field_create(store: &Store, args: FieldArgs<'_>) -> anyhow::Result<()> {
+    let FieldArgs {
+        location,
+        object,
+        label,
+        field_type,
+        options,
+        key,
+        unique,
+        required,
+    } = args;
     let location = location_by_name(store, location).await?;
     let object = match object {
         "contact" => ObjectKind::Contact,
@@ -665,16 +719,43 @@ async fn field_create(
     }
     let field_type: CustomFieldType = field_type.parse()?;
     let key = key.unwrap_or_else(|| default_field_key(label));
-    if key.is_empty()
-        || !key.chars().all(|c| c == '_' || c.is_alphanumeric())
-        || key.chars().any(|c| c.is_uppercase())
-    {
+    if !objects::is_key(&key) {
         bail!(
             "the field key '{key}' must be lower-case letters, digits and '_' (for example patient_since)"
         );
     }
-    if object == ObjectKind::Contact && standard_field(&key).is_some() {
-        bail!("'{key}' is the key of a standard contact field; choose another --key or --label");
+    // SPEC §8: unique on companies and custom objects, for text, email, phone or number
+    // fields; required on custom objects only.
+    let records = matches!(object, ObjectKind::Company | ObjectKind::Custom(_));
+    if unique && !records {
+        bail!(
+            "--unique applies to fields of companies and custom objects; {} records are matched on their own identifiers",
+            object.as_stored()
+        );
+    }
+    if unique && !domain::object::may_be_unique(field_type) {
+        bail!(
+            "a {field_type} field cannot be unique; unique fields are text, email, phone or number"
+        );
+    }
+    if required && !matches!(object, ObjectKind::Custom(_)) {
+        bail!(
+            "--required applies to fields of a custom object; on {} the standard fields say what a record needs",
+            object.as_stored()
+        );
+    }
+    let schema = store.object_schema(location.id, &object).await?;
+    if let Some(f) = schema.field(&key).filter(|f| !f.custom) {
+        let word = match &object {
+            ObjectKind::Custom(k) => k.as_str(),
+            ObjectKind::Contact => "contact",
+            ObjectKind::Opportunity => "opportunity",
+            ObjectKind::Company => "company",
+        };
+        bail!(
+            "'{key}' is the key of a standard {word} field ({}); choose another --key or --label",
+            f.label
+        );
     }
     let options: Vec<String> = options
         .iter()
@@ -700,16 +781,21 @@ async fn field_create(
                 label: label.to_string(),
                 field_type,
                 options,
-                required: false,
-                unique: false,
+                required,
+                unique,
             },
         )
         .await?;
+    let marks: Vec<&str> = [(field.required, ", required"), (field.unique, ", unique")]
+        .into_iter()
+        .filter_map(|(on, word)| on.then_some(word))
+        .collect();
     println!(
-        "Created field '{}' (key {}, type {}) on {}.",
+        "Created field '{}' (key {}, type {}{}) on {}.",
         field.label,
         field.key,
         field.field_type,
+        marks.concat(),
         field.object.as_stored()
     );
     Ok(())

@@ -573,3 +573,117 @@ fn plain(e: ImportError) -> anyhow::Error {
         other => anyhow::anyhow!("{other}"),
     }
 }
+
+/// `import companies` / `import records --object KEY` (SPEC §8, §13.1): one object per import,
+/// through the same engine as contacts.
+#[derive(Args, Debug)]
+pub struct ImportRecordsArgs {
+    /// The CSV, TSV, TXT or XLSX file.
+    file: PathBuf,
+    #[arg(long)]
+    location: String,
+    /// create (the default: nothing existing changes), upsert (update matches, create the
+    /// rest), update (update matches only).
+    #[arg(long, value_parser = ["create", "upsert", "update"])]
+    mode: Option<String>,
+    /// The field that finds existing records: record_id, or a unique field's key. Default:
+    /// the first mapped unique field in the object's field order.
+    #[arg(long, value_name = "record_id|FIELD_KEY")]
+    dedupe: Option<String>,
+    /// Map a column: 'Header=field_key'; 'Header=' leaves an auto-mapped column out.
+    #[arg(long = "map", value_name = "HEADER=FIELD")]
+    map: Vec<String>,
+    /// Don't import data in unmatched columns.
+    #[arg(long)]
+    skip_unmapped: bool,
+    /// The sheet to read from a workbook with several.
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Map a file value of an option field to an option: 'field_key:File value=Option'.
+    #[arg(long = "map-value", value_name = "KEY:VALUE=OPTION")]
+    map_value: Vec<String>,
+    /// Blanks leave existing values alone instead of clearing them.
+    #[arg(long)]
+    no_update_empty: bool,
+    /// Apply a saved template's choices (see `aesthetix template list`).
+    #[arg(long, value_name = "NAME")]
+    template: Option<String>,
+    /// Read, map, parse and match against current data; report what would happen; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the JSON report of every line to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Don't print the mapping before importing.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// `import records`: the arguments of `import companies` and the custom object's key.
+#[derive(Args, Debug)]
+pub struct ImportCustomArgs {
+    /// The custom object's key (see `aesthetix object list`).
+    #[arg(long)]
+    pub(crate) object: String,
+    #[command(flatten)]
+    pub(crate) args: ImportRecordsArgs,
+}
+
+/// Runs `import companies` (`object` None) or `import records --object KEY`.
+pub async fn import_records(
+    store: &Store,
+    files: &FileStore,
+    object: Option<String>,
+    args: ImportRecordsArgs,
+) -> anyhow::Result<ExitCode> {
+    let location = crate::cli::location_by_name(store, &args.location).await?;
+    let object = match object {
+        None => domain::ObjectKind::Company,
+        Some(key) => domain::ObjectKind::Custom(key),
+    };
+    let mode =
+        Mode::parse_user(args.mode.as_deref().unwrap_or("create")).map_err(anyhow::Error::msg)?;
+    let map = args
+        .map
+        .iter()
+        .map(|m| parse_map_arg(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let map_values = args
+        .map_value
+        .iter()
+        .map(|m| parse_map_value(m))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if !args.file.is_file() {
+        bail!("there is no file at {}", args.file.display());
+    }
+    let today = today_at(&location);
+    let request = ImportRequest {
+        location: Some(location.clone()),
+        file_name: args
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        file: args.file.clone(),
+        sheet: args.sheet.clone(),
+        mode,
+        mode_given: args.mode.is_some(),
+        map,
+        skip_unmapped: args.skip_unmapped,
+        map_values,
+        no_update_empty: args.no_update_empty,
+        dry_run: args.dry_run,
+        template: args.template.clone(),
+        object,
+        dedupe: args.dedupe.clone(),
+        ..ImportRequest::default()
+    };
+    // The shared front end reads the file, dry run, report and quiet flags from these.
+    let mut shared = ImportContactsArgs::for_migration(args.file.clone(), args.location.clone());
+    shared.mode = args.mode.clone();
+    shared.skip_unmapped = args.skip_unmapped;
+    shared.dry_run = args.dry_run;
+    shared.report = args.report.clone();
+    shared.quiet = args.quiet;
+    run_prepared_import(store, files, &shared, request, today).await
+}

@@ -137,6 +137,15 @@ pub mod code {
     pub const MATCH_SHARED_PHONE_SKIPPED: &str = "match.shared_phone_skipped";
     pub const CONTACT_TYPE_NO_DOWNGRADE: &str = "contact_type.no_downgrade";
     pub const OWNER_UNKNOWN: &str = "owner.unknown";
+    // Companies and custom objects (SPEC §8) — written by `engine::records`.
+    pub const RECORD_UNKNOWN_ID: &str = "record.unknown_id";
+    pub const RECORD_PRIMARY_MISSING: &str = "record.primary_missing";
+    pub const RECORD_REQUIRED_MISSING: &str = "record.required_missing";
+    pub const RECORD_UNIQUE_CONFLICT: &str = "record.unique_conflict";
+    pub const RECORD_EXISTING_NOT_UPDATED: &str = "record.existing_not_updated";
+    pub const RECORD_NO_EXISTING: &str = "record.no_existing";
+    pub const RECORD_MERGED_EARLIER_LINE: &str = "record.merged_earlier_line";
+    pub const RECORD_BLANK_NOT_CLEARED: &str = "record.blank_not_cleared";
     // Cell values (SPEC §5) — written by `domain::value`.
     pub const TEXT_TRUNCATED: &str = "text.truncated";
     pub const NUMBER_INVALID: &str = "number.invalid";
@@ -285,6 +294,55 @@ pub const CODES: &[CodeInfo] = &[
         "§6.5",
         "A Patient is not changed back to a Lead by an import",
         "Change the Type of Contact by hand if this contact really is a Lead again.",
+    ),
+    // ---- Companies and custom objects ----------------------------------------------------
+    e(
+        code::RECORD_UNKNOWN_ID,
+        "§8",
+        "No record of this object has this Record ID",
+        "Use the Record ID of an existing record, or clear the cell to match by the dedupe field.",
+    ),
+    e(
+        code::RECORD_PRIMARY_MISSING,
+        "§8",
+        "A new record needs its primary field, and this row gives none",
+        "Fill in the primary field (Company Name, or the custom object's) for this row.",
+    ),
+    e(
+        code::RECORD_REQUIRED_MISSING,
+        "§8",
+        "A required field is blank, so the record cannot be created",
+        "Fill in every required field for this row.",
+    ),
+    e(
+        code::RECORD_UNIQUE_CONFLICT,
+        "§8",
+        "Another record already has this value of a unique field",
+        "Give this row another value, or update the other record instead (map its Record ID).",
+    ),
+    w(
+        code::RECORD_EXISTING_NOT_UPDATED,
+        "§8",
+        "Existing record; not updated in Create mode",
+        "Choose Create & Update to update existing records.",
+    ),
+    w(
+        code::RECORD_NO_EXISTING,
+        "§8",
+        "No existing record matches; skipped in Update mode",
+        "Choose Create & Update to create records that do not exist yet.",
+    ),
+    w(
+        code::RECORD_MERGED_EARLIER_LINE,
+        "§8",
+        "Same record as an earlier line of this file; merged into it",
+        "Nothing to do if both lines are the same record; otherwise give them different values of the dedupe field.",
+    ),
+    w(
+        code::RECORD_BLANK_NOT_CLEARED,
+        "§8",
+        "The cell is blank, but this field is never emptied by an import; the cell was ignored",
+        "Nothing to do if the record's value is right; otherwise give the value to change it to.",
     ),
     w(
         code::OWNER_UNKNOWN,

@@ -7,8 +7,8 @@
 //! the store hands the definitions in.
 
 use crate::field::{
-    CustomFieldType, FieldKind, ObjectKind, STANDARD_CONTACT_FIELDS, StandardField,
-    default_field_key,
+    CustomFieldType, FieldKind, ObjectKind, STANDARD_CONTACT_FIELDS, STANDARD_OPPORTUNITY_FIELDS,
+    StandardField, default_field_key,
 };
 
 /// A field of an object, standard or custom, as every part of the engine sees it.
@@ -95,27 +95,6 @@ const CONTACT_DECIDING: &[&str] = &["contact_type"];
 /// Contact fields that name a contact on a report line (SPEC §13.1 `primary`: the full name,
 /// else the email, else the phone).
 const CONTACT_NAMING: &[&str] = &["first_name", "last_name", "email", "phone"];
-
-/// The standard opportunity fields (SPEC §7), in its order.
-pub const STANDARD_OPPORTUNITY_FIELDS: &[StandardField] = &[
-    sf("opportunity_id", "Opportunity ID", FieldKind::Id),
-    sf("opportunity_name", "Opportunity Name", FieldKind::Text),
-    sf("pipeline", "Pipeline", FieldKind::Text),
-    sf("stage", "Stage", FieldKind::Text),
-    StandardField {
-        key: "opportunity_status",
-        label: "Opportunity Status",
-        kind: FieldKind::SingleOption,
-        options: &["Open", "Won", "Lost", "Abandoned"],
-    },
-    sf(
-        "opportunity_value",
-        "Opportunity Value",
-        FieldKind::Monetary,
-    ),
-    sf("opportunity_owner", "Opportunity Owner", FieldKind::User),
-    sf("opportunity_source", "Opportunity Source", FieldKind::Text),
-];
 
 /// The standard company fields (SPEC §8), in its order; labels as for contacts.
 pub const STANDARD_COMPANY_FIELDS: &[StandardField] = &[

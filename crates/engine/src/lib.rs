@@ -11,6 +11,7 @@ pub mod infer;
 pub mod mapping;
 pub mod presets;
 pub mod record;
+pub mod records;
 
 pub use decide::{
     Action, ChunkPlan, Existing, LineResult, LineStatus, MatchOptions, Mode, Planned, plan_chunk,
@@ -20,4 +21,6 @@ pub use mapping::{
     parse_map_arg,
 };
 pub use presets::{Preset, PresetChoice};
-pub use record::{ContactInput, RowCache, RowContext, primary_of, read_row, read_row_with};
+pub use record::{
+    ContactInput, RowCache, RowContext, primary_of, read_record_with, read_row, read_row_with,
+};

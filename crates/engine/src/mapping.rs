@@ -40,6 +40,30 @@ impl Target {
     }
 }
 
+/// The standard contact fields (SPEC §3) as mapping targets, built once.
+pub fn contact_targets() -> &'static [Target] {
+    static TARGETS: std::sync::LazyLock<Vec<Target>> = std::sync::LazyLock::new(|| {
+        domain::STANDARD_CONTACT_FIELDS
+            .iter()
+            .map(Target::standard)
+            .collect()
+    });
+    &TARGETS
+}
+
+impl Target {
+    /// A field of an object's schema as a mapping target.
+    pub fn of(f: &domain::ObjectField) -> Target {
+        Target {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            kind: f.kind,
+            options: f.options.clone(),
+            custom: f.custom,
+        }
+    }
+}
+
 /// What one column of the file does in the import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ColumnUse {
@@ -106,6 +130,11 @@ pub enum MappingError {
         "no column of the file matches a field; check that the first row holds the headers (e.g. First Name, Email, Phone)"
     )]
     NothingMapped,
+    /// Fields the object needs are not mapped (SPEC §8), named by label.
+    #[error(
+        "these required fields are not mapped: {0}. Map a column to each with --map 'Header=field_key'"
+    )]
+    RequiredUnmapped(String),
 }
 
 /// Maps the columns of a file by their headers alone (no preset, no template, no values):
@@ -122,6 +151,7 @@ pub fn map_columns(
     let proposal = plan::propose(&MappingInput {
         headers,
         ignored,
+        standard: contact_targets(),
         custom,
         preset: None,
         template: None,

@@ -107,11 +107,53 @@ pub fn read_row_with(
     ctx: &RowContext,
     cache: &mut RowCache,
 ) -> ContactInput {
-    let mut input = ContactInput {
-        line,
-        ..ContactInput::default()
-    };
-    // The row's Country decides the region of its phones (SPEC §5.10), so read it first.
+    let (mut input, stand_ins) = read_cells(line, cells, uses, ctx, cache);
+    if !ctx.defaults.is_empty() {
+        let region = row_region(cells, uses, ctx, cache);
+        for (key, default) in &ctx.defaults {
+            if input.value(key).is_none()
+                && let Some(t) = domain::field::standard_field(key).map(Target::standard)
+            {
+                read_cell(&mut input, &t, default, region, ctx, None);
+            }
+        }
+    }
+    for tag in &ctx.tags_for_all {
+        if !input.tags.iter().any(|t| value::same_tag(t, tag)) {
+            input.tags.push(tag.clone());
+        }
+    }
+    promote_additional(&mut input, stand_ins);
+    let has = |k: &str| input.value(k).is_some();
+    if !has("first_name") && !has("email") && !has("phone") {
+        input
+            .messages
+            .push(Message::from_code(code::ROW_NO_IDENTIFIER));
+    }
+    input
+}
+
+/// Reads one row of a company or custom object import (SPEC §8): every mapped cell by its
+/// field's type, as [`read_row_with`] reads a contact's, without the contact's rules (line
+/// defaults, tags for every row, additional values standing in for a primary, the row's
+/// identifier). The Record ID cell is in `contact_id`.
+pub fn read_record_with(
+    line: u64,
+    cells: &[String],
+    uses: &[ColumnUse],
+    ctx: &RowContext,
+    cache: &mut RowCache,
+) -> ContactInput {
+    read_cells(line, cells, uses, ctx, cache).0
+}
+
+/// The region a row's phones are read in: its Country's, else the location's (SPEC §5.10).
+fn row_region(
+    cells: &[String],
+    uses: &[ColumnUse],
+    ctx: &RowContext,
+    cache: &mut RowCache,
+) -> Region {
     let mut region = Region::new(ctx.read.country.as_str()).unwrap_or(Region::US);
     for (column, (cell, u)) in cells.iter().zip(uses).enumerate() {
         if let ColumnUse::Field(t) = u
@@ -130,6 +172,24 @@ pub fn read_row_with(
             region = r;
         }
     }
+    region
+}
+
+/// Every mapped cell of a row read by its field's type, and the first value of each
+/// promotable column (email, phone).
+fn read_cells(
+    line: u64,
+    cells: &[String],
+    uses: &[ColumnUse],
+    ctx: &RowContext,
+    cache: &mut RowCache,
+) -> (ContactInput, (Option<String>, Option<String>)) {
+    let mut input = ContactInput {
+        line,
+        ..ContactInput::default()
+    };
+    // The row's Country decides the region of its phones (SPEC §5.10), so read it first.
+    let region = row_region(cells, uses, ctx, cache);
     let mut parts: Vec<(&Target, DatePart, &str)> = Vec::new();
     // The first value of a promotable column, per list: (email, phone).
     let mut stand_ins: (Option<String>, Option<String>) = (None, None);
@@ -160,26 +220,7 @@ pub fn read_row_with(
     if !parts.is_empty() {
         read_date_parts(&mut input, &parts, ctx);
     }
-    for (key, default) in &ctx.defaults {
-        if input.value(key).is_none()
-            && let Some(t) = domain::field::standard_field(key).map(Target::standard)
-        {
-            read_cell(&mut input, &t, default, region, ctx, None);
-        }
-    }
-    for tag in &ctx.tags_for_all {
-        if !input.tags.iter().any(|t| value::same_tag(t, tag)) {
-            input.tags.push(tag.clone());
-        }
-    }
-    promote_additional(&mut input, stand_ins);
-    let has = |k: &str| input.value(k).is_some();
-    if !has("first_name") && !has("email") && !has("phone") {
-        input
-            .messages
-            .push(Message::from_code(code::ROW_NO_IDENTIFIER));
-    }
-    input
+    (input, stand_ins)
 }
 
 /// The field kinds whose cells repeat down a column — a few countries, time zones, options,

@@ -5,6 +5,7 @@
 mod carry;
 mod chunk;
 mod drive;
+mod records;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -13,10 +14,11 @@ use std::sync::Arc;
 use domain::job::{JobStatus, LineMessage, LineRecord, Operation, TriggerReason};
 use domain::message::Message;
 use domain::value::{ReadContext, email_match_key};
-use domain::{MatchOrder, ObjectKind};
+use domain::{MatchOrder, ObjectKind, ObjectSchema};
+use engine::records::{RecordInput, RecordOptions};
 use engine::{
     ColumnUse, ContactInput, Existing, MappingError, MatchOptions, Mode, PresetChoice, RowCache,
-    RowContext, Target, plan_chunk, read_row_with,
+    RowContext, Target, plan_chunk, read_record_with, read_row_with,
 };
 use filestore::FileStore;
 use serde::Serialize;
@@ -108,6 +110,11 @@ pub struct ImportRequest {
     /// Require an email or phone to create a contact, whatever the location's setting (SPEC
     /// §11's migration).
     pub require_identifier: bool,
+    /// The object the rows are (SPEC §8: one object per import); contacts by default.
+    pub object: ObjectKind,
+    /// `--dedupe record_id|FIELD_KEY` (companies and custom objects): the unique field that
+    /// finds existing records, or `record_id` for Record ID alone.
+    pub dedupe: Option<String>,
 }
 
 /// Why an import could not run at all (nothing was written).
@@ -168,6 +175,10 @@ pub struct Prepared {
     pub options: MatchOptions,
     /// The workflows this import enrolls contacts into.
     pub enroll: EnrollPlan,
+    /// The object's schema: its fields as the location defines them (SPEC §3, §8).
+    pub schema: ObjectSchema,
+    /// The rules of a company or custom object import (`None` for contacts).
+    pub records: Option<RecordOptions>,
 }
 
 /// Which active workflows an import enrolls contacts into, and why (SPEC §6.6, §12).
@@ -292,18 +303,46 @@ pub async fn prepare(
     let info = tokio::task::spawn_blocking(move || tabular::inspect(&file, &opts))
         .await
         .map_err(|e| ImportError::Invalid(format!("reading the file stopped: {e}")))??;
-    let custom: Vec<Target> = store
-        .custom_fields(location.id, &ObjectKind::Contact)
-        .await?
-        .into_iter()
-        .map(|f| Target {
-            key: f.key,
-            label: f.label,
-            kind: f.field_type.kind(),
-            options: f.options,
-            custom: true,
-        })
+    let schema = match store.object_schema(location.id, &request.object).await {
+        Ok(s) => s,
+        Err(e) if e.is_not_found() => return Err(ImportError::Invalid(e.to_string())),
+        Err(e) => return Err(e.into()),
+    };
+    let is_records = !matches!(request.object, ObjectKind::Contact);
+    let custom: Vec<Target> = schema
+        .fields
+        .iter()
+        .filter(|f| f.custom)
+        .map(Target::of)
         .collect();
+    let standard: Vec<Target> = if is_records {
+        schema
+            .fields
+            .iter()
+            .filter(|f| !f.custom)
+            .map(Target::of)
+            .collect()
+    } else {
+        engine::mapping::contact_targets().to_vec()
+    };
+    if is_records {
+        // What only contacts have (SPEC §8's flags are mode, map, skip-unmapped, sheet,
+        // map-value, no-update-empty, template, dry-run, report).
+        let refused = [
+            (!request.fill_only.is_empty(), "--fill-only"),
+            (!request.tags.is_empty(), "--tag"),
+            (request.workflow.is_some(), "--workflow"),
+            (request.skip_existing_phone, "--skip-existing-phone"),
+        ];
+        if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+            return Err(ImportError::Invalid(format!(
+                "{flag} applies to contacts only; {} imports take the mode, --map, --map-value, --no-update-empty, --dedupe and --template",
+                schema.name
+            )));
+        }
+        // Exporters' presets describe contact files.
+        request.preset = Some("none".into());
+    }
     let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
     let ignored: Vec<bool> = info.columns.iter().map(|c| c.ignored).collect();
     // A saved template's choices, then the exporter's preset (SPEC §11).
@@ -336,6 +375,7 @@ pub async fn prepare(
         .as_ref()
         .map(|(n, c)| (n.as_str(), c.as_slice()));
     let map_request = crate::mapping::MapRequest {
+        standard: &standard,
         headers: &headers,
         ignored: &ignored,
         custom: &custom,
@@ -355,6 +395,20 @@ pub async fn prepare(
         });
     }
     let uses = mapping.uses();
+    let records = if is_records {
+        match record_options(&schema, &uses, &request) {
+            Ok(o) => Some(o),
+            Err(RecordsRefusal::Columns(error)) => {
+                return Err(ImportError::Columns {
+                    mapping: Box::new(mapping),
+                    error,
+                });
+            }
+            Err(RecordsRefusal::Invalid(why)) => return Err(ImportError::Invalid(why)),
+        }
+    } else {
+        None
+    };
 
     let mut fill_only = HashSet::new();
     for column in &request.fill_only {
@@ -435,7 +489,13 @@ pub async fn prepare(
             || request.require_identifier,
     };
     let mut enroll = EnrollPlan::default();
-    for w in store.active_workflows(location.id).await? {
+    // Workflows enroll contacts (SPEC §12): a records import triggers none.
+    let workflows = if is_records {
+        Vec::new()
+    } else {
+        store.active_workflows(location.id).await?
+    };
+    for w in workflows {
         match &w.trigger {
             Trigger::TagAdded(tag) if !request.suppress_tag_triggers => {
                 let key = domain::value::tag_key(tag);
@@ -478,6 +538,89 @@ pub async fn prepare(
         row_context,
         options,
         enroll,
+        schema,
+        records,
+    })
+}
+
+/// Why a records import cannot run with its mapping.
+enum RecordsRefusal {
+    /// The mapping lacks a field the object needs (the CLI prints the mapping first).
+    Columns(MappingError),
+    Invalid(String),
+}
+
+/// The rules of a company or custom object import from its mapping (SPEC §8): every required
+/// field mapped (the primary field, a custom object's required fields; Record ID or a unique
+/// field in Update mode), and the dedupe field — `--dedupe`, else the first mapped unique
+/// field in the object's field order.
+fn record_options(
+    schema: &ObjectSchema,
+    uses: &[ColumnUse],
+    request: &ImportRequest,
+) -> Result<RecordOptions, RecordsRefusal> {
+    let mapped = |key: &str| {
+        uses.iter().any(|u| match u {
+            ColumnUse::Field(t) | ColumnUse::DatePart(t, _) => t.key == key,
+            _ => false,
+        })
+    };
+    let mut missing: Vec<String> = schema
+        .required()
+        .filter(|f| !mapped(&f.key))
+        .map(|f| f.label.clone())
+        .collect();
+    let unique: Vec<String> = schema
+        .unique()
+        .filter(|f| mapped(&f.key))
+        .map(|f| f.key.clone())
+        .collect();
+    if request.mode == Mode::Update && !mapped(&schema.id_field) && unique.is_empty() {
+        let mut names = vec![
+            schema
+                .label(&schema.id_field)
+                .unwrap_or("Record ID")
+                .to_string(),
+        ];
+        names.extend(schema.unique().map(|f| f.label.clone()));
+        missing.push(names.join(" or "));
+    }
+    if !missing.is_empty() {
+        return Err(RecordsRefusal::Columns(MappingError::RequiredUnmapped(
+            missing.join(", "),
+        )));
+    }
+    let dedupe = match request.dedupe.as_deref() {
+        None => unique.first().cloned(),
+        Some(k) if k == schema.id_field => None,
+        Some(k) => {
+            let known: Vec<String> = std::iter::once(schema.id_field.clone())
+                .chain(schema.unique().map(|f| f.key.clone()))
+                .collect();
+            match schema.field(k) {
+                Some(f) if f.unique && mapped(k) => Some(k.to_string()),
+                Some(f) if f.unique => {
+                    return Err(RecordsRefusal::Invalid(format!(
+                        "--dedupe '{k}': no column of the file is mapped to {}; map one, or choose another of: {}",
+                        f.label,
+                        known.join(", ")
+                    )));
+                }
+                _ => {
+                    return Err(RecordsRefusal::Invalid(format!(
+                        "--dedupe '{k}' is not a unique field of {}; choose one of: {}",
+                        schema.name,
+                        known.join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    Ok(RecordOptions {
+        mode: request.mode,
+        no_update_empty: request.no_update_empty,
+        dedupe,
+        unique,
     })
 }
 
@@ -527,9 +670,12 @@ async fn touched_by(
     location: store::LocationId,
     job: i64,
 ) -> Result<HashMap<i64, Touched>, StoreError> {
-    Ok(store
-        .job_touched(location, job)
-        .await?
+    let object = store.job(location, job).await?.object;
+    let touched = match object {
+        ObjectKind::Contact => store.job_touched(location, job).await?,
+        other => store.records_touched(location, job, &other).await?,
+    };
+    Ok(touched
         .into_iter()
         .map(|(id, line, created)| {
             (
@@ -546,18 +692,21 @@ async fn touched_by(
 /// The name an import gets when the user gives none (SPEC §6.1): `Contacts import YYYY-MM-DD
 /// HH:MM`, in the location's time zone.
 pub fn default_import_name(time_zone: &jiff::tz::TimeZone) -> String {
+    default_import_name_of("Contacts", time_zone)
+}
+
+/// [`default_import_name`] for an object by its name (`Companies import …`).
+pub fn default_import_name_of(object: &str, time_zone: &jiff::tz::TimeZone) -> String {
     let now = jiff::Timestamp::now().to_zoned_datetime(time_zone.clone());
-    format!("Contacts import {}", now.strftime("%Y-%m-%d %H:%M"))
+    format!("{object} import {}", now.strftime("%Y-%m-%d %H:%M"))
 }
 
 /// The Bulk Action a prepared import runs as: its name, the file's name, and options holding
 /// the whole request, so any process can run it (`lease_owner: None` queues it for a worker).
 pub fn new_import_job(prepared: &Prepared, lease_owner: Option<String>) -> NewJob {
-    let name = prepared
-        .request
-        .name
-        .clone()
-        .unwrap_or_else(|| default_import_name(&prepared.row_context.read.time_zone));
+    let name = prepared.request.name.clone().unwrap_or_else(|| {
+        default_import_name_of(&prepared.schema.name, &prepared.row_context.read.time_zone)
+    });
     // The columns as mapped (by header), for a template saved from this job; a part of a
     // date in three columns is left to its preset.
     let mapping: Vec<(String, Option<String>)> = prepared
@@ -581,7 +730,7 @@ pub fn new_import_job(prepared: &Prepared, lease_owner: Option<String>) -> NewJo
     });
     NewJob {
         operation: Operation::Import,
-        object: ObjectKind::Contact,
+        object: prepared.request.object.clone(),
         name,
         file_name: Some(prepared.request.file_name.clone()),
         options: options.to_string(),
@@ -684,6 +833,11 @@ pub struct StoredRequest {
     pub line_defaults: Vec<(String, String)>,
     #[serde(default)]
     pub require_identifier: bool,
+    /// The object's stored form (`company`, `custom:KEY`); absent for contacts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe: Option<String>,
 }
 
 impl From<&ImportRequest> for StoredRequest {
@@ -709,6 +863,8 @@ impl From<&ImportRequest> for StoredRequest {
             column_date_orders: r.column_date_orders.clone(),
             line_defaults: r.line_defaults.clone(),
             require_identifier: r.require_identifier,
+            object: (r.object != ObjectKind::Contact).then(|| r.object.as_stored()),
+            dedupe: r.dedupe.clone(),
         }
     }
 }
@@ -878,6 +1034,15 @@ pub async fn run_claimed(
         column_date_orders: stored.column_date_orders,
         line_defaults: stored.line_defaults,
         require_identifier: stored.require_identifier,
+        object: match &stored.object {
+            None => ObjectKind::Contact,
+            Some(o) => ObjectKind::from_stored(o).ok_or_else(|| {
+                ImportError::Invalid(format!(
+                    "job {job_id} cannot be resumed: its object '{o}' is unknown"
+                ))
+            })?,
+        },
+        dedupe: stored.dedupe,
     };
     let prepared = match prepare(store, request, today).await {
         Ok(p) => p,
@@ -1065,25 +1230,79 @@ struct RunEnd {
     totals: Totals,
 }
 
+/// A row as the reader thread read it: a contact's or a record's (SPEC §8), as the object's
+/// schema says.
+enum RowInput {
+    Contact(ContactInput),
+    Record(RecordInput),
+}
+
+impl RowInput {
+    fn messages(&mut self) -> &mut Vec<Message> {
+        match self {
+            RowInput::Contact(c) => &mut c.messages,
+            RowInput::Record(r) => &mut r.messages,
+        }
+    }
+}
+
+/// One chunk of rows, read: what the object's part of the loop decides and writes.
+struct ReadChunk {
+    contacts: Vec<ContactInput>,
+    records: Vec<RecordInput>,
+    /// The rows' original cells by line (kept for warning and error lines).
+    cells: HashMap<u64, Vec<String>>,
+    blank: i64,
+    checkpoint_line: u64,
+}
+
+/// What the object's part did with a chunk: one result per line in file order, the chunk's
+/// totals, and a pause or cancel settled with its checkpoint.
+struct ChunkDone {
+    lines: Vec<LineRecord>,
+    totals: Totals,
+    stopped: Option<AfterChunk>,
+}
+
+/// The per-object part of the loop, chosen by the object: look the chunk's match keys up,
+/// decide, build the writes, write them with the checkpoint (or, in a dry run, carry what
+/// later chunks must find).
+enum ObjectPart<'a, E: FnMut(i64, &[i64])> {
+    Contacts(Box<ContactChunks<'a, E>>),
+    Records(Box<records::RecordChunks<'a>>),
+}
+
+impl<E: FnMut(i64, &[i64])> ObjectPart<'_, E> {
+    async fn chunk(&mut self, read: ReadChunk) -> Result<ChunkDone, ImportError> {
+        match self {
+            ObjectPart::Contacts(c) => c.chunk(read).await,
+            ObjectPart::Records(r) => r.chunk(read).await,
+        }
+    }
+}
+
 /// The import loop: from the line after the job's checkpoint (the start for a dry run) to the
 /// end of the file or a pause or cancel. `None` for `job` is a dry run, which writes nothing;
 /// `enrolled(contact, workflows)` hears, per contact written, the workflows it enrolls in (ids
 /// are negative for a dry run's new contacts). Finishing the job is the caller's
 /// ([`drive::drive`]).
+///
+/// The loop is every object's: reading (a thread a chunk ahead), chunking, the line results,
+/// the totals, progress and stopping at a settled pause or cancel. What differs per object —
+/// reading a row into a contact or a record, the lookup, the decision and the writes — is the
+/// [`ObjectPart`] the object's schema chooses.
 async fn run(
     store: &Store,
     prepared: &Prepared,
     job: Option<Resume>,
     sink: &mut impl FnMut(LineRecord),
     progress: &mut impl FnMut(u64, u64),
-    mut enrolled: impl FnMut(i64, &[i64]),
+    enrolled: impl FnMut(i64, &[i64]),
     chain: Option<&mut DryChain>,
 ) -> Result<RunEnd, ImportError> {
-    let location = prepared.location.id;
     let dry = job.is_none();
-    let job_id = job.as_ref().map(|j| j.lease.job_id);
     let after_line = job.as_ref().map(|j| j.after_line).unwrap_or(0);
-    let (lease, mut touched) = match job {
+    let (lease, touched) = match job {
         Some(j) => (Some(j.lease), j.touched),
         None => (None, HashMap::new()),
     };
@@ -1091,12 +1310,13 @@ async fn run(
     let mut stopped: Option<AfterChunk> = None;
 
     let total_lines = prepared.info.records + prepared.info.blank_rows;
-    type ReadChunk = Vec<(tabular::Row, Option<ContactInput>)>;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<ReadChunk, Refusal>>(2);
+    type Rows = Vec<(tabular::Row, Option<RowInput>)>;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Rows, Refusal>>(2);
     let path = prepared.request.file.clone();
     let info = prepared.info.clone();
     let uses = prepared.uses.clone();
     let row_context = prepared.row_context.clone();
+    let record_schema = prepared.records.is_some().then(|| prepared.schema.clone());
     // Reading — the file's rows, and every cell read by its field's type (pure) — runs on its
     // own thread, a chunk ahead of deciding and writing, so the two share the cores.
     let reader = tokio::task::spawn_blocking(move || {
@@ -1114,8 +1334,24 @@ async fn run(
             for _ in 0..chunk_rows {
                 match rows.next() {
                     Some(Ok(row)) => {
-                        let input = (!row.blank).then(|| {
-                            read_row_with(row.line, &row.cells, &uses, &row_context, &mut cache)
+                        let input = (!row.blank).then(|| match &record_schema {
+                            None => RowInput::Contact(read_row_with(
+                                row.line,
+                                &row.cells,
+                                &uses,
+                                &row_context,
+                                &mut cache,
+                            )),
+                            Some(schema) => RowInput::Record(RecordInput::from_read(
+                                read_record_with(
+                                    row.line,
+                                    &row.cells,
+                                    &uses,
+                                    &row_context,
+                                    &mut cache,
+                                ),
+                                schema,
+                            )),
                         });
                         chunk.push((row, input));
                     }
@@ -1134,38 +1370,47 @@ async fn run(
     });
 
     // A dry run's earlier chunks wrote nothing: what they decided stands in for it.
+    // (Contacts carry it in a DryChain; records in their own part.)
     let mut own_chain;
-    let mut carry: Option<&mut DryChain> = match (dry, chain) {
-        (false, _) => None,
-        (true, Some(chain)) => Some(chain),
-        (true, None) => {
-            own_chain = DryChain::open()?;
-            Some(&mut own_chain)
+    let carry: Option<&mut DryChain> = if !dry || prepared.records.is_some() {
+        None
+    } else {
+        match chain {
+            Some(chain) => Some(chain),
+            None => {
+                own_chain = DryChain::open()?;
+                Some(&mut own_chain)
+            }
         }
     };
-    if let Some(c) = carry.as_mut() {
-        c.begin_run();
-    }
-    // The fields a dry run carries from chunk to chunk: those a later line's decision reads.
-    let carried = domain::object::contact_standard().carried();
     let mut totals = Totals::default();
     let mut done_lines = after_line.saturating_sub(1);
     let headers = prepared.headers();
 
     let result: Result<(), ImportError> = async {
-        // One connection for the whole run: its statements are prepared once (SQLite).
-        let mut session = store.import_session().await?;
+        let mut part: ObjectPart<'_, _> = match &prepared.records {
+            None => ObjectPart::Contacts(Box::new(
+                ContactChunks::open(store, prepared, lease, touched, carry, enrolled).await?,
+            )),
+            Some(options) => ObjectPart::Records(Box::new(records::RecordChunks::new(
+                store, prepared, options, lease, touched,
+            ))),
+        };
         let pause = chunk_pause();
         while let Some(chunk) = rx.recv().await {
             let rows = chunk?;
             let checkpoint_line = rows.last().map(|r| r.0.line).unwrap_or(0);
             done_lines += rows.len() as u64;
-            let mut chunk_totals = Totals::default();
-            let mut inputs: Vec<ContactInput> = Vec::with_capacity(rows.len());
-            let mut cells: HashMap<u64, Vec<String>> = HashMap::new();
+            let mut read = ReadChunk {
+                contacts: Vec::new(),
+                records: Vec::new(),
+                cells: HashMap::new(),
+                blank: 0,
+                checkpoint_line,
+            };
             for (row, input) in rows {
                 let Some(mut input) = input else {
-                    chunk_totals.blank += 1;
+                    read.blank += 1;
                     continue;
                 };
                 for m in &row.messages {
@@ -1174,183 +1419,22 @@ async fn run(
                     if !field.is_empty() {
                         msg = msg.field(field);
                     }
-                    input.messages.insert(0, msg);
+                    input.messages().insert(0, msg);
                 }
-                cells.insert(row.line, row.cells);
-                inputs.push(input);
-            }
-
-            let blank = chunk_totals.blank;
-            let mut attempt = 0u32;
-            let (plan, write, write_index, enroll_of, ids, chunk_totals) = loop {
-                attempt += 1;
-                // One batched lookup for the whole chunk.
-                let ids: Vec<i64> = inputs
-                    .iter()
-                    .filter_map(|i| i.contact_id.as_ref()?.parse().ok())
-                    .collect();
-                let emails: Vec<String> = inputs
-                    .iter()
-                    .filter_map(|i| i.value("email").map(email_match_key))
-                    .collect();
-                let phones: Vec<String> = inputs
-                    .iter()
-                    .filter_map(|i| i.value("phone").map(str::to_string))
-                    .collect();
-                let found = session
-                    .contacts_for_matching(location, &ids, &emails, &phones)
-                    .await?;
-                let mut snapshot: Vec<Existing> = Vec::with_capacity(found.len());
-                let mut seen: HashSet<i64> = HashSet::new();
-                for c in found {
-                    if let Some(carry) = carry.as_mut()
-                        && let Some(carried) = carry.get(c.id)?
-                    {
-                        seen.insert(c.id);
-                        snapshot.push(carried);
-                        continue;
-                    }
-                    let t = touched.get(&c.id).copied();
-                    seen.insert(c.id);
-                    snapshot.push(Existing {
-                        id: c.id,
-                        values: c.values,
-                        tags: c.tags,
-                        additional_emails: c.additional_emails,
-                        additional_phones: c.additional_phones,
-                        touched_line: t.map(|t| t.line),
-                        created_by_import: t.is_some_and(|t| t.created),
-                    });
-                }
-                if let Some(carry) = carry.as_mut() {
-                    // Looked up by id, email and phone, never by walking all that was carried.
-                    let mut wanted: Vec<i64> = ids.clone();
-                    for e in &emails {
-                        wanted.extend(carry.by_email(e)?);
-                    }
-                    for p in &phones {
-                        wanted.extend(carry.by_phone(p)?);
-                    }
-                    for id in wanted {
-                        if seen.insert(id)
-                            && let Some(carried) = carry.get(id)?
-                        {
-                            snapshot.push(carried);
-                        }
-                    }
-                }
-
-                let mut plan = plan_chunk(inputs.clone(), snapshot, &prepared.options);
-
-                let chunk::BuiltChunk {
-                    write,
-                    write_index,
-                    enroll_of,
-                } = chunk::build_chunk(
-                    &mut plan,
-                    blank,
-                    checkpoint_line,
-                    &cells,
-                    &prepared.enroll,
-                    dry,
-                );
-                let chunk_totals = write.totals;
-
-                let write = Arc::new(write);
-                let ids: Vec<i64> = match job_id {
-                    Some(_) => {
-                        let lease = lease.as_ref().expect("a written run holds a lease");
-                        let (ids, after) =
-                            match session.apply_import_chunk(lease, write.clone()).await {
-                                Ok(done) => done,
-                                // Another import took one of this chunk's emails or phones between the
-                                // lookup and the write (the unique index refused it, and the chunk was
-                                // rolled back): look up again and decide again, so the rows merge into
-                                // that contact instead of duplicating it.
-                                Err(e) if e.is_conflict() && attempt < CONFLICT_RETRIES => continue,
-                                Err(e) => return Err(e.into()),
-                            };
-                        if after != AfterChunk::Running {
-                            stopped = Some(after);
-                        }
-                        ids
-                    }
-                    None => write
-                        .contacts
-                        .iter()
-                        .map(|c| {
-                            c.id.unwrap_or_else(|| {
-                                let chain = carry.as_mut().expect("a dry run has its chain");
-                                chain.next_id -= 1;
-                                chain.next_id + 1
-                            })
-                        })
-                        .collect(),
-                };
-                break (plan, write, write_index, enroll_of, ids, chunk_totals);
-            };
-            let mut to_carry = Vec::new();
-            for (plan_i, write_i) in &write_index {
-                let c = &plan.contacts[*plan_i];
-                let id = ids[*write_i];
-                if let Some(workflows) = enroll_of.get(write_i).filter(|w| !w.is_empty()) {
-                    enrolled(id, workflows);
-                }
-                let created = c.created_by_import;
-                touched.insert(
-                    id,
-                    Touched {
-                        line: c.touched_line.unwrap_or(c.first_line),
-                        created,
-                    },
-                );
-                if carry.is_some() {
-                    // Only what later lines' decisions read is carried: identifiers, name,
-                    // type, fill-only fields, tags.
-                    let values = c
-                        .values
-                        .iter()
-                        .filter(|(k, _)| {
-                            carried.contains(&k.as_str()) || prepared.options.fill_only.contains(*k)
-                        })
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
-                    to_carry.push(carry::CarriedContact {
-                        existing: Existing {
-                            id,
-                            values,
-                            tags: c.tags.clone(),
-                            additional_emails: Vec::new(),
-                            additional_phones: Vec::new(),
-                            touched_line: c.touched_line,
-                            created_by_import: created,
-                        },
-                        email_key: c.values.get("email").map(|e| email_match_key(e)),
-                        phone: c.values.get("phone").cloned(),
-                    });
+                read.cells.insert(row.line, row.cells);
+                match input {
+                    RowInput::Contact(c) => read.contacts.push(c),
+                    RowInput::Record(r) => read.records.push(r),
                 }
             }
-            if let Some(carry) = carry.as_mut() {
-                carry.put(&to_carry)?;
+            let done = part.chunk(read).await?;
+            for l in done.lines {
+                sink(l);
             }
-            for (l, w) in plan.lines.iter().zip(&write.lines) {
-                let record_id = w.record.map(|r| match r {
-                    RecordRef::Id(id) => id,
-                    RecordRef::Written(i) => ids[i],
-                });
-                sink(LineRecord {
-                    line: l.line,
-                    status: l.status,
-                    action: l.action,
-                    record_id: record_id.filter(|id| *id > 0),
-                    primary: l.primary.clone(),
-                    messages: l.messages.iter().map(LineMessage::from).collect(),
-                    cells: None,
-                });
-            }
-            totals += chunk_totals;
+            totals += done.totals;
             progress(done_lines, total_lines);
-            if stopped.is_some() {
+            if done.stopped.is_some() {
+                stopped = done.stopped;
                 break;
             }
             if let (false, Some(pause)) = (dry, pause) {
@@ -1364,6 +1448,242 @@ async fn run(
     let _ = reader.await;
 
     result.map(|()| RunEnd { stopped, totals })
+}
+
+/// The contacts' part of the loop (SPEC §6): one batched lookup by id, email and phone, then
+/// `plan_chunk`, `chunk::build_chunk`, and the write through one `store::ImportSession` for
+/// the whole run; a dry run carries what it decided in its [`DryChain`].
+struct ContactChunks<'a, E: FnMut(i64, &[i64])> {
+    prepared: &'a Prepared,
+    /// One connection for the whole run: its statements are prepared once (SQLite).
+    session: store::ImportSession,
+    /// `None` for a dry run.
+    lease: Option<Lease>,
+    touched: HashMap<i64, Touched>,
+    carry: Option<&'a mut DryChain>,
+    enrolled: E,
+    /// The fields a dry run carries from chunk to chunk: those a later line's decision reads.
+    carried: Vec<&'static str>,
+}
+
+impl<'a, E: FnMut(i64, &[i64])> ContactChunks<'a, E> {
+    async fn open(
+        store: &Store,
+        prepared: &'a Prepared,
+        lease: Option<Lease>,
+        touched: HashMap<i64, Touched>,
+        mut carry: Option<&'a mut DryChain>,
+        enrolled: E,
+    ) -> Result<ContactChunks<'a, E>, ImportError> {
+        if let Some(c) = carry.as_mut() {
+            c.begin_run();
+        }
+        Ok(ContactChunks {
+            prepared,
+            session: store.import_session().await?,
+            lease,
+            touched,
+            carry,
+            enrolled,
+            carried: domain::object::contact_standard().carried(),
+        })
+    }
+
+    async fn chunk(&mut self, read: ReadChunk) -> Result<ChunkDone, ImportError> {
+        let prepared = self.prepared;
+        let location = prepared.location.id;
+        let dry = self.lease.is_none();
+        let ReadChunk {
+            contacts: inputs,
+            cells,
+            blank,
+            checkpoint_line,
+            ..
+        } = read;
+        let mut stopped = None;
+        let mut attempt = 0u32;
+        let (plan, write, write_index, enroll_of, ids, chunk_totals) = loop {
+            attempt += 1;
+            // One batched lookup for the whole chunk.
+            let ids: Vec<i64> = inputs
+                .iter()
+                .filter_map(|i| i.contact_id.as_ref()?.parse().ok())
+                .collect();
+            let emails: Vec<String> = inputs
+                .iter()
+                .filter_map(|i| i.value("email").map(email_match_key))
+                .collect();
+            let phones: Vec<String> = inputs
+                .iter()
+                .filter_map(|i| i.value("phone").map(str::to_string))
+                .collect();
+            let found = self
+                .session
+                .contacts_for_matching(location, &ids, &emails, &phones)
+                .await?;
+            let mut snapshot: Vec<Existing> = Vec::with_capacity(found.len());
+            let mut seen: HashSet<i64> = HashSet::new();
+            for c in found {
+                if let Some(carry) = self.carry.as_mut()
+                    && let Some(carried) = carry.get(c.id)?
+                {
+                    seen.insert(c.id);
+                    snapshot.push(carried);
+                    continue;
+                }
+                let t = self.touched.get(&c.id).copied();
+                seen.insert(c.id);
+                snapshot.push(Existing {
+                    id: c.id,
+                    values: c.values,
+                    tags: c.tags,
+                    additional_emails: c.additional_emails,
+                    additional_phones: c.additional_phones,
+                    touched_line: t.map(|t| t.line),
+                    created_by_import: t.is_some_and(|t| t.created),
+                });
+            }
+            if let Some(carry) = self.carry.as_mut() {
+                // Looked up by id, email and phone, never by walking all that was carried.
+                let mut wanted: Vec<i64> = ids.clone();
+                for e in &emails {
+                    wanted.extend(carry.by_email(e)?);
+                }
+                for p in &phones {
+                    wanted.extend(carry.by_phone(p)?);
+                }
+                for id in wanted {
+                    if seen.insert(id)
+                        && let Some(carried) = carry.get(id)?
+                    {
+                        snapshot.push(carried);
+                    }
+                }
+            }
+
+            let mut plan = plan_chunk(inputs.clone(), snapshot, &prepared.options);
+
+            let chunk::BuiltChunk {
+                write,
+                write_index,
+                enroll_of,
+            } = chunk::build_chunk(
+                &mut plan,
+                blank,
+                checkpoint_line,
+                &cells,
+                &prepared.enroll,
+                dry,
+            );
+            let chunk_totals = write.totals;
+
+            let write = Arc::new(write);
+            let ids: Vec<i64> = match &self.lease {
+                Some(lease) => {
+                    let (ids, after) =
+                        match self.session.apply_import_chunk(lease, write.clone()).await {
+                            Ok(done) => done,
+                            // Another import took one of this chunk's emails or phones between the
+                            // lookup and the write (the unique index refused it, and the chunk was
+                            // rolled back): look up again and decide again, so the rows merge into
+                            // that contact instead of duplicating it.
+                            Err(e) if e.is_conflict() && attempt < CONFLICT_RETRIES => continue,
+                            Err(e) => return Err(e.into()),
+                        };
+                    if after != AfterChunk::Running {
+                        stopped = Some(after);
+                    }
+                    ids
+                }
+                None => write
+                    .contacts
+                    .iter()
+                    .map(|c| {
+                        c.id.unwrap_or_else(|| {
+                            let chain = self.carry.as_mut().expect("a dry run has its chain");
+                            chain.next_id -= 1;
+                            chain.next_id + 1
+                        })
+                    })
+                    .collect(),
+            };
+            break (plan, write, write_index, enroll_of, ids, chunk_totals);
+        };
+        let mut to_carry = Vec::new();
+        for (plan_i, write_i) in &write_index {
+            let c = &plan.contacts[*plan_i];
+            let id = ids[*write_i];
+            if let Some(workflows) = enroll_of.get(write_i).filter(|w| !w.is_empty()) {
+                (self.enrolled)(id, workflows);
+            }
+            let created = c.created_by_import;
+            self.touched.insert(
+                id,
+                Touched {
+                    line: c.touched_line.unwrap_or(c.first_line),
+                    created,
+                },
+            );
+            if self.carry.is_some() {
+                // Only what later lines' decisions read is carried: identifiers, name,
+                // type, fill-only fields, tags.
+                let values = c
+                    .values
+                    .iter()
+                    .filter(|(k, _)| {
+                        self.carried.contains(&k.as_str())
+                            || prepared.options.fill_only.contains(*k)
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                to_carry.push(carry::CarriedContact {
+                    existing: Existing {
+                        id,
+                        values,
+                        tags: c.tags.clone(),
+                        additional_emails: Vec::new(),
+                        additional_phones: Vec::new(),
+                        touched_line: c.touched_line,
+                        created_by_import: created,
+                    },
+                    email_key: c.values.get("email").map(|e| email_match_key(e)),
+                    phone: c.values.get("phone").cloned(),
+                });
+            }
+        }
+        if let Some(carry) = self.carry.as_mut() {
+            carry.put(&to_carry)?;
+        }
+        let lines = plan
+            .lines
+            .iter()
+            .zip(&write.lines)
+            .map(|(l, w)| line_record(l, w, &ids))
+            .collect();
+        Ok(ChunkDone {
+            lines,
+            totals: chunk_totals,
+            stopped,
+        })
+    }
+}
+
+/// A decided line as the sink hears it: its written record's id (none for a dry run's new
+/// records, whose ids are negative).
+fn line_record(l: &engine::LineResult, w: &store::LineWrite, ids: &[i64]) -> LineRecord {
+    let record_id = w.record.map(|r| match r {
+        RecordRef::Id(id) => id,
+        RecordRef::Written(i) => ids[i],
+    });
+    LineRecord {
+        line: l.line,
+        status: l.status,
+        action: l.action,
+        record_id: record_id.filter(|id| *id > 0),
+        primary: l.primary.clone(),
+        messages: l.messages.iter().map(LineMessage::from).collect(),
+        cells: None,
+    }
 }
 
 /// A running job whose lease holder is a dead process of this host, claimed at once.

@@ -23,6 +23,8 @@ use tabular::{FileInfo, FileKind, Refusal};
 pub struct MapRequest<'a> {
     pub headers: &'a [String],
     pub ignored: &'a [bool],
+    /// The object's standard fields (`engine::mapping::contact_targets()` for contacts).
+    pub standard: &'a [Target],
     pub custom: &'a [Target],
     pub preset: PresetChoice,
     /// A saved template: its name and its columns.
@@ -149,6 +151,7 @@ pub fn propose(
     let proposal = plan::propose(&MappingInput {
         headers: req.headers,
         ignored: req.ignored,
+        standard: req.standard,
         custom: req.custom,
         preset,
         template: req.template,

@@ -134,6 +134,7 @@ pub async fn fields_for(
         .map_err(|e| ImportError::Invalid(format!("the location's settings: {e}")))?;
     let value_map = Default::default();
     let req = MapRequest {
+        standard: engine::mapping::contact_targets(),
         headers: &headers,
         ignored: &ignored,
         custom: &custom,

@@ -989,6 +989,7 @@ async fn auto_mapping(
         .as_ref()
         .map(|(n, c)| (n.as_str(), c.as_slice()));
     let req = MapRequest {
+        standard: engine::mapping::contact_targets(),
         headers: &headers,
         ignored: &ignored,
         custom,

@@ -146,7 +146,7 @@ const LEASE_HELD_SQL: &str = "SELECT id FROM jobs WHERE id = $1 AND location_id 
 
 /// A chunk's last statement: the job's totals and checkpoint, fenced on the lease again
 /// (`$11` owner, `$12` the lease's new expiry); it returns a pending pause or cancel request.
-const CHECKPOINT_SQL: &str = "UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
+pub(crate) const CHECKPOINT_SQL: &str = "UPDATE jobs SET processed = processed + $3, created_count = created_count + $4, \
      updated_count = updated_count + $5, skipped_count = skipped_count + $6, error_count = error_count + $7, \
      warning_count = warning_count + $8, blank_count = blank_count + $9, checkpoint_line = $10, \
      lease_expires_at = $12, status_reason = NULL \

@@ -32,6 +32,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../../../migrations/sqlite/0012_import_templates.sql"),
     ),
     (
+        14,
+        include_str!("../../../migrations/sqlite/0014_object_records.sql"),
+    ),
+    (
         16,
         include_str!("../../../migrations/sqlite/0016_revert_progress.sql"),
     ),
@@ -72,6 +76,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         12,
         include_str!("../../../migrations/postgres/0012_import_templates.sql"),
+    ),
+    (
+        14,
+        include_str!("../../../migrations/postgres/0014_object_records.sql"),
     ),
     (
         16,

@@ -132,7 +132,7 @@ macro_rules! bind_restore {
 }
 
 /// Why a job cannot be reverted, from its (operation, status, reverted_at).
-fn refusal(job_id: i64, row: Option<(String, String, Option<i64>)>) -> StoreError {
+pub(crate) fn refusal(job_id: i64, row: Option<(String, String, Option<i64>)>) -> StoreError {
     let Some((operation, status, reverted_at)) = row else {
         return StoreError::not_found(format!("job {job_id}"));
     };
@@ -158,6 +158,11 @@ impl Store {
     /// [`StoreError::Conflict`] saying why; an unknown job is `NotFound`). Contacts changed
     /// since the import are left alone and reported (see the module docs).
     pub async fn revert_import(&self, location: LocationId, job_id: i64) -> Result<RevertReport> {
+        // A company or custom object import is reverted from its own records (SPEC §8).
+        let object = self.job(location, job_id).await?.object;
+        if object != domain::ObjectKind::Contact {
+            return self.revert_records(location, job_id, &object).await;
+        }
         let now = now_ms();
         let restore = restore_sql();
         let mut report = RevertReport {

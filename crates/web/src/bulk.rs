@@ -115,6 +115,12 @@ async fn with_download(
     location: LocationId,
     mut row: JobRow,
 ) -> Result<JobRow, AppError> {
+    // A custom object's job shows the object's name (SPEC §8).
+    if let Some(key) = row.object.strip_prefix("custom:")
+        && let Ok(o) = state.store.custom_object(location, key).await
+    {
+        row.object = o.def.name;
+    }
     if row.operation != "Export" {
         return Ok(row);
     }

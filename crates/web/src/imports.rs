@@ -830,21 +830,11 @@ pub(crate) async fn field_labels(
     state: &AppState,
     location: store::LocationId,
 ) -> Result<std::collections::HashMap<String, String>, AppError> {
-    let custom: Vec<domain::CustomFieldDef> = state
+    let schema = state
         .store
-        .custom_fields(location, &domain::ObjectKind::Contact)
-        .await?
-        .into_iter()
-        .map(|f| domain::CustomFieldDef {
-            key: f.key,
-            label: f.label,
-            field_type: f.field_type,
-            options: f.options,
-            required: f.required,
-            unique: f.unique,
-        })
-        .collect();
-    Ok(domain::ObjectSchema::contact(&custom)
+        .object_schema(location, &domain::ObjectKind::Contact)
+        .await?;
+    Ok(schema
         .fields
         .into_iter()
         .map(|f| (f.key, f.label))

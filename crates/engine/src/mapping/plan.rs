@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use domain::field::{FieldKind, STANDARD_CONTACT_FIELDS};
+use domain::field::FieldKind;
 
 use super::synonyms::{MOBILE_HEADERS, SYNONYMS};
 use super::{ColumnUse, ERROR_LOG_COLUMNS, MappingError, Target, normalise_header};
@@ -131,6 +131,9 @@ pub struct MappingInput<'a> {
     pub headers: &'a [String],
     /// Fully blank columns.
     pub ignored: &'a [bool],
+    /// The object's standard fields ([`super::contact_targets`] for contacts; the schema's
+    /// standard fields for another object, SPEC §8).
+    pub standard: &'a [Target],
     /// The location's custom fields of the object.
     pub custom: &'a [Target],
     /// The exporter's preset the file gets (SPEC §11), if any.
@@ -170,6 +173,9 @@ enum Candidate {
 pub struct Proposal {
     headers: Vec<String>,
     candidates: Vec<Candidate>,
+    /// The object's standard fields (where the primary and additional email and phone
+    /// fields come from, when the object has them).
+    standard: Vec<Target>,
 }
 
 /// The field keys more than one column may feed (their values are joined in column order).
@@ -237,31 +243,25 @@ struct NameIndex {
 }
 
 impl NameIndex {
-    fn new(custom: &[Target]) -> NameIndex {
+    fn new(standard: &[Target], custom: &[Target]) -> NameIndex {
         let mut by_name: HashMap<String, (Target, Why)> = HashMap::new();
-        // Inserted in reverse priority so that the earlier kinds win.
+        // Inserted in reverse priority so that the earlier kinds win. A synonym names a
+        // standard field of the object it maps for (Company and Zip fit a company's fields).
         for (key, names) in SYNONYMS {
-            let f = STANDARD_CONTACT_FIELDS
-                .iter()
-                .find(|f| f.key == *key)
-                .expect("synonyms name standard fields");
+            let Some(f) = standard.iter().find(|f| f.key == *key) else {
+                continue;
+            };
             for n in *names {
-                by_name.insert(normalise_header(n), (Target::standard(f), Why::Synonym));
+                by_name.insert(normalise_header(n), (f.clone(), Why::Synonym));
             }
         }
         for c in custom {
             by_name.insert(normalise_header(&c.key), (c.clone(), Why::SameName));
             by_name.insert(normalise_header(&c.label), (c.clone(), Why::SameName));
         }
-        for f in STANDARD_CONTACT_FIELDS {
-            by_name.insert(
-                normalise_header(f.label),
-                (Target::standard(f), Why::SameName),
-            );
-            by_name.insert(
-                normalise_header(f.key),
-                (Target::standard(f), Why::SameName),
-            );
+        for f in standard {
+            by_name.insert(normalise_header(&f.label), (f.clone(), Why::SameName));
+            by_name.insert(normalise_header(&f.key), (f.clone(), Why::SameName));
         }
         NameIndex { by_name }
     }
@@ -271,12 +271,12 @@ impl NameIndex {
     }
 }
 
-fn field_by_key(key: &str, custom: &[Target]) -> Option<Target> {
-    STANDARD_CONTACT_FIELDS
+fn field_by_key(key: &str, standard: &[Target], custom: &[Target]) -> Option<Target> {
+    standard
         .iter()
+        .chain(custom)
         .find(|f| f.key == key)
-        .map(Target::standard)
-        .or_else(|| custom.iter().find(|c| c.key == key).cloned())
+        .cloned()
 }
 
 /// Whether a (normalised) header is the label or key of Additional Emails / Additional Phone
@@ -292,7 +292,7 @@ pub fn names_additional_field(norm: &str) -> bool {
 /// that names no column or no field.
 pub fn propose(input: &MappingInput<'_>) -> Result<Proposal, MappingError> {
     let headers = input.headers;
-    let index = NameIndex::new(input.custom);
+    let index = NameIndex::new(input.standard, input.custom);
     let error_log: Vec<String> = ERROR_LOG_COLUMNS
         .iter()
         .map(|h| normalise_header(h))
@@ -311,16 +311,15 @@ pub fn propose(input: &MappingInput<'_>) -> Result<Proposal, MappingError> {
                     .position(|h| normalise_header(h) == normalise_header(header))
             })
             .ok_or_else(|| MappingError::UnknownColumn(header.clone(), headers.join(", ")))?;
-        let target =
-            match key {
-                None => None,
-                Some(key) => Some(field_by_key(key, input.custom).ok_or_else(|| {
-                    MappingError::UnknownField {
-                        header: header.clone(),
-                        key: key.clone(),
-                    }
-                })?),
-            };
+        let target = match key {
+            None => None,
+            Some(key) => Some(field_by_key(key, input.standard, input.custom).ok_or_else(
+                || MappingError::UnknownField {
+                    header: header.clone(),
+                    key: key.clone(),
+                },
+            )?),
+        };
         chosen.insert(col, target);
     }
 
@@ -355,6 +354,7 @@ pub fn propose(input: &MappingInput<'_>) -> Result<Proposal, MappingError> {
     Ok(Proposal {
         headers: headers.to_vec(),
         candidates,
+        standard: input.standard.to_vec(),
     })
 }
 
@@ -368,7 +368,7 @@ fn template_candidate(input: &MappingInput<'_>, norm: &str) -> Option<Candidate>
     let why = Why::Template(name.to_string());
     match key {
         None => Some(Candidate::Fixed(Why::LeftOut(Box::new(why)))),
-        Some(key) => field_by_key(key, input.custom)
+        Some(key) => field_by_key(key, input.standard, input.custom)
             .map(|t| Candidate::Chosen(t, Why::Template(name.into()))),
     }
 }
@@ -390,7 +390,7 @@ fn preset_candidate(
         mobile,
     };
     match preset.column(header)? {
-        Col::Field(key) => Some(match field_by_key(key, input.custom) {
+        Col::Field(key) => Some(match field_by_key(key, input.standard, input.custom) {
             Some(t) => auto(t, false),
             None => Candidate::Unmatched(Why::PresetFieldMissing {
                 preset: preset.name,
@@ -398,10 +398,10 @@ fn preset_candidate(
             }),
         }),
         Col::Mobile => Some(auto(
-            field_by_key("phone", input.custom).expect("standard field"),
+            field_by_key("phone", input.standard, input.custom).expect("standard field"),
             true,
         )),
-        Col::Part(key, part) => Some(match field_by_key(key, input.custom) {
+        Col::Part(key, part) => Some(match field_by_key(key, input.standard, input.custom) {
             Some(t) => Candidate::Part(t, part, why),
             None => Candidate::Unmatched(Why::PresetFieldMissing {
                 preset: preset.name,
@@ -430,6 +430,7 @@ pub fn resolve(
     let Proposal {
         headers,
         candidates,
+        standard,
     } = proposal;
     let n = headers.len();
     let mut plans: Vec<Option<ColumnPlan>> = vec![None; n];
@@ -513,9 +514,14 @@ pub fn resolve(
                 .or_else(|| group.iter().find(eligible))
                 .map(|(i, ..)| *i)
         };
-        let primary_target =
-            field_by_key(primary_key, &[]).expect("email and phone are standard fields");
-        let extra_target = field_by_key(extra_key, &[]).expect("standard field");
+        let Some(primary_target) = field_by_key(primary_key, &standard, &[]) else {
+            continue;
+        };
+        // An object without the additional field (a company) leaves the other columns of
+        // the kind to step 5, where the first keeps the field.
+        let Some(extra_target) = field_by_key(extra_key, &standard, &[]) else {
+            continue;
+        };
         let primary_header = primary
             .map(|p| headers[p].clone())
             .or_else(|| taken.get(primary_key).map(|c| headers[*c].clone()));

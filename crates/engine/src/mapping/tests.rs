@@ -193,6 +193,7 @@ fn plan_of(
     ];
     let proposal = plan::propose(&MappingInput {
         headers: &headers,
+        standard: crate::mapping::contact_targets(),
         ignored: &vec![false; headers.len()],
         custom: &custom,
         preset,
@@ -350,6 +351,7 @@ fn templates_and_choices_come_before_names() {
     ];
     let proposal = plan::propose(&MappingInput {
         headers: &headers,
+        standard: crate::mapping::contact_targets(),
         ignored: &[false, false, false],
         custom: &[],
         preset: None,

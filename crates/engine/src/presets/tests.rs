@@ -45,6 +45,7 @@ fn mapped(headers: &[String], preset: &'static Preset) -> HashMap<String, String
     let custom = starter_fields();
     let proposal = plan::propose(&MappingInput {
         headers,
+        standard: crate::mapping::contact_targets(),
         ignored: &vec![false; headers.len()],
         custom: &custom,
         preset: Some(preset),

@@ -21,6 +21,7 @@ async fn map(csv: &str, order: DateOrder, date_order: Option<DateOrder>) -> File
     let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
     let ignored: Vec<bool> = info.columns.iter().map(|c| c.ignored).collect();
     let req = MapRequest {
+        standard: engine::mapping::contact_targets(),
         headers: &headers,
         ignored: &ignored,
         custom: &[],
