@@ -10,6 +10,32 @@ pub(crate) fn params(first: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// `?, ?, …` for `n` positional parameters (see [`positional`]).
+pub(crate) fn qmarks(n: usize) -> String {
+    let mut s = String::with_capacity(n * 3);
+    for i in 0..n {
+        s.push_str(if i == 0 { "?" } else { ", ?" });
+    }
+    s
+}
+
+/// A statement written with positional `?` parameters, for PostgreSQL: `$1`, `$2`, … in
+/// order. Our SQL never holds a `?` inside a string literal.
+pub(crate) fn positional(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + sql.len() / 4);
+    let mut k = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            k += 1;
+            out.push('$');
+            out.push_str(&k.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `$N` placeholders (sqlx's, shared with PostgreSQL) as SQLite's numbered `?N`, which bind by
 /// position in rusqlite. Our SQL never holds a `$` inside a literal.
 pub(crate) fn numbered(sql: &str) -> String {
