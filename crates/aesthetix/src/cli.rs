@@ -451,6 +451,22 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             return code;
         }
         Command::Export {
+            command: crate::export_cmd::ExportCommand::Companies(export),
+        } => {
+            let code = crate::export_cmd::export_records(&store, &files, None, export).await;
+            store.close().await;
+            return code;
+        }
+        Command::Export {
+            command: crate::export_cmd::ExportCommand::Records(export),
+        } => {
+            let code =
+                crate::export_cmd::export_records(&store, &files, Some(export.object), export.args)
+                    .await;
+            store.close().await;
+            return code;
+        }
+        Command::Export {
             command: crate::export_cmd::ExportCommand::Schedule { command },
         } => crate::export_cmd::schedule(&store, command).await,
         Command::Jobs {

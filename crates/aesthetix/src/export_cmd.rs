@@ -18,6 +18,10 @@ pub enum ExportCommand {
     Contacts(ExportContactsArgs),
     /// Export a location's opportunities, with their linked contacts, to a CSV file (SPEC §7).
     Opportunities(ExportOpportunitiesArgs),
+    /// Export a location's companies to a CSV file (SPEC §8, §10).
+    Companies(ExportRecordsArgs),
+    /// Export the records of a custom object to a CSV file (SPEC §8, §10).
+    Records(ExportCustomArgs),
     /// Recurring exports of a Smart List, started by `serve` or `worker`.
     Schedule {
         #[command(subcommand)]
@@ -154,6 +158,49 @@ pub async fn export_opportunities(
     let request = ExportRequest {
         object: domain::ObjectKind::Opportunity,
         selection,
+        columns: args.columns.clone(),
+    };
+    export_to_file(store, files, &location, &request, &args.output).await
+}
+
+#[derive(Args, Debug)]
+pub struct ExportRecordsArgs {
+    #[arg(long)]
+    location: String,
+    /// The columns, by field key, in order (default: record_id, the standard or primary
+    /// fields, then the custom fields).
+    #[arg(long, value_delimiter = ',', value_name = "KEY,KEY...")]
+    columns: Option<Vec<String>>,
+    /// Where to write the CSV file.
+    #[arg(long)]
+    output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportCustomArgs {
+    /// The custom object's key (see `aesthetix object list`).
+    #[arg(long)]
+    pub(crate) object: String,
+    #[command(flatten)]
+    pub(crate) args: ExportRecordsArgs,
+}
+
+/// Runs `export companies` (`object` None) or `export records --object KEY`; exit status as
+/// `export contacts`.
+pub async fn export_records(
+    store: &Store,
+    files: &FileStore,
+    object: Option<String>,
+    args: ExportRecordsArgs,
+) -> anyhow::Result<ExitCode> {
+    let location = crate::cli::location_by_name(store, &args.location).await?;
+    check_output(&args.output)?;
+    let request = ExportRequest {
+        object: match object {
+            None => domain::ObjectKind::Company,
+            Some(key) => domain::ObjectKind::Custom(key),
+        },
+        selection: Selection::All,
         columns: args.columns.clone(),
     };
     export_to_file(store, files, &location, &request, &args.output).await

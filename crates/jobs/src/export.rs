@@ -165,7 +165,17 @@ async fn resolve(
 ) -> Result<(Vec<Column>, ExportScope, Option<String>), ExportError> {
     let object = &request.object;
     let custom = store.custom_fields(location, object).await?;
-    let columns = format::columns_of(object, request.columns.as_deref(), &custom)?;
+    let columns = match object {
+        ObjectKind::Company | ObjectKind::Custom(_) => {
+            let schema = match store.object_schema(location, object).await {
+                Ok(s) => s,
+                Err(e) if e.is_not_found() => return Err(ExportError::Invalid(e.to_string())),
+                Err(e) => return Err(e.into()),
+            };
+            format::record_columns(&schema, request.columns.as_deref())?
+        }
+        _ => format::columns_of(object, request.columns.as_deref(), &custom)?,
+    };
     let contacts_only = matches!(
         request.selection,
         Selection::SmartList { .. } | Selection::Filters { .. }

@@ -100,18 +100,36 @@ const OPPORTUNITY_COLUMNS: &[(&str, &str)] = &[
     ("opportunity_source", "c.source"),
 ];
 
-/// What an export of `object` reads from: its table as `c`, and what it joins.
-fn from_clause(object: &ObjectKind) -> Result<&'static str> {
+/// What an export of `object` reads from: its table as `c`, and what it joins. A company's
+/// or custom object's records are `object_records` of that object, seen with a contact's
+/// column names (`id` the record id, `custom_values` every field by key), so batches, keyset
+/// and custom values read them as they read contacts.
+fn from_clause(object: &ObjectKind) -> Result<String> {
     match object {
-        ObjectKind::Contact => Ok("contacts c"),
+        ObjectKind::Contact => Ok("contacts c".into()),
         ObjectKind::Opportunity => Ok(
             "opportunities c JOIN pipelines p ON p.id = c.pipeline_id AND p.location_id = c.location_id \
              JOIN stages s ON s.id = c.stage_id AND s.location_id = c.location_id \
-             LEFT JOIN contacts k ON k.id = c.contact_id AND k.location_id = c.location_id",
+             LEFT JOIN contacts k ON k.id = c.contact_id AND k.location_id = c.location_id"
+                .into(),
         ),
-        other => Err(StoreError::Invalid(format!(
-            "records of '{other}' cannot be exported yet"
-        ))),
+        other => {
+            let stored = other.as_stored();
+            // Keys are lower-case letters, digits and `_` (SPEC §13.1); anything else is no
+            // object of ours, and never reaches the statement.
+            if !stored
+                .chars()
+                .all(|ch| ch == '_' || ch == ':' || ch.is_alphanumeric())
+            {
+                return Err(StoreError::Invalid(format!(
+                    "'{stored}' is not an object key"
+                )));
+            }
+            Ok(format!(
+                "(SELECT location_id, record_id AS id, created_at, field_values AS custom_values \
+                 FROM object_records WHERE object = '{stored}') c"
+            ))
+        }
     }
 }
 
@@ -650,7 +668,7 @@ impl Store {
             }
             ExportScope::Filters(_) | ExportScope::Pipeline(_) => None,
         };
-        let sql = batch_sql(&plan, from, &condition, args.len() + 2, ids.is_some());
+        let sql = batch_sql(&plan, &from, &condition, args.len() + 2, ids.is_some());
         let tags: Vec<(i64, String)> = if plan.tags.is_some() {
             on_pool!(self, p => {
                 sqlx::query_as("SELECT id, name FROM tags WHERE location_id = $1")

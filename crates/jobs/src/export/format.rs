@@ -188,6 +188,46 @@ pub fn columns_of(
     }
 }
 
+/// The columns of an export of a company's or custom object's records (SPEC §8, §10): the
+/// chosen keys in their order, or — `None` — Record ID, the standard or primary fields, then
+/// the custom fields, the object's field order. Every field but the id is read from the
+/// record's values by key.
+pub fn record_columns(
+    schema: &domain::ObjectSchema,
+    chosen: Option<&[String]>,
+) -> Result<Vec<Column>, ColumnError> {
+    let column = |f: &domain::ObjectField| Column {
+        key: f.key.clone(),
+        label: f.label.clone(),
+        cell: Cell::Plain,
+        reads: vec![if f.key == schema.id_field {
+            ExportField::Id
+        } else {
+            ExportField::Custom(f.key.clone())
+        }],
+    };
+    let Some(keys) = chosen else {
+        return Ok(schema.fields.iter().map(column).collect());
+    };
+    if keys.is_empty() {
+        return Err(ColumnError::Empty);
+    }
+    let mut out: Vec<Column> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let key = key.trim();
+        let f = schema.field(key).ok_or_else(|| ColumnError::Unknown {
+            key: key.to_string(),
+            what: "a",
+            known: schema.fields.iter().map(|f| f.key.clone()).collect(),
+        })?;
+        if out.iter().any(|c| c.key == f.key) {
+            return Err(ColumnError::Twice(f.key.clone()));
+        }
+        out.push(column(f));
+    }
+    Ok(out)
+}
+
 fn opportunity_column(f: &StandardField) -> Column {
     let (cell, reads) = match f.key {
         "opportunity_id" => (Cell::Plain, vec![ExportField::Id]),
