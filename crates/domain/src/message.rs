@@ -300,7 +300,7 @@ pub const CODES: &[CodeInfo] = &[
         code::RECORD_UNKNOWN_ID,
         "§8",
         "No record of this object has this Record ID",
-        "Use the Record ID of an existing record, or clear the cell to match by the dedupe field.",
+        "Use the Record ID of an existing record, or clear the cell to match by the dedupe field. Importing a file exported from another location? Leave its Record ID column unmapped.",
     ),
     e(
         code::RECORD_PRIMARY_MISSING,
