@@ -44,7 +44,7 @@ fn job_id(raw: &str) -> Result<i64, AppError> {
 }
 
 /// A time as the location reads it.
-fn local_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
+pub(crate) fn local_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| {
             t.to_zoned_datetime(tz.clone())
@@ -54,7 +54,7 @@ fn local_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
         .unwrap_or_default()
 }
 
-async fn location_tz(
+pub(crate) async fn location_tz(
     state: &AppState,
     location: LocationId,
 ) -> Result<jiff::tz::TimeZone, AppError> {

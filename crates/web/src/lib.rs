@@ -23,6 +23,7 @@ pub mod limits;
 mod opportunities;
 mod pages;
 mod pipelines;
+mod records;
 pub mod serve;
 mod settings;
 
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settings::routes())
         .merge(pipelines::routes())
         .merge(opportunities::routes())
+        .merge(records::routes())
         .merge(imports::routes())
         .merge(bulk::routes())
         .merge(downloads::routes())

@@ -782,6 +782,58 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
             ],
             "",
         );
+        // A company and a custom object's record with long values, for their pages.
+        let companies = d.dir.path().join("companies.csv");
+        std::fs::write(
+            &companies,
+            "Company Name,Email,Website,Description\n\
+             Montgomery-Silva Aesthetic Surgery and Laser Institute of Northern New Jersey,\
+             front-desk.appointments@montgomery-silva-aesthetics.example.com,\
+             https://www.montgomery-silva-aesthetic-surgery-and-laser-institute.example.com/,\
+             A very long description that goes on and on about the practice and its history\n",
+        )
+        .unwrap();
+        d.ok(
+            &[
+                "import",
+                "companies",
+                companies.to_str().unwrap(),
+                "--location",
+                "My Practice",
+            ],
+            "",
+        );
+        d.ok(
+            &[
+                "object",
+                "create",
+                "--location",
+                "My Practice",
+                "--name",
+                "Treatments",
+                "--primary",
+                "Treatment Name",
+            ],
+            "",
+        );
+        let treatments = d.dir.path().join("treatments.csv");
+        std::fs::write(
+            &treatments,
+            "Treatment Name\nBotulinum toxin type A injection for glabellar lines and crow's feet\n",
+        )
+        .unwrap();
+        d.ok(
+            &[
+                "import",
+                "records",
+                treatments.to_str().unwrap(),
+                "--object",
+                "treatments",
+                "--location",
+                "My Practice",
+            ],
+            "",
+        );
         let profile = TempDir::new("aesthetix-browser-phone");
         let b = Browser::open(&driver, &chromium, profile.path(), screenshots_dir(backend)).await;
         sign_in(&b, &base, &email, &password).await;
@@ -907,6 +959,11 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
             ("settings-webhooks", "/settings/webhooks".to_string()),
             ("settings-pipelines", "/settings/pipelines".to_string()),
             ("opportunities", "/opportunities".to_string()),
+            ("companies", "/companies".to_string()),
+            ("company", "/companies/1".to_string()),
+            ("objects", "/objects".to_string()),
+            ("treatments", "/objects/treatments".to_string()),
+            ("treatment", "/objects/treatments/1".to_string()),
         ];
         for (width, height, mobile, tag) in
             [(1366, 900, false, "desktop"), (390, 844, true, "phone")]

@@ -237,3 +237,64 @@ async fn two_chunks_at_once_never_leave_two_records_with_one_unique_value() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_pages_read_a_locations_own_records_by_id() {
+    for db in each_backend().await {
+        let store: &Store = &db.store;
+        let a = store
+            .create_location("A", &LocationSettings::default())
+            .await
+            .unwrap();
+        let b = store
+            .create_location("B", &LocationSettings::default())
+            .await
+            .unwrap();
+        let company = ObjectKind::Company;
+        let treatments = ObjectKind::Custom("treatments".into());
+        let lease = leased_job(store, a.id, &company).await;
+        store
+            .apply_record_chunk(
+                &lease,
+                &chunk(
+                    &company,
+                    vec![
+                        create("Glow", "N1", 2),
+                        create("Lux", "N2", 3),
+                        create("Aura", "N3", 4),
+                    ],
+                    4,
+                ),
+            )
+            .await
+            .unwrap();
+        let page = store.records_by_id(a.id, &company, 1, 5).await.unwrap();
+        let got: Vec<(i64, &str)> = page.iter().map(|r| (r.id, r.primary.as_str())).collect();
+        assert_eq!(got, [(2, "Lux"), (3, "Aura")]);
+        assert_eq!(
+            page[0].values,
+            values(&[("company_name", "Lux"), ("npi", "N2")])
+        );
+        assert!(page[0].created_at > 0 && page[0].updated_at >= page[0].created_at);
+        let one = store
+            .shown_record(a.id, &company, 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((one.id, one.primary.as_str()), (1, "Glow"));
+        // Another location, another object: nothing of A's.
+        assert!(
+            store
+                .records_by_id(b.id, &company, 0, 5)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.shown_record(b.id, &company, 1).await.unwrap(), None);
+        assert_eq!(
+            store.shown_record(a.id, &treatments, 1).await.unwrap(),
+            None
+        );
+        assert_eq!(store.shown_record(a.id, &company, 4).await.unwrap(), None);
+    }
+}
