@@ -9,7 +9,14 @@
 //! - PostgreSQL (when `BENCH_DATABASE_URL` or `AESTHETIX_TEST_DATABASE_URL` names a server, a
 //!   fresh database per run): `psql \copy` of the same file into the same indexed table;
 //! - the export of the imported contacts (10 columns, SQLite) against `sqlite3 -csv` of the
-//!   same rows and columns from the same database.
+//!   same rows and columns from the same database;
+//! - the companies import of issue 13 (at most 1.2× the contacts import, under 100 MB): the
+//!   messy companies file of `gen_companies.py` (same row count, standard company fields plus
+//!   `Tax ID` text and `Account Number` number, both declared unique; 5% of rows repeat an
+//!   earlier company by its Tax ID in another case) imported by `aesthetix import companies
+//!   --mode upsert` into an empty location holding those two fields, alternating with the
+//!   others, on SQLite and on PostgreSQL; its ratio is to the contacts import of the same run
+//!   on the same backend.
 //!
 //! Whole-process wall time, CPU time (user + system, of the measured process only: a
 //! PostgreSQL server's work is not in it) and peak RSS (all from `/usr/bin/time`). Only the
@@ -24,7 +31,8 @@
 //! `synchronous=NORMAL` — see [`variants`]), `BENCH_DATABASE_URL` (PostgreSQL; falls back to
 //! `AESTHETIX_TEST_DATABASE_URL`; `none` skips it), `BENCH_BASELINE` (the path of another build
 //! of `aesthetix`, say a copy of the binary before a change: it imports too, alternating, on the
-//! empty location and on PostgreSQL, for before/after ratios from one run). A quick run:
+//! empty location and on PostgreSQL, for before/after ratios from one run), `BENCH_COMPANIES`
+//! (`0` skips the companies import). A quick run:
 //! `BENCH_ROWS=20000 BENCH_RUNS=1 BENCH_EXISTING=0 cargo bench -p aesthetix --bench import`.
 //! Not part of `cargo test`; needs `python3`, `sqlite3` and, for PostgreSQL, `psql`.
 //!
@@ -146,16 +154,61 @@ fn import_args(file: &Path) -> Vec<&str> {
     ]
 }
 
-/// The generator's file, made once per row count (`python3`, deterministic).
-fn generate(work: &Path, rows: usize) -> PathBuf {
-    let file = work.join(format!("contacts-{rows}.csv"));
+/// The companies import: upsert, deduped on the first unique field (`Tax ID`).
+fn companies_import_args(file: &Path) -> Vec<&str> {
+    vec![
+        "import",
+        "companies",
+        file.to_str().unwrap(),
+        "--location",
+        "Bench",
+        "--mode",
+        "upsert",
+        "--skip-unmapped",
+        "--quiet",
+    ]
+}
+
+/// Creates the location `Bench` with the companies file's two unique custom fields (setup,
+/// not measured).
+fn companies_setup(data: &Path, database_url: Option<&str>) {
+    run_ok(&mut aesthetix(
+        data,
+        database_url,
+        &["location", "create", "Bench"],
+    ));
+    for (label, kind) in [("Tax ID", "text"), ("Account Number", "number")] {
+        run_ok(&mut aesthetix(
+            data,
+            database_url,
+            &[
+                "field",
+                "create",
+                "--location",
+                "Bench",
+                "--object",
+                "company",
+                "--label",
+                label,
+                "--type",
+                kind,
+                "--unique",
+            ],
+        ));
+    }
+}
+
+/// A generator's file (`gen_NAME.py` beside this one), made once per row count (`python3`,
+/// deterministic).
+fn generate(work: &Path, name: &str, rows: usize) -> PathBuf {
+    let file = work.join(format!("{name}-{rows}.csv"));
     if !file.exists() {
-        let partial = work.join(format!("contacts-{rows}.csv.part"));
+        let partial = work.join(format!("{name}-{rows}.csv.part"));
         run_ok(
             Command::new("python3")
-                .arg(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/benches/gen_contacts.py"
+                .arg(format!(
+                    "{}/benches/gen_{name}.py",
+                    env!("CARGO_MANIFEST_DIR")
                 ))
                 .arg(rows.to_string())
                 .arg(&partial),
@@ -312,10 +365,12 @@ const EXPORT_SQL: &str = "SELECT c.first_name, c.last_name, c.email, c.phone, c.
      FROM contacts c WHERE c.location_id = 1 ORDER BY c.id;";
 
 /// The SQLite scenarios: the import against `sqlite3 .import`, and (on the empty location)
-/// the export of what it imported against `sqlite3 -csv`.
+/// the export of what it imported against `sqlite3 -csv` and, given its file, the companies
+/// import against the contacts import.
 fn sqlite_scenario(
     name: &str,
     files: (&Path, &Path),
+    companies: Option<&Path>,
     work: &Path,
     runs: usize,
     existing: usize,
@@ -331,6 +386,12 @@ fn sqlite_scenario(
     if existing > 0 {
         seed_existing(&template, existing);
     }
+    let companies_template = work.join("template-companies");
+    if companies.is_some() {
+        let _ = std::fs::remove_dir_all(&companies_template);
+        companies_setup(&companies_template, None);
+    }
+    let (mut company_took, mut company_ratios) = (Vec::new(), Vec::new());
     let variants = variants(all);
     let mut ours: Vec<Vec<Took>> = vec![Vec::new(); variants.len()];
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
@@ -340,12 +401,28 @@ fn sqlite_scenario(
     for run in 0..runs {
         // The commands alternate, each run starting with another, so a slow moment of the
         // shared machine does not always fall on the same one.
-        let n = variants.len() + 1;
+        // After the variants: sqlite3 .import, then the companies import.
+        let companies_at = variants.len() + 1;
+        let n = companies_at + usize::from(companies.is_some());
         let mut this_run = vec![Took::default(); n];
         for k in 0..n {
             let v = (run + k) % n;
             if v == variants.len() {
                 this_run[v] = timed(&mut sqlite3_import(work, files.0));
+                continue;
+            }
+            if let (true, Some(file)) = (v == companies_at, companies) {
+                let data = work.join("run-companies");
+                let _ = std::fs::remove_dir_all(&data);
+                copy_dir(&companies_template, &data);
+                this_run[v] = timed(&mut aesthetix(&data, None, &companies_import_args(file)));
+                if run == 0 {
+                    println!(
+                        "  companies imported: {} records from the file's rows",
+                        count_companies(&data)
+                    );
+                }
+                let _ = std::fs::remove_dir_all(&data);
                 continue;
             }
             let data = work.join(format!("run-{v}"));
@@ -417,6 +494,16 @@ fn sqlite_scenario(
             show(&anchor),
             this_run[0].wall / anchor.wall
         );
+        if companies.is_some() {
+            let c = this_run[companies_at];
+            company_ratios.push(c.wall / this_run[0].wall);
+            company_took.push(c);
+            println!(
+                "  run {run}: companies {} → {:.2}× the contacts import",
+                show(&c),
+                c.wall / this_run[0].wall
+            );
+        }
     }
     println!("{name} ({runs} runs; medians; ratios are medians of per-run ratios):");
     println!("  sqlite3 .import: {}", show(&summary(&theirs)));
@@ -448,6 +535,13 @@ fn sqlite_scenario(
             median(slope)
         );
     }
+    if !company_took.is_empty() {
+        println!(
+            "  companies import (2 unique fields, upsert): {} — {:.2}× the contacts import wall",
+            show(&summary(&company_took)),
+            median(company_ratios)
+        );
+    }
     if !export.is_empty() {
         println!(
             "  export of the imported contacts, 10 columns: {} vs sqlite3 -csv {} — {:.2}×",
@@ -456,6 +550,16 @@ fn sqlite_scenario(
             median(export_ratios)
         );
     }
+}
+
+/// How many companies a data dir's SQLite database holds.
+fn count_companies(data: &Path) -> String {
+    let out = Command::new("sqlite3")
+        .arg(data.join("aesthetix.db"))
+        .arg("SELECT count(*) FROM object_records WHERE object = 'company';")
+        .output()
+        .expect("run sqlite3");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// `psql` against `url` with its database replaced by `db`.
@@ -491,8 +595,8 @@ fn with_database(url: &str, db: &str) -> String {
 
 /// The PostgreSQL scenario: the import into a fresh database per run against `psql \copy`
 /// into the indexed table (a fresh database too), alternating; with `BENCH_BASELINE`, that
-/// build's import too.
-fn postgres_scenario(url: &str, file: &Path, work: &Path, runs: usize) {
+/// build's import too; given its file, the companies import (a fresh database too).
+fn postgres_scenario(url: &str, file: &Path, companies: Option<&Path>, work: &Path, runs: usize) {
     let admin_db = url
         .split_once("://")
         .and_then(|(_, rest)| rest.split_once('/'))
@@ -500,10 +604,12 @@ fn postgres_scenario(url: &str, file: &Path, work: &Path, runs: usize) {
         .filter(|db| !db.is_empty())
         .unwrap_or_else(|| "postgres".to_string());
     let prefix = format!("aesthetix_bench_{}", std::process::id());
-    // 0: ours, 1: psql \copy, 2: the baseline build.
+    // 0: ours, 1: psql \copy, 2: the baseline build, then the companies import.
     let programs: Vec<Option<PathBuf>> =
         std::iter::once(None).chain(baseline().map(Some)).collect();
-    let n = programs.len() + 1;
+    let companies_at = programs.len() + 1;
+    let n = companies_at + usize::from(companies.is_some());
+    let (mut company_took, mut company_ratios) = (Vec::new(), Vec::new());
     let mut took: Vec<Vec<Took>> = vec![Vec::new(); n];
     let (mut ratios, mut before) = (Vec::new(), Vec::new());
     for run in 0..runs {
@@ -527,6 +633,17 @@ fn postgres_scenario(url: &str, file: &Path, work: &Path, runs: usize) {
                 )
                 .unwrap();
                 this_run[1] = timed(psql(url, &db).arg("-f").arg(&script));
+            } else if let (true, Some(companies)) = (which == companies_at, companies) {
+                let data = work.join("pg-data");
+                let _ = std::fs::remove_dir_all(&data);
+                let db_url = with_database(url, &db);
+                companies_setup(&data, Some(&db_url));
+                this_run[which] = timed(&mut aesthetix(
+                    &data,
+                    Some(&db_url),
+                    &companies_import_args(companies),
+                ));
+                let _ = std::fs::remove_dir_all(&data);
             } else {
                 let program = programs[if which == 0 { 0 } else { 1 }].as_deref();
                 let data = work.join("pg-data");
@@ -559,8 +676,18 @@ fn postgres_scenario(url: &str, file: &Path, work: &Path, runs: usize) {
             this_run[0].wall / this_run[1].wall
         );
         ratios.push(this_run[0].wall / this_run[1].wall);
-        if n > 2 {
+        if programs.len() > 1 {
             before.push(this_run[2].wall / this_run[0].wall);
+        }
+        if companies.is_some() {
+            let c = this_run[companies_at];
+            company_ratios.push(c.wall / this_run[0].wall);
+            company_took.push(c);
+            println!(
+                "  run {run}: companies {} → {:.2}× the contacts import",
+                show(&c),
+                c.wall / this_run[0].wall
+            );
         }
         for (i, t) in this_run.into_iter().enumerate() {
             took[i].push(t);
@@ -575,11 +702,18 @@ fn postgres_scenario(url: &str, file: &Path, work: &Path, runs: usize) {
         show(&summary(&took[0])),
         median(ratios)
     );
-    if n > 2 {
+    if programs.len() > 1 {
         println!(
             "  the baseline build (BENCH_BASELINE): {} — {:.3}× as shipped",
             show(&summary(&took[2])),
             median(before)
+        );
+    }
+    if !company_took.is_empty() {
+        println!(
+            "  companies import (2 unique fields, upsert): {} — {:.2}× the contacts import wall",
+            show(&summary(&company_took)),
+            median(company_ratios)
         );
     }
 }
@@ -602,7 +736,9 @@ fn main() {
         .filter(|u| u != "none" && !u.is_empty());
     let work: PathBuf = std::env::temp_dir().join("aesthetix-bench");
     std::fs::create_dir_all(&work).unwrap();
-    let file = generate(&work, rows);
+    let file = generate(&work, "contacts", rows);
+    let companies =
+        (env_or("BENCH_COMPANIES", 1usize) != 0).then(|| generate(&work, "companies", rows));
     let us = if all {
         without_usa(&work, &file)
     } else {
@@ -617,11 +753,31 @@ fn main() {
         "file: gen_contacts.py {rows} rows, {:.1} MB",
         size as f64 / 1e6
     );
-    sqlite_scenario("SQLite, empty location", (&file, &us), &work, runs, 0, all);
+    if let Some(companies) = &companies {
+        let size = std::fs::metadata(companies).unwrap().len();
+        assert!(
+            size <= 30_000_000,
+            "the companies file ({size} bytes) is over the 30 MB import limit; lower BENCH_ROWS"
+        );
+        println!(
+            "file: gen_companies.py {rows} rows, {:.1} MB",
+            size as f64 / 1e6
+        );
+    }
+    sqlite_scenario(
+        "SQLite, empty location",
+        (&file, &us),
+        companies.as_deref(),
+        &work,
+        runs,
+        0,
+        all,
+    );
     if existing > 0 {
         sqlite_scenario(
             &format!("SQLite, location with {existing} contacts"),
             (&file, &us),
+            None,
             &work,
             runs,
             existing,
@@ -629,7 +785,7 @@ fn main() {
         );
     }
     match &database_url {
-        Some(url) => postgres_scenario(url, &file, &work, runs),
+        Some(url) => postgres_scenario(url, &file, companies.as_deref(), &work, runs),
         None => {
             println!("PostgreSQL: skipped (set BENCH_DATABASE_URL or AESTHETIX_TEST_DATABASE_URL)")
         }
