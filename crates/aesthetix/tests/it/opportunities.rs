@@ -351,6 +351,43 @@ async fn the_pipelines_page_adds_renames_and_reorders_for_admins_only() {
     }
 }
 
+/// Two pipelines made through the CLI — Surgical Journey (New Lead, Consult Booked) and Botox
+/// (Booked) — and the store, location and both pipelines as the store reads them.
+async fn two_pipelines(
+    d: &crate::support::Deployment,
+) -> (
+    store::Store,
+    store::LocationId,
+    store::Pipeline,
+    store::Pipeline,
+) {
+    for (name, stages) in [
+        ("Surgical Journey", &["New Lead", "Consult Booked"][..]),
+        ("Botox", &["Booked"][..]),
+    ] {
+        let mut args = vec![
+            "pipeline",
+            "create",
+            "--location",
+            "My Practice",
+            "--name",
+            name,
+        ];
+        for stage in stages {
+            args.extend(["--stage", stage]);
+        }
+        d.ok(&args, "");
+    }
+    let store = d.store().await;
+    let loc = store.location_by_name("My Practice").await.unwrap().id;
+    let p = store
+        .pipeline_by_name(loc, "Surgical Journey")
+        .await
+        .unwrap();
+    let botox = store.pipeline_by_name(loc, "Botox").await.unwrap();
+    (store, loc, p, botox)
+}
+
 #[tokio::test]
 async fn the_board_shows_columns_and_moves_a_card_by_a_form_post() {
     use reqwest::StatusCode;
@@ -366,41 +403,7 @@ async fn the_board_shows_columns_and_moves_a_card_by_a_form_post() {
         assert!(page.contains("no pipelines yet"), "{page}");
         assert!(page.contains(r#"href="/opportunities""#), "in the nav");
 
-        d.ok(
-            &[
-                "pipeline",
-                "create",
-                "--location",
-                "My Practice",
-                "--name",
-                "Surgical Journey",
-                "--stage",
-                "New Lead",
-                "--stage",
-                "Consult Booked",
-            ],
-            "",
-        );
-        d.ok(
-            &[
-                "pipeline",
-                "create",
-                "--location",
-                "My Practice",
-                "--name",
-                "Botox",
-                "--stage",
-                "Booked",
-            ],
-            "",
-        );
-        let store = d.store().await;
-        let loc = store.location_by_name("My Practice").await.unwrap().id;
-        let p = store
-            .pipeline_by_name(loc, "Surgical Journey")
-            .await
-            .unwrap();
-        let botox = store.pipeline_by_name(loc, "Botox").await.unwrap();
+        let (store, loc, p, botox) = two_pipelines(&d).await;
         let ana = store
             .insert_contacts(
                 loc,
@@ -558,41 +561,7 @@ async fn export_opportunities_writes_spec_7_columns_as_a_bulk_action_of_opportun
         let base = app.base.clone();
         let (email, password) = app.first_login.clone().unwrap();
         let admin = crate::wizard::login(&base, &email, &password).await;
-        d.ok(
-            &[
-                "pipeline",
-                "create",
-                "--location",
-                "My Practice",
-                "--name",
-                "Surgical Journey",
-                "--stage",
-                "New Lead",
-                "--stage",
-                "Consult Booked",
-            ],
-            "",
-        );
-        d.ok(
-            &[
-                "pipeline",
-                "create",
-                "--location",
-                "My Practice",
-                "--name",
-                "Botox",
-                "--stage",
-                "Booked",
-            ],
-            "",
-        );
-        let store = d.store().await;
-        let loc = store.location_by_name("My Practice").await.unwrap().id;
-        let p = store
-            .pipeline_by_name(loc, "Surgical Journey")
-            .await
-            .unwrap();
-        let botox = store.pipeline_by_name(loc, "Botox").await.unwrap();
+        let (store, loc, p, botox) = two_pipelines(&d).await;
         let ana = store
             .insert_contacts(
                 loc,
