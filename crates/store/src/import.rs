@@ -157,6 +157,48 @@ pub(crate) const CHECKPOINT_SQL: &str = "UPDATE jobs SET processed = processed +
 /// [`settled`] read the request.
 pub(crate) const SETTLE_SQL: &str = "UPDATE jobs SET status = $2, requested = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = $3 WHERE id = $1";
 
+/// A chunk's checkpoint and, when a pause or cancel was requested meanwhile, its settling, on an
+/// open sqlx transaction of either backend (the PostgreSQL contact writer and the records writer
+/// share it): [`CHECKPOINT_SQL`] fenced on the lease — a lapsed lease matches nothing and the
+/// chunk fails with `lease_lost` — then [`SETTLE_SQL`]. Evaluates to the [`AfterChunk`].
+macro_rules! checkpoint_chunk {
+    ($tx:expr, $job_id:expr, $location:expr, $totals:expr, $line:expr, $lease:expr, $lease_ms:expr, $now:expr) => {{
+        let t = $totals;
+        let requested: Option<Option<String>> = sqlx::query_scalar($crate::import::CHECKPOINT_SQL)
+            .bind($job_id)
+            .bind($location.0)
+            .bind(t.processed)
+            .bind(t.created)
+            .bind(t.updated)
+            .bind(t.skipped)
+            .bind(t.errors)
+            .bind(t.warnings)
+            .bind(t.blank)
+            .bind($line as i64)
+            .bind(&$lease.owner)
+            .bind($crate::now_ms() + $lease_ms)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let Some(requested) = requested else {
+            return Err($crate::claims::lease_lost($job_id));
+        };
+        let after = $crate::import::after_chunk(requested.as_deref());
+        if after != AfterChunk::Running {
+            let (status, finished) = $crate::import::settled(after, $now);
+            sqlx::query($crate::import::SETTLE_SQL)
+                .bind($job_id)
+                .bind(status)
+                .bind(finished)
+                .execute(&mut *$tx)
+                .await?;
+            // A pause or cancel settling: the process may die on either side of the commit.
+            $crate::failpoint::hit("settle_before_commit");
+        }
+        after
+    }};
+}
+pub(crate) use checkpoint_chunk;
+
 /// What the unique index refusing a contact means to the user.
 const TAKEN_MEANWHILE: &str = "another contact took this email or phone at the same time";
 

@@ -16,11 +16,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use domain::ObjectKind;
 
-use crate::claims::{AfterChunk, Lease, lease_lost};
+use crate::claims::{AfterChunk, Lease};
 use crate::error::conflict_on_unique;
-use crate::import::{
-    CHECKPOINT_SQL, LineWrite, RecordRef, SETTLE_SQL, Totals, after_chunk, settled,
-};
+use crate::import::{LineWrite, RecordRef, Totals};
 use crate::sql::{positional, qmarks};
 use crate::{LocationId, Result, Store, StoreError, now_ms, on_pool};
 
@@ -340,35 +338,16 @@ impl Store {
                 .await?;
             }
             // The checkpoint last, fenced on the lease, as a contact chunk's.
-            let requested: Option<Option<String>> = sqlx::query_scalar(CHECKPOINT_SQL)
-                .bind(job_id)
-                .bind(location.0)
-                .bind(t.processed)
-                .bind(t.created)
-                .bind(t.updated)
-                .bind(t.skipped)
-                .bind(t.errors)
-                .bind(t.warnings)
-                .bind(t.blank)
-                .bind(chunk.checkpoint_line as i64)
-                .bind(&lease.owner)
-                .bind(now_ms() + lease_ms)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(requested) = requested else {
-                return Err(lease_lost(job_id));
-            };
-            let after = after_chunk(requested.as_deref());
-            if after != AfterChunk::Running {
-                let (status, finished) = settled(after, now);
-                sqlx::query(SETTLE_SQL)
-                    .bind(job_id)
-                    .bind(status)
-                    .bind(finished)
-                    .execute(&mut *tx)
-                    .await?;
-                crate::failpoint::hit("settle_before_commit");
-            }
+            let after = crate::import::checkpoint_chunk!(
+                tx,
+                job_id,
+                location,
+                t,
+                chunk.checkpoint_line,
+                lease,
+                lease_ms,
+                now
+            );
             crate::failpoint::hit("chunk_before_commit");
             tx.commit().await?;
             crate::failpoint::hit("chunk_after_commit");

@@ -89,6 +89,23 @@ async fn page(
     .await
 }
 
+/// A change's answer: to `done` (a redirect that shows its notice) when it was made, else the
+/// page again with the reason in the user's words (422).
+async fn settle(
+    state: &AppState,
+    session: &SessionInfo,
+    result: Result<(), StoreError>,
+    done: &str,
+) -> Result<Response, AppError> {
+    match result {
+        Ok(()) => Ok(Redirect::to(done).into_response()),
+        Err(e) => {
+            let why = refusal(e)?;
+            view(state, session, None, Some(why), Default::default()).await
+        }
+    }
+}
+
 /// A refusal of the store as a sentence for the page; anything else is the error it is.
 fn refusal(e: StoreError) -> Result<String, AppError> {
     match e {
@@ -178,18 +195,13 @@ async fn rename_pipeline(
     Form(form): Form<NameForm>,
 ) -> Result<Response, AppError> {
     let id = id_of(&id, "pipeline")?;
-    match state
+    let done = state
         .store
         .rename_pipeline(session.location_id, id, &form.name)
         .await
-        .map_err(not_found("pipeline"))
-    {
-        Ok(()) => Ok(Redirect::to("/settings/pipelines?done=renamed").into_response()),
-        Err(e) => {
-            let why = refusal(e)?;
-            view(&state, &session, None, Some(why), Default::default()).await
-        }
-    }
+        .map(|_| ())
+        .map_err(not_found("pipeline"));
+    settle(&state, &session, done, "/settings/pipelines?done=renamed").await
 }
 
 /// `POST /settings/pipelines/{id}/stages`: `name`, added at the end.
@@ -200,18 +212,13 @@ async fn add_stage(
     Form(form): Form<NameForm>,
 ) -> Result<Response, AppError> {
     let id = id_of(&id, "pipeline")?;
-    match state
+    let done = state
         .store
         .add_stage(session.location_id, id, &form.name)
         .await
-        .map_err(not_found("pipeline"))
-    {
-        Ok(_) => Ok(Redirect::to("/settings/pipelines?done=stage").into_response()),
-        Err(e) => {
-            let why = refusal(e)?;
-            view(&state, &session, None, Some(why), Default::default()).await
-        }
-    }
+        .map(|_| ())
+        .map_err(not_found("pipeline"));
+    settle(&state, &session, done, "/settings/pipelines?done=stage").await
 }
 
 /// `POST /settings/stages/{id}/rename`: `name`.
@@ -222,18 +229,13 @@ async fn rename_stage(
     Form(form): Form<NameForm>,
 ) -> Result<Response, AppError> {
     let id = id_of(&id, "stage")?;
-    match state
+    let done = state
         .store
         .rename_stage(session.location_id, id, &form.name)
         .await
-        .map_err(not_found("stage"))
-    {
-        Ok(()) => Ok(Redirect::to("/settings/pipelines?done=renamed").into_response()),
-        Err(e) => {
-            let why = refusal(e)?;
-            view(&state, &session, None, Some(why), Default::default()).await
-        }
-    }
+        .map(|_| ())
+        .map_err(not_found("stage"));
+    settle(&state, &session, done, "/settings/pipelines?done=renamed").await
 }
 
 #[derive(serde::Deserialize)]

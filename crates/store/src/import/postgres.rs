@@ -17,9 +17,8 @@ use domain::value::tag_key;
 use sqlx::{PgConnection, PgPool, Row};
 
 use super::{
-    BOOL_COLUMNS, CHECKPOINT_SQL, ChunkWrite, ContactWrite, LEASE_HELD_SQL, OWNER, RecordRef,
-    SETTLE_SQL, StoredContact, TAKEN_MEANWHILE, TEXT_COLUMNS, action_of, after_chunk, custom_json,
-    json, search_text, select_columns, settled,
+    BOOL_COLUMNS, ChunkWrite, ContactWrite, LEASE_HELD_SQL, OWNER, RecordRef, StoredContact,
+    TAKEN_MEANWHILE, TEXT_COLUMNS, action_of, custom_json, json, search_text, select_columns,
 };
 use crate::claims::{AfterChunk, Lease};
 use crate::contacts::email_match_key;
@@ -615,38 +614,17 @@ pub(crate) async fn apply_import_chunk(
     // The checkpoint last, fenced on the lease again: it holds the job's row lock only for the
     // commit. Had the lease lapsed and another process claimed the job meanwhile, it matches
     // nothing and the whole chunk rolls back.
-    let t = chunk.totals;
-    let requested: Option<Option<String>> = sqlx::query_scalar(CHECKPOINT_SQL)
-        .bind(job_id)
-        .bind(location.0)
-        .bind(t.processed)
-        .bind(t.created)
-        .bind(t.updated)
-        .bind(t.skipped)
-        .bind(t.errors)
-        .bind(t.warnings)
-        .bind(t.blank)
-        .bind(chunk.checkpoint_line as i64)
-        .bind(&lease.owner)
-        .bind(now_ms() + lease_ms)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(requested) = requested else {
-        return Err(crate::claims::lease_lost(job_id));
-    };
+    let after = crate::import::checkpoint_chunk!(
+        tx,
+        job_id,
+        location,
+        chunk.totals,
+        chunk.checkpoint_line,
+        lease,
+        lease_ms,
+        now
+    );
     phases.mark("checkpoint", 1);
-    let after = after_chunk(requested.as_deref());
-    if after != AfterChunk::Running {
-        let (status, finished) = settled(after, now);
-        sqlx::query(SETTLE_SQL)
-            .bind(job_id)
-            .bind(status)
-            .bind(finished)
-            .execute(&mut *tx)
-            .await?;
-        // A pause or cancel settling: the process may die on either side of the commit.
-        crate::failpoint::hit("settle_before_commit");
-    }
     crate::failpoint::hit("chunk_before_commit");
     tx.commit().await?;
     phases.mark("commit", 1);
