@@ -11,7 +11,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use domain::field::default_field_key;
 use domain::{CustomFieldType, LocationSettings, ObjectKind, Role};
 use filestore::FileStore;
 use store::{NewCustomField, Store};
@@ -729,76 +728,35 @@ async fn field_create(store: &Store, args: FieldArgs<'_>) -> anyhow::Result<()> 
             ObjectKind::Custom(other.to_string())
         }
     };
-    let label = label.trim();
-    if label.is_empty() {
-        bail!("--label must not be blank");
-    }
     let field_type: CustomFieldType = field_type.parse()?;
-    let key = key.unwrap_or_else(|| default_field_key(label));
-    if !objects::is_key(&key) {
-        bail!(
-            "the field key '{key}' must be lower-case letters, digits and '_' (for example patient_since)"
-        );
-    }
-    // SPEC §8: unique on companies and custom objects, for text, email, phone or number
-    // fields; required on custom objects only.
-    let records = matches!(object, ObjectKind::Company | ObjectKind::Custom(_));
-    if unique && !records {
-        bail!(
-            "--unique applies to fields of companies and custom objects; {} records are matched on their own identifiers",
-            object.as_stored()
-        );
-    }
-    if unique && !domain::object::may_be_unique(field_type) {
-        bail!(
-            "a {field_type} field cannot be unique; unique fields are text, email, phone or number"
-        );
-    }
-    if required && !matches!(object, ObjectKind::Custom(_)) {
-        bail!(
-            "--required applies to fields of a custom object; on {} the standard fields say what a record needs",
-            object.as_stored()
-        );
-    }
-    let schema = store.object_schema(location.id, &object).await?;
-    if let Some(f) = schema.field(&key).filter(|f| !f.custom) {
-        let word = match &object {
-            ObjectKind::Custom(k) => k.as_str(),
-            ObjectKind::Contact => "contact",
-            ObjectKind::Opportunity => "opportunity",
-            ObjectKind::Company => "company",
-        };
-        bail!(
-            "'{key}' is the key of a standard {word} field ({}); choose another --key or --label",
-            f.label
-        );
-    }
-    let options: Vec<String> = options
-        .iter()
-        .map(|o| o.trim().to_string())
-        .filter(|o| !o.is_empty())
-        .collect();
-    if field_type.has_options() && options.is_empty() {
+    if field_type.has_options() && options.iter().all(|o| o.trim().is_empty()) {
+        // The rule is `check_field`'s; the command line says which flag gives the options.
         bail!("a {field_type} field needs its allowed values: add --option VALUE for each");
     }
-    if !field_type.has_options() && !options.is_empty() {
-        bail!("a {field_type} field has no options; leave out --option");
-    }
-    let mut seen = std::collections::HashSet::new();
-    if let Some(dup) = options.iter().find(|o| !seen.insert(o.to_lowercase())) {
-        bail!("the option '{dup}' is given twice");
-    }
+    let schema = store.object_schema(location.id, &object).await?;
+    let def = domain::object::define::check_field(
+        &schema,
+        domain::object::define::FieldRequest {
+            label: label.to_string(),
+            key,
+            field_type,
+            options,
+            unique,
+            required,
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
     let field = store
         .create_custom_field(
             location.id,
             &NewCustomField {
                 object,
-                key,
-                label: label.to_string(),
-                field_type,
-                options,
-                required,
-                unique,
+                key: def.key,
+                label: def.label,
+                field_type: def.field_type,
+                options: def.options,
+                required: def.required,
+                unique: def.unique,
             },
         )
         .await?;

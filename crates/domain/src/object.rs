@@ -6,6 +6,8 @@
 //! custom fields of the object in the order they were created. Nothing here reads a database;
 //! the store hands the definitions in.
 
+pub mod define;
+
 use crate::field::{
     CustomFieldType, FieldKind, ObjectKind, STANDARD_CONTACT_FIELDS, STANDARD_OPPORTUNITY_FIELDS,
     StandardField, default_field_key,

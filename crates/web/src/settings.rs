@@ -21,6 +21,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/settings/fields", get(fields_page).post(create_field))
         .route("/settings/fields/{id}/options", post(add_option))
+        .route("/settings/objects", get(objects_page).post(create_object))
         .route("/settings/workflows", get(workflows_page))
         .route("/settings/workflows/{id}/status", post(set_status))
         .route("/settings/workflows/template", post(create_from_template))
@@ -44,6 +45,24 @@ struct FieldRow {
     kind: &'static str,
     options: Vec<String>,
     takes_options: bool,
+    required: bool,
+    unique: bool,
+}
+
+/// An object whose fields the fields page shows: `(its `?object=` value, its name)`.
+struct ObjectTab {
+    value: String,
+    name: String,
+}
+
+/// A custom object on the objects page.
+struct ObjectRow {
+    key: String,
+    name: String,
+    primary: String,
+    /// Its custom fields' labels, with ` (required)` / ` (unique)` marks.
+    fields: Vec<String>,
+    records: i64,
 }
 
 struct WorkflowRow {
@@ -85,6 +104,18 @@ struct SectionPage {
     error: Option<String>,
     fields: Vec<FieldRow>,
     field_types: Vec<(&'static str, &'static str)>,
+    /// The objects the fields page can show, and the one it shows (its `?object=` value).
+    field_objects: Vec<ObjectTab>,
+    field_object: String,
+    /// The shown object's name, in the plural (`Contacts`, `Treatments`).
+    field_object_name: String,
+    /// Whether the shown object's new fields may be unique (companies, custom objects) and
+    /// required (custom objects).
+    may_unique: bool,
+    may_require: bool,
+    /// A custom object's primary field, shown above its custom fields.
+    primary_field: Option<String>,
+    custom_objects: Vec<ObjectRow>,
     workflows: Vec<WorkflowRow>,
     lists: Vec<ListRow>,
     /// The location's custom contact fields `(key, label)`, for a Smart List's filter.
@@ -114,6 +145,13 @@ impl SectionPage {
             error: None,
             fields: Vec::new(),
             field_types: Vec::new(),
+            field_objects: Vec::new(),
+            field_object: "contact".into(),
+            field_object_name: String::new(),
+            may_unique: false,
+            may_require: false,
+            primary_field: None,
+            custom_objects: Vec::new(),
             workflows: Vec::new(),
             lists: Vec::new(),
             custom: Vec::new(),
@@ -127,9 +165,10 @@ impl SectionPage {
     }
 }
 
-pub(crate) const SECTIONS: [(&str, &str); 8] = [
+pub(crate) const SECTIONS: [(&str, &str); 9] = [
     ("/settings", "Location"),
     ("/settings/fields", "Custom fields"),
+    ("/settings/objects", "Objects"),
     ("/settings/pipelines", "Pipelines"),
     ("/settings/workflows", "Workflows"),
     ("/settings/smart-lists", "Smart Lists"),
@@ -162,6 +201,7 @@ fn done_words(done: Option<&str>) -> Option<String> {
     Some(
         match done? {
             "field" => "The field was added.",
+            "object" => "The object was added. Give it fields below, then import its records.",
             "option" => "The option was added.",
             "status" => "The workflow's status was changed.",
             "template" => "The Nextech reconciliation workflow was added. Import a Nextech file with it to move the board.",
@@ -193,32 +233,97 @@ fn sentence(message: &str) -> String {
 
 // ---- Custom fields -------------------------------------------------------------------------
 
+/// The object a fields page or form names (`?object=contact|opportunity|company|KEY`);
+/// `None` for a custom object key the location does not have.
+async fn field_object(
+    state: &AppState,
+    session: &SessionInfo,
+    value: Option<&str>,
+) -> Result<Option<ObjectKind>, AppError> {
+    Ok(match value.map(str::trim).unwrap_or("contact") {
+        "" | "contact" => Some(ObjectKind::Contact),
+        "opportunity" => Some(ObjectKind::Opportunity),
+        "company" => Some(ObjectKind::Company),
+        key => state
+            .store
+            .custom_object_exists(session.location_id, key)
+            .await?
+            .then(|| ObjectKind::Custom(key.to_string())),
+    })
+}
+
+/// The fields page of an object, with its notice.
+fn fields_url(object: &ObjectKind, done: &str) -> String {
+    match object {
+        ObjectKind::Contact => format!("/settings/fields?done={done}"),
+        other => format!(
+            "/settings/fields?object={}&done={done}",
+            object_value(other)
+        ),
+    }
+}
+
+/// An object's `?object=` value.
+fn object_value(object: &ObjectKind) -> String {
+    match object {
+        ObjectKind::Custom(k) => k.clone(),
+        other => other.as_stored(),
+    }
+}
+
 async fn fields_view(
     state: &AppState,
     session: &SessionInfo,
+    object: &ObjectKind,
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
     let fields = state
         .store
-        .custom_fields(session.location_id, &ObjectKind::Contact)
+        .custom_fields(session.location_id, object)
         .await?
         .into_iter()
         .map(|f| FieldRow {
-            takes_options: matches!(
-                f.field_type,
-                CustomFieldType::SingleOption
-                    | CustomFieldType::Radio
-                    | CustomFieldType::MultiSelect
-                    | CustomFieldType::Checkbox
-            ),
+            takes_options: f.field_type.has_options(),
             id: f.id,
             kind: kind_words(f.field_type),
             label: f.label,
             key: f.key,
             options: f.options,
+            required: f.required,
+            unique: f.unique,
         })
         .collect();
+    let mut field_objects = vec![
+        ObjectTab {
+            value: "contact".into(),
+            name: "Contacts".into(),
+        },
+        ObjectTab {
+            value: "opportunity".into(),
+            name: "Opportunities".into(),
+        },
+        ObjectTab {
+            value: "company".into(),
+            name: "Companies".into(),
+        },
+    ];
+    let mut primary_field = None;
+    for o in state.store.custom_objects(session.location_id).await? {
+        if *object == ObjectKind::Custom(o.def.key.clone()) {
+            primary_field = Some(o.def.primary_label.clone());
+        }
+        field_objects.push(ObjectTab {
+            value: o.def.key,
+            name: o.def.name,
+        });
+    }
+    let value = object_value(object);
+    let field_object_name = field_objects
+        .iter()
+        .find(|t| t.value == value)
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -233,6 +338,12 @@ async fn fields_view(
             .filter(|t| !matches!(t, CustomFieldType::FileUpload | CustomFieldType::Signature))
             .map(|t| (t.token(), kind_words(*t)))
             .collect(),
+        field_objects,
+        field_object: value,
+        field_object_name,
+        may_unique: matches!(object, ObjectKind::Company | ObjectKind::Custom(_)),
+        may_require: matches!(object, ObjectKind::Custom(_)),
+        primary_field,
         ..SectionPage::new(
             nav(state, session, "settings").await?,
             "fields",
@@ -261,15 +372,35 @@ fn kind_words(t: CustomFieldType) -> &'static str {
     }
 }
 
+#[derive(serde::Deserialize, Default)]
+struct FieldsQuery {
+    done: Option<String>,
+    object: Option<String>,
+}
+
 async fn fields_page(
     State(state): State<AppState>,
     AdminUser(session): AdminUser,
-    Query(q): Query<Notice>,
+    Query(q): Query<FieldsQuery>,
 ) -> Result<Response, AppError> {
-    fields_view(&state, &session, done_words(q.done.as_deref()), None).await
+    let Some(object) = field_object(&state, &session, q.object.as_deref()).await? else {
+        return Err(AppError::NotFound(
+            "This location has no such object. Define it under Settings → Objects.".into(),
+        ));
+    };
+    fields_view(
+        &state,
+        &session,
+        &object,
+        done_words(q.done.as_deref()),
+        None,
+    )
+    .await
 }
 
-/// `POST /settings/fields`: `label`, `type` (a `field create` token), `options` (one a line).
+/// `POST /settings/fields`: `object` (as `?object=`; contacts when absent), `label`, `type` (a
+/// `field create` token), `options` (one a line), `unique`, `required` (checkboxes). The rules
+/// are `field create`'s (`domain::object::define::check_field`).
 async fn create_field(
     State(state): State<AppState>,
     AdminUser(session): AdminUser,
@@ -281,39 +412,46 @@ async fn create_field(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    let label = get("label");
-    let refuse = |message: String| fields_view(&state, &session, None, Some(message));
-    if label.is_empty() {
-        return refuse("Give the field a label, such as Skin Type.".into()).await;
-    }
+    let Some(object) = field_object(&state, &session, Some(&get("object"))).await? else {
+        return Err(AppError::NotFound(
+            "This location has no such object. Define it under Settings → Objects.".into(),
+        ));
+    };
+    let refuse = |message: String| fields_view(&state, &session, &object, None, Some(message));
     let Ok(field_type) = get("type").parse::<CustomFieldType>() else {
         return refuse("Choose the kind of value the field holds.".into()).await;
     };
-    let options: Vec<String> = get("options")
-        .lines()
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-        .map(String::from)
-        .collect();
-    let key = domain::field::default_field_key(&label);
-    if key.is_empty() {
-        return refuse("The label needs at least one letter or digit.".into()).await;
-    }
-    let new = NewCustomField {
-        object: ObjectKind::Contact,
-        key,
-        label,
+    let schema = state
+        .store
+        .object_schema(session.location_id, &object)
+        .await?;
+    let request = domain::object::define::FieldRequest {
+        label: get("label"),
+        key: None,
         field_type,
-        options,
-        required: false,
-        unique: false,
+        options: get("options").lines().map(String::from).collect(),
+        unique: !get("unique").is_empty(),
+        required: !get("required").is_empty(),
+    };
+    let def = match domain::object::define::check_field(&schema, request) {
+        Ok(def) => def,
+        Err(why) => return refuse(sentence(&why)).await,
+    };
+    let new = NewCustomField {
+        object: object.clone(),
+        key: def.key,
+        label: def.label,
+        field_type: def.field_type,
+        options: def.options,
+        required: def.required,
+        unique: def.unique,
     };
     match state
         .store
         .create_custom_field(session.location_id, &new)
         .await
     {
-        Ok(_) => Ok(Redirect::to("/settings/fields?done=field").into_response()),
+        Ok(_) => Ok(Redirect::to(&fields_url(&object, "field")).into_response()),
         Err(e) if e.is_conflict() => {
             refuse(format!(
                 "A field with the key “{}” exists already. Choose another label.",
@@ -328,6 +466,9 @@ async fn create_field(
 #[derive(serde::Deserialize)]
 struct OptionForm {
     option: String,
+    /// The field's object (as `?object=`), for the page to return to.
+    #[serde(default)]
+    object: Option<String>,
 }
 
 async fn add_option(
@@ -339,15 +480,121 @@ async fn add_option(
     let id: i64 = id
         .parse()
         .map_err(|_| AppError::NotFound("There is no such field.".into()))?;
+    let object = field_object(&state, &session, form.object.as_deref())
+        .await?
+        .unwrap_or(ObjectKind::Contact);
     match state
         .store
         .add_custom_field_option(session.location_id, id, &form.option)
         .await
     {
-        Ok(_) => Ok(Redirect::to("/settings/fields?done=option").into_response()),
+        Ok(_) => Ok(Redirect::to(&fields_url(&object, "option")).into_response()),
         Err(e) if e.is_not_found() => Err(AppError::NotFound("There is no such field.".into())),
         Err(store::StoreError::Conflict(m) | store::StoreError::Invalid(m)) => {
-            fields_view(&state, &session, None, Some(sentence(&m))).await
+            fields_view(&state, &session, &object, None, Some(sentence(&m))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- Custom objects ------------------------------------------------------------------------
+
+async fn objects_view(
+    state: &AppState,
+    session: &SessionInfo,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let mut custom_objects = Vec::new();
+    for o in state.store.custom_objects(session.location_id).await? {
+        let kind = ObjectKind::Custom(o.def.key.clone());
+        let schema = state
+            .store
+            .object_schema(session.location_id, &kind)
+            .await?;
+        let records = state.store.record_count(session.location_id, &kind).await?;
+        custom_objects.push(ObjectRow {
+            fields: schema
+                .fields
+                .iter()
+                .filter(|f| f.custom)
+                .map(|f| {
+                    let marks: Vec<&str> = [(f.required, "required"), (f.unique, "unique")]
+                        .into_iter()
+                        .filter_map(|(on, word)| on.then_some(word))
+                        .collect();
+                    if marks.is_empty() {
+                        f.label.clone()
+                    } else {
+                        format!("{} ({})", f.label, marks.join(", "))
+                    }
+                })
+                .collect(),
+            key: o.def.key,
+            name: o.def.name,
+            primary: o.def.primary_label,
+            records,
+        });
+    }
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = SectionPage {
+        notice,
+        error,
+        custom_objects,
+        ..SectionPage::new(nav(state, session, "settings").await?, "objects", "Objects")
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn objects_page(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Query(q): Query<Notice>,
+) -> Result<Response, AppError> {
+    objects_view(&state, &session, done_words(q.done.as_deref()), None).await
+}
+
+#[derive(serde::Deserialize)]
+struct ObjectForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    primary: String,
+    #[serde(default)]
+    key: String,
+}
+
+/// `POST /settings/objects`: `name`, `primary` (the primary field's label), `key` (optional);
+/// the rules are `object create`'s (`domain::object::define::check_object`). On success the
+/// new object's fields page, to give it fields.
+async fn create_object(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Form(form): Form<ObjectForm>,
+) -> Result<Response, AppError> {
+    let key = Some(form.key.as_str()).filter(|k| !k.trim().is_empty());
+    let def = match domain::object::define::check_object(&form.name, &form.primary, key) {
+        Ok(def) => def,
+        Err(why) => return objects_view(&state, &session, None, Some(sentence(&why))).await,
+    };
+    match state
+        .store
+        .create_custom_object(session.location_id, &def)
+        .await
+    {
+        Ok(made) => Ok(
+            Redirect::to(&fields_url(&ObjectKind::Custom(made.def.key), "object")).into_response(),
+        ),
+        Err(e) if e.is_conflict() => {
+            let why = format!(
+                "An object with the key “{}” exists already. Choose another name or key.",
+                def.key
+            );
+            objects_view(&state, &session, None, Some(why)).await
         }
         Err(e) => Err(e.into()),
     }

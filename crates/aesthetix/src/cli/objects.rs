@@ -1,8 +1,6 @@
 //! `object create` / `object list` (SPEC §8, §13.1): a location's custom objects.
 
-use anyhow::bail;
 use clap::Subcommand;
-use domain::object::CustomObjectDef;
 use domain::{ObjectKind, ObjectSchema};
 use serde::Serialize;
 use store::Store;
@@ -34,13 +32,6 @@ pub(crate) enum ObjectCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// Whether a key keeps SPEC §13.1's rule: lower-case letters, digits and `_`.
-pub(crate) fn is_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.chars().all(|c| c == '_' || c.is_alphanumeric())
-        && !key.chars().any(char::is_uppercase)
 }
 
 #[derive(Serialize)]
@@ -108,36 +99,8 @@ pub(crate) async fn object(store: &Store, command: ObjectCommand) -> anyhow::Res
             key,
         } => {
             let location = location_by_name(store, &location).await?;
-            if name.trim().is_empty() {
-                bail!("--name must not be blank (for example --name Treatments)");
-            }
-            if primary.trim().is_empty() {
-                bail!(
-                    "--primary must not be blank: it is the primary field's label (for example --primary 'Treatment Name')"
-                );
-            }
-            let def = CustomObjectDef::new(&name, &primary, key.as_deref());
-            if !is_key(&def.key) {
-                bail!(
-                    "the object key '{}' must be lower-case letters, digits and '_' (for example treatments); give one with --key",
-                    def.key
-                );
-            }
-            if ["contact", "opportunity", "company"].contains(&def.key.as_str()) {
-                bail!(
-                    "'{}' names a standard object; choose another --key for the custom object",
-                    def.key
-                );
-            }
-            if def.primary_key.is_empty() {
-                bail!(
-                    "the primary field's label '{}' gives no key: use letters or digits",
-                    primary.trim()
-                );
-            }
-            if def.primary_key == domain::object::RECORD_ID {
-                bail!("'Record ID' is every record's id; name the primary field otherwise");
-            }
+            let def = domain::object::define::check_object(&name, &primary, key.as_deref())
+                .map_err(anyhow::Error::msg)?;
             let made = store.create_custom_object(location.id, &def).await?;
             println!(
                 "Created object '{}' (key {}, primary field {} ({})) in '{}'.",

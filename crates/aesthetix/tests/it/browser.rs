@@ -952,6 +952,11 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
             ("export", "/exports/new".to_string()),
             ("settings", "/settings".to_string()),
             ("settings-fields", "/settings/fields".to_string()),
+            (
+                "settings-fields-treatments",
+                "/settings/fields?object=treatments".to_string(),
+            ),
+            ("settings-objects", "/settings/objects".to_string()),
             ("settings-workflows", "/settings/workflows".to_string()),
             ("settings-smart-lists", "/settings/smart-lists".to_string()),
             ("settings-users", "/settings/users".to_string()),

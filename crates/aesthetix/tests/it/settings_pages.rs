@@ -448,3 +448,227 @@ async fn a_role_changes_on_the_users_page_but_the_location_keeps_an_admin() {
         drop(app);
     }
 }
+
+/// SPEC §8 from the Settings pages: a custom object defined, fields of it and of companies
+/// made unique or required (the rules `object create` / `field create` keep, refused in words),
+/// and an import of the object reading what the pages defined.
+#[tokio::test]
+async fn settings_define_objects_and_their_fields() {
+    for d in each_backend().await {
+        let app = spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = login(&base, &email, &password).await;
+
+        let (status, to) = post(
+            &base,
+            "/settings/objects",
+            &admin,
+            &[
+                ("name", "Treatments"),
+                ("primary", "Treatment Name"),
+                ("key", ""),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (status, to.as_str()),
+            (
+                StatusCode::SEE_OTHER,
+                "/settings/fields?object=treatments&done=object"
+            )
+        );
+        for (form, says) in [
+            (
+                [("name", "Treatments"), ("primary", "Name"), ("key", "")],
+                "exists already",
+            ),
+            (
+                [("name", "Company"), ("primary", "Name"), ("key", "")],
+                "standard object",
+            ),
+            (
+                [
+                    ("name", "Cards"),
+                    ("primary", "Code"),
+                    ("key", "Gift Cards"),
+                ],
+                "lower-case",
+            ),
+            (
+                [("name", "Cards"), ("primary", " "), ("key", "")],
+                "primary field",
+            ),
+        ] {
+            let (status, page) = post(&base, "/settings/objects", &admin, &form).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+            assert!(page.contains(says), "{form:?}: {page}");
+        }
+
+        let field =
+            |object: &'static str, label: &'static str, t: &'static str, mark: &'static str| {
+                let base = base.clone();
+                let admin = admin.clone();
+                async move {
+                    let mut form = vec![("object", object), ("label", label), ("type", t)];
+                    if !mark.is_empty() {
+                        form.push((mark, "1"));
+                    }
+                    post(&base, "/settings/fields", &admin, &form).await
+                }
+            };
+        assert_eq!(
+            field("treatments", "Price", "monetary", "required").await,
+            (
+                StatusCode::SEE_OTHER,
+                "/settings/fields?object=treatments&done=field".to_string()
+            )
+        );
+        assert_eq!(
+            field("treatments", "SKU", "text", "unique").await.0,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            field("company", "NPI", "number", "unique").await,
+            (
+                StatusCode::SEE_OTHER,
+                "/settings/fields?object=company&done=field".to_string()
+            )
+        );
+        for (object, label, t, mark, says) in [
+            (
+                "treatments",
+                "Notes",
+                "large_text",
+                "unique",
+                "cannot be unique",
+            ),
+            ("company", "Tier", "text", "required", "custom object"),
+            (
+                "contact",
+                "Code",
+                "text",
+                "unique",
+                "companies and custom objects",
+            ),
+            ("company", "Website", "text", "", "standard company field"),
+            ("treatments", "SKU", "text", "", "already exists"),
+        ] {
+            let (status, page) = field(object, label, t, mark).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{object} {label}");
+            assert!(page.contains(says), "{object} {label}: {page}");
+        }
+        assert_eq!(
+            field("nope", "X", "text", "").await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(&base, "/settings/fields?object=nope", &admin).await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        let store = d.store().await;
+        let loc = store.location_by_name("My Practice").await.unwrap().id;
+        let kind = domain::ObjectKind::Custom("treatments".into());
+        let schema = store.object_schema(loc, &kind).await.unwrap();
+        let marks: Vec<(&str, bool, bool)> = schema
+            .fields
+            .iter()
+            .filter(|f| f.custom)
+            .map(|f| (f.key.as_str(), f.required, f.unique))
+            .collect();
+        assert_eq!(marks, [("price", true, false), ("sku", false, true)]);
+        let company = store
+            .object_schema(loc, &domain::ObjectKind::Company)
+            .await
+            .unwrap();
+        assert!(company.field("npi").is_some_and(|f| f.unique));
+
+        let (_, page) = get(&base, "/settings/fields?object=treatments", &admin).await;
+        assert!(
+            page.contains("Primary field: <strong>Treatment Name</strong>")
+                && page.contains("data-mark=\"required\"")
+                && page.contains("data-mark=\"unique\"")
+                && page.contains("id=\"required\""),
+            "{page}"
+        );
+        let (_, page) = get(&base, "/settings/fields", &admin).await;
+        assert!(
+            !page.contains("id=\"unique\"") && !page.contains("id=\"required\""),
+            "contacts offer neither mark: {page}"
+        );
+        let (_, page) = get(&base, "/settings/objects", &admin).await;
+        assert!(
+            page.contains("data-object=\"treatments\"")
+                && page.contains("Price (required)")
+                && page.contains("SKU (unique)"),
+            "{page}"
+        );
+
+        // An import of the object reads what the pages defined: Price is required.
+        let file = d.dir.path().join("treatments.csv");
+        std::fs::write(&file, "Treatment Name,SKU\nBotox,S1\n").unwrap();
+        let out = d.run(
+            &[
+                "import",
+                "records",
+                file.to_str().unwrap(),
+                "--object",
+                "treatments",
+                "--location",
+                "My Practice",
+            ],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("Price"));
+        std::fs::write(&file, "Treatment Name,SKU,Price\nBotox,S1,12\n").unwrap();
+        d.ok(
+            &[
+                "import",
+                "records",
+                file.to_str().unwrap(),
+                "--object",
+                "treatments",
+                "--location",
+                "My Practice",
+            ],
+            "",
+        );
+        assert_eq!(store.record_count(loc, &kind).await.unwrap(), 1);
+        let (_, page) = get(&base, "/settings/objects", &admin).await;
+        assert!(
+            page.contains("<a href=\"/objects/treatments\">1</a>"),
+            "{page}"
+        );
+
+        // Admins only, on the server.
+        let (status, _) = post(
+            &base,
+            "/settings/users",
+            &admin,
+            &[
+                ("name", "Sam Staff"),
+                ("email", "sam@example.com"),
+                ("role", "user"),
+                ("password", "a long password"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let sam = login(&base, "sam@example.com", "a long password").await;
+        assert_eq!(
+            get(&base, "/settings/objects", &sam).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, _) = post(
+            &base,
+            "/settings/objects",
+            &sam,
+            &[("name", "Memberships"), ("primary", "Plan"), ("key", "")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(store.custom_objects(loc).await.unwrap().len(), 1);
+    }
+}
