@@ -206,10 +206,17 @@ mod tests {
         ObjectSchema::custom_object(&def, &[sku])
     }
 
+    /// (name, primary, key, Ok(key, primary key) or the words of the refusal)
+    type ObjectCase = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Result<(&'static str, &'static str), &'static str>,
+    );
+
     #[test]
     fn objects() {
-        // (name, primary, key, Ok(key, primary key) or the words of the refusal)
-        let cases: [(&str, &str, Option<&str>, Result<(&str, &str), &str>); 8] = [
+        let cases: [ObjectCase; 8] = [
             (
                 "Treatments",
                 "Treatment Name",
