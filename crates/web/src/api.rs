@@ -31,6 +31,7 @@ use crate::AppState;
 mod bulk_actions;
 mod exports;
 mod imports;
+mod objects;
 mod openapi;
 
 /// A freshly made key: the key itself (shown once), its prefix and its hash.
@@ -266,6 +267,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(bulk_actions::routes())
         .merge(imports::routes())
         .merge(exports::routes())
+        .merge(objects::routes())
         .route_layer(axum::middleware::from_fn(body_deadline));
     Router::new().nest(
         "/api/v1",

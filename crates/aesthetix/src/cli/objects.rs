@@ -1,8 +1,8 @@
 //! `object create` / `object list` (SPEC §8, §13.1): a location's custom objects.
 
 use clap::Subcommand;
-use domain::{ObjectKind, ObjectSchema};
-use serde::Serialize;
+use domain::ObjectKind;
+use domain::object::define::describe;
 use store::Store;
 
 use super::location_by_name;
@@ -32,62 +32,6 @@ pub(crate) enum ObjectCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-#[derive(Serialize)]
-struct FieldOut<'a> {
-    key: &'a str,
-    label: &'a str,
-    #[serde(rename = "type")]
-    field_type: &'static str,
-    required: bool,
-    unique: bool,
-}
-
-#[derive(Serialize)]
-struct ObjectOut<'a> {
-    key: String,
-    name: &'a str,
-    primary: PrimaryOut<'a>,
-    fields: Vec<FieldOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct PrimaryOut<'a> {
-    key: &'a str,
-    label: &'a str,
-}
-
-fn describe(schema: &ObjectSchema) -> ObjectOut<'_> {
-    let key = match &schema.object {
-        ObjectKind::Custom(k) => k.clone(),
-        other => other.as_stored(),
-    };
-    let primary = schema
-        .primary
-        .as_deref()
-        .and_then(|p| schema.field(p))
-        .expect("a custom object has its primary field");
-    ObjectOut {
-        key,
-        name: &schema.name,
-        primary: PrimaryOut {
-            key: &primary.key,
-            label: &primary.label,
-        },
-        fields: schema
-            .fields
-            .iter()
-            .filter(|f| f.custom)
-            .map(|f| FieldOut {
-                key: &f.key,
-                label: &f.label,
-                field_type: f.custom_type.map(|t| t.token()).unwrap_or_default(),
-                required: f.required,
-                unique: f.unique,
-            })
-            .collect(),
-    }
 }
 
 pub(crate) async fn object(store: &Store, command: ObjectCommand) -> anyhow::Result<()> {
@@ -121,7 +65,7 @@ pub(crate) async fn object(store: &Store, command: ObjectCommand) -> anyhow::Res
                         .await?,
                 );
             }
-            let all: Vec<ObjectOut> = schemas.iter().map(describe).collect();
+            let all: Vec<_> = schemas.iter().map(describe).collect();
             if json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
                 return Ok(());
@@ -157,12 +101,14 @@ pub(crate) async fn object(store: &Store, command: ObjectCommand) -> anyhow::Res
                         }
                     })
                     .collect();
+                let (primary_label, primary_key) =
+                    o.primary.as_ref().map_or(("", ""), |p| (p.label, p.key));
                 println!(
                     "{} — {}: primary field {} ({}){}",
                     o.key,
                     o.name,
-                    o.primary.label,
-                    o.primary.key,
+                    primary_label,
+                    primary_key,
                     if fields.is_empty() {
                         String::new()
                     } else {

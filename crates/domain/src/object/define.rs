@@ -168,6 +168,66 @@ pub fn check_field(schema: &ObjectSchema, request: FieldRequest) -> Result<Custo
     })
 }
 
+/// A field as `object list --json` and the API describe it.
+#[derive(Debug, serde::Serialize)]
+pub struct FieldDescription<'a> {
+    pub key: &'a str,
+    pub label: &'a str,
+    #[serde(rename = "type")]
+    pub field_type: &'static str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub options: &'a [String],
+    pub required: bool,
+    pub unique: bool,
+}
+
+/// A key and label.
+#[derive(Debug, serde::Serialize)]
+pub struct PrimaryDescription<'a> {
+    pub key: &'a str,
+    pub label: &'a str,
+}
+
+/// An object as `object list --json` and the API describe it: its key (`treatments`,
+/// `company`), name, primary field and custom fields in order.
+#[derive(Debug, serde::Serialize)]
+pub struct ObjectDescription<'a> {
+    pub key: String,
+    pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<PrimaryDescription<'a>>,
+    pub fields: Vec<FieldDescription<'a>>,
+}
+
+/// The description of an object's schema.
+pub fn describe(schema: &ObjectSchema) -> ObjectDescription<'_> {
+    ObjectDescription {
+        key: object_word(&schema.object).to_string(),
+        name: &schema.name,
+        primary: schema
+            .primary
+            .as_deref()
+            .and_then(|p| schema.field(p))
+            .map(|f| PrimaryDescription {
+                key: &f.key,
+                label: &f.label,
+            }),
+        fields: schema
+            .fields
+            .iter()
+            .filter(|f| f.custom)
+            .map(|f| FieldDescription {
+                key: &f.key,
+                label: &f.label,
+                field_type: f.custom_type.map(|t| t.token()).unwrap_or_default(),
+                options: &f.options,
+                required: f.required,
+                unique: f.unique,
+            })
+            .collect(),
+    }
+}
+
 /// An object as a sentence names it (`contact`, `company`, a custom object's key).
 fn object_word(object: &ObjectKind) -> &str {
     match object {
