@@ -72,10 +72,6 @@ const EXISTING: &[(&str, &str)] = &[
         "child rows keyed by their pipeline; to be re-keyed (location_id, pipeline_id, name)",
     ),
     (
-        "enrollments(workflow_id, contact_id)",
-        "keyed by workflow; to be re-keyed (location_id, workflow_id, contact_id)",
-    ),
-    (
         "outbox(enrollment_id, step)",
         "exactly once per step (ARCHITECTURE invariants); to be re-keyed (location_id, enrollment_id, step)",
     ),

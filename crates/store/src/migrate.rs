@@ -51,6 +51,10 @@ const SQLITE: &[(i64, &str)] = &[
         20,
         include_str!("../../../migrations/sqlite/0020_source_requests.sql"),
     ),
+    (
+        22,
+        include_str!("../../../migrations/sqlite/0022_import_enrollments.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -96,6 +100,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         20,
         include_str!("../../../migrations/postgres/0020_source_requests.sql"),
+    ),
+    (
+        22,
+        include_str!("../../../migrations/postgres/0022_import_enrollments.sql"),
     ),
 ];
 

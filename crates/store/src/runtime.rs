@@ -18,8 +18,8 @@
 //!
 //! Tags added by a workflow fire tag-added workflows: the contact is enrolled in every active
 //! workflow triggered by the new tag, in the step's transaction (a tag the contact already
-//! had fires nothing). A contact is enrolled at most once per workflow, so chains end, loops
-//! included.
+//! had fires nothing). A contact is enrolled at most once per tag-added workflow, so chains
+//! end, loops included (only a workflow an import triggers enrolls again, once per import).
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -10,9 +10,11 @@
 //!   subject ends at the first `|`), `move-opportunity:PIPELINE/STAGE:DATE_FIELD` (the
 //!   pipeline ends at the first `/`, the date field is after the last `:`).
 //!
-//! A contact is enrolled at most once per workflow (`UNIQUE (workflow_id, contact_id)`):
-//! enrolling again is a no-op, which is also what makes chains of tag-added workflows
-//! terminate. Only active workflows fire; the enrollments of a paused or draft workflow wait.
+//! A contact is enrolled at most once per workflow (`UNIQUE (location_id, workflow_id,
+//! contact_id, occasion)`, the occasion 0): enrolling again is a no-op, which is also what makes chains of
+//! tag-added workflows terminate. A workflow triggered by an import is the exception: it
+//! enrolls a contact once per import (the occasion is the import's job), so a regular
+//! reconciliation import moves the board every time (SPEC §11). Only active workflows fire; the enrollments of a paused or draft workflow wait.
 
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::SqliteConnection;
@@ -108,12 +110,15 @@ pub(crate) fn from_row(r: WorkflowRow) -> Result<Workflow> {
 
 /// The statement that enrolls contacts, written once for both backends: `$1` location,
 /// `$2` workflow, `$3` job (or NULL), `$4` now (ms), `$5…` the contact ids. Contacts or a
-/// workflow of another location enroll nobody; an existing enrollment is left alone.
-pub const ENROLL_SQL: &str = "INSERT INTO enrollments (location_id, workflow_id, contact_id, job_id, next_step, status, run_after, created_at) \
-     SELECT c.location_id, w.id, c.id, $3, 0, 'active', $4, $4 \
+/// workflow of another location enroll nobody; an existing enrollment is left alone. A
+/// workflow triggered by an import enrolls a contact once per import (its `occasion` is the
+/// job), every other one once ever (migration 22).
+pub const ENROLL_SQL: &str = "INSERT INTO enrollments (location_id, workflow_id, contact_id, job_id, next_step, status, run_after, created_at, occasion) \
+     SELECT c.location_id, w.id, c.id, $3, 0, 'active', $4, $4, \
+            CASE WHEN w.trigger_kind = 'import' AND $3 IS NOT NULL THEN $3 ELSE 0 END \
      FROM contacts c JOIN workflows w ON w.location_id = c.location_id AND w.id = $2 \
      WHERE c.location_id = $1 AND c.id IN ({ids}) \
-     ON CONFLICT (workflow_id, contact_id) DO NOTHING";
+     ON CONFLICT (location_id, workflow_id, contact_id, occasion) DO NOTHING";
 
 pub(crate) const ENROLL_CHUNK: usize = 1000;
 
@@ -357,7 +362,8 @@ impl Store {
     }
 
     /// Which of `contact_ids` are already enrolled in the workflow (ascending), so that a
-    /// count of new enrollments (SPEC §6.6) leaves them out.
+    /// count of new enrollments (SPEC §6.6) leaves them out. None for a workflow an import
+    /// triggers: the next import enrolls them all again.
     pub async fn enrolled_contacts(
         &self,
         location: LocationId,
@@ -371,8 +377,9 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
-                "SELECT contact_id FROM enrollments WHERE location_id = $1 AND workflow_id = $2 \
-                 AND contact_id IN ({ids}) ORDER BY contact_id"
+                "SELECT e.contact_id FROM enrollments e JOIN workflows w ON w.id = e.workflow_id \
+                 WHERE e.location_id = $1 AND e.workflow_id = $2 AND e.occasion = 0 AND w.trigger_kind <> 'import' \
+                 AND e.contact_id IN ({ids}) ORDER BY e.contact_id"
             );
             let found: Vec<i64> = on_pool!(self, p => {
                 let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(location.0).bind(workflow_id);

@@ -824,6 +824,43 @@ async fn nextech_reconciliation_moves_the_board_as_a_practice_expects() {
             scheduled.contains("Marcus Bell") && !scheduled.contains("Dana Ortiz"),
             "{page}"
         );
+
+        // A week later, the regular reconciliation: the practice imports its Nextech file
+        // again with the same workflow. Dana's surgery is now booked and Evan has a consult:
+        // the board moves for contacts the last import enrolled too (once per import each).
+        let file = nextech_file(
+            d.dir.path(),
+            "nextech-2.csv",
+            &[
+                "204518,Marcus,,Bell,marcus.bell@example.com,,(813) 555-0146,,,,Tampa,FL,33606,,,,,2024-05-02,2024-07-18,2024-08-09",
+                "204519,Dana,,Ortiz,dana.ortiz@example.com,,(813) 555-0147,,,,Tampa,FL,33606,,,,,2024-05-03,2024-07-20,2024-09-12",
+                "204520,Evan,,Lee,evan.lee@example.com,,(813) 555-0148,,,,Tampa,FL,33606,,,,,2024-05-04,2024-07-25,",
+            ],
+        );
+        import(&file);
+        d.ok(&["workflow", "run", "--location", "My Practice"], "");
+        assert_eq!(
+            columns(store.board(loc, journey.id, 100).await.unwrap()),
+            [
+                ("New Lead".to_string(), s(&[])),
+                ("Consult Booked".to_string(), s(&["Evan Lee"])),
+                (
+                    "Surgery Scheduled".to_string(),
+                    s(&["Dana Ortiz", "Marcus Bell"])
+                ),
+                ("Surgery Completed".to_string(), s(&[])),
+            ]
+        );
+        let workflow = store
+            .workflow_by_name(loc, "Nextech reconciliation")
+            .await
+            .unwrap();
+        let enrollments = store.enrollments(loc, workflow.id).await.unwrap();
+        assert_eq!(
+            enrollments.len(),
+            6,
+            "each contact once per import: {enrollments:?}"
+        );
     }
 }
 

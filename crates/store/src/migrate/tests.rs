@@ -183,3 +183,148 @@ async fn version_6_rebuilds_the_import_tables_keeping_rows_ids_and_constraints()
     assert_eq!(schema.matches("WITHOUT ROWID").count(), 2, "{schema}");
     store.close().await;
 }
+
+/// Schema version 22 on a SQLite database of version 20 that holds enrollments and outbox
+/// messages: the rebuilt `enrollments` keeps every row and id, the outbox keeps its links
+/// (dropping the old table inside the migration's transaction would have set them to NULL),
+/// an import-triggered workflow's enrollments take their import as occasion, and from then on
+/// such a workflow enrolls a contact once per import while every other once ever.
+#[tokio::test]
+async fn version_22_lets_an_import_workflow_enroll_once_per_import_keeping_the_outbox_links() {
+    use crate::workflows::{NewWorkflow, Trigger, WorkflowStatus};
+    let dir = TempDir::new("aesthetix-migrate");
+    let path = dir.path().join("aesthetix.db");
+    let old = Store::open_sqlite_at(&path, 20).await.unwrap();
+    let loc = old
+        .create_location("Glow", &LocationSettings::default())
+        .await
+        .unwrap();
+    let ids = old
+        .insert_contacts(
+            loc.id,
+            &[NewContact {
+                email: Some("ann@example.com".into()),
+                ..NewContact::default()
+            }],
+        )
+        .await
+        .unwrap();
+    let ann = ids[0];
+    let workflow = |name: &str, trigger: Trigger| NewWorkflow {
+        name: name.into(),
+        trigger,
+        status: WorkflowStatus::Active,
+        actions: vec![crate::workflows::parse_action("add-tag:seen").unwrap()],
+    };
+    let by_import = old
+        .create_workflow(loc.id, &workflow("Reconcile", Trigger::Import))
+        .await
+        .unwrap()
+        .id;
+    let by_tag = old
+        .create_workflow(loc.id, &workflow("VIP", Trigger::TagAdded("VIP".into())))
+        .await
+        .unwrap()
+        .id;
+    let l = loc.id.0;
+    exec(
+        &old,
+        &format!(
+            "INSERT INTO jobs (id, location_id, operation, object, name, status, created_at)
+               VALUES (41, {l}, 'import', 'contacts', 'Week 1', 'completed', 1);
+             INSERT INTO enrollments (id, location_id, workflow_id, contact_id, job_id, next_step, status, run_after, created_at)
+               VALUES (7, {l}, {by_import}, {ann}, 41, 1, 'completed', 1, 1),
+                      (9, {l}, {by_tag}, {ann}, 41, 1, 'completed', 1, 1);
+             INSERT INTO outbox (location_id, enrollment_id, step, contact_id, channel, recipient, body, status, created_at)
+               VALUES ({l}, 7, 0, {ann}, 'sms', '+12015550123', 'Hi', 'queued', 1),
+                      ({l}, 9, 0, {ann}, 'sms', '+12015550123', 'VIP', 'queued', 1);"
+        ),
+    )
+    .await
+    .unwrap();
+    let outbox_before = dump(&old, "outbox", "id").await;
+    old.close().await;
+
+    let store = Store::open_sqlite(&path).await.unwrap();
+    assert_eq!(dump(&store, "outbox", "id").await, outbox_before);
+    assert_eq!(one(&store, "PRAGMA integrity_check").await, "ok");
+    assert_eq!(
+        one(
+            &store,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM pragma_foreign_key_check"
+        )
+        .await,
+        "0"
+    );
+    assert_eq!(
+        one(
+            &store,
+            "SELECT group_concat(id || ':' || occasion, ' ') FROM (SELECT id, occasion FROM enrollments ORDER BY id)"
+        )
+        .await,
+        "7:41 9:0"
+    );
+
+    // The next import enrolls Ann again in the import workflow, never again in the tag one.
+    exec(
+        &store,
+        &format!(
+            "INSERT INTO jobs (id, location_id, operation, object, name, status, created_at)
+               VALUES (42, {l}, 'import', 'contacts', 'Week 2', 'completed', 2)"
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        store
+            .enroll(loc.id, by_import, &[ann], Some(42))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .enroll(loc.id, by_import, &[ann], Some(42))
+            .await
+            .unwrap(),
+        0,
+        "once per import"
+    );
+    assert_eq!(
+        store
+            .enroll(loc.id, by_tag, &[ann], Some(42))
+            .await
+            .unwrap(),
+        0,
+        "once ever"
+    );
+    assert_eq!(
+        store
+            .enrolled_contacts(loc.id, by_import, &[ann])
+            .await
+            .unwrap(),
+        Vec::<i64>::new(),
+        "an import workflow's next import enrolls everyone again"
+    );
+    assert_eq!(
+        store
+            .enrolled_contacts(loc.id, by_tag, &[ann])
+            .await
+            .unwrap(),
+        vec![ann]
+    );
+    // Ids keep counting up from the rebuilt table's.
+    assert_eq!(
+        one(&store, "SELECT CAST(MAX(id) AS TEXT) FROM enrollments").await,
+        "10"
+    );
+    // A contact's enrollments still go with the contact; its outbox rows keep their text.
+    exec(&store, &format!("DELETE FROM contacts WHERE id = {ann}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        one(&store, "SELECT CAST(COUNT(*) AS TEXT) FROM enrollments").await,
+        "0"
+    );
+    store.close().await;
+}

@@ -216,14 +216,14 @@ async fn a_contact_is_enrolled_once_per_workflow_and_only_in_its_location() {
         let w = s
             .create_workflow(
                 loc.id,
-                &workflow("W", "import", WorkflowStatus::Active, &["add-tag:x"]),
+                &workflow("W", "tag-added:VIP", WorkflowStatus::Active, &["add-tag:x"]),
             )
             .await
             .unwrap();
         let their_w = s
             .create_workflow(
                 other.id,
-                &workflow("W", "import", WorkflowStatus::Active, &["add-tag:x"]),
+                &workflow("W", "tag-added:VIP", WorkflowStatus::Active, &["add-tag:x"]),
             )
             .await
             .unwrap();
@@ -264,6 +264,46 @@ async fn a_contact_is_enrolled_once_per_workflow_and_only_in_its_location() {
             [ids[0], ids[4]]
         );
         assert_eq!(s.workflows(loc.id).await.unwrap()[0].enrolled, 5);
+
+        // A workflow an import triggers enrolls a contact once per import (SPEC §11's regular
+        // reconciliation), and none is "already enrolled" for the next import's count.
+        let by_import = s
+            .create_workflow(
+                loc.id,
+                &workflow(
+                    "Reconcile",
+                    "import",
+                    WorkflowStatus::Active,
+                    &["add-tag:x"],
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            s.enroll(loc.id, by_import.id, &ids[..2], Some(7))
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            s.enroll(loc.id, by_import.id, &ids[..2], Some(7))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            s.enroll(loc.id, by_import.id, &ids[..3], Some(8))
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(s.enrollments(loc.id, by_import.id).await.unwrap().len(), 5);
+        assert!(
+            s.enrolled_contacts(loc.id, by_import.id, &ids)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
@@ -279,7 +319,12 @@ async fn enrolling_inside_a_callers_transaction_commits_or_rolls_back_with_it() 
         let w = s
             .create_workflow(
                 loc.id,
-                &workflow("W", "import", WorkflowStatus::Active, &["add-tag:x"]),
+                &workflow(
+                    "W",
+                    "contact-created",
+                    WorkflowStatus::Active,
+                    &["add-tag:x"],
+                ),
             )
             .await
             .unwrap();
