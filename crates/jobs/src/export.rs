@@ -245,6 +245,53 @@ async fn resolve(
     Ok((columns, scope, list))
 }
 
+/// A column a form offers for an export of an object other than contacts: the key that
+/// chooses it and its label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnChoice {
+    pub key: String,
+    pub label: String,
+}
+
+/// The columns an export of `object` may hold, in the default set's order (SPEC §7, §8, §10):
+/// an opportunity's own fields, then its linked contact's (chosen as `contact.KEY`); a
+/// company's or custom object's fields in the object's order. Contacts have their own page.
+pub async fn column_choices(
+    store: &Store,
+    location: LocationId,
+    object: &ObjectKind,
+) -> Result<Vec<ColumnChoice>, ExportError> {
+    let columns = match object {
+        ObjectKind::Company | ObjectKind::Custom(_) => {
+            let schema = match store.object_schema(location, object).await {
+                Ok(s) => s,
+                Err(e) if e.is_not_found() => return Err(ExportError::Invalid(e.to_string())),
+                Err(e) => return Err(e.into()),
+            };
+            format::record_columns(&schema, None)?
+        }
+        _ => format::columns_of(object, None, &store.custom_fields(location, object).await?)?,
+    };
+    Ok(columns
+        .into_iter()
+        .map(|c| {
+            let linked = matches!(c.reads.first(), Some(store::ExportField::Linked(_)));
+            ColumnChoice {
+                key: if linked {
+                    format!("contact.{}", c.key)
+                } else {
+                    c.key
+                },
+                label: if linked {
+                    format!("{} (contact)", c.label)
+                } else {
+                    c.label
+                },
+            }
+        })
+        .collect())
+}
+
 /// Records an export of `location` as a Bulk Action after checking the request (SPEC §10).
 /// With `lease_owner` the caller holds the job and runs it itself ([`run_export`]; the CLI),
 /// else it is queued for `serve` or a `worker` (the web, the API).

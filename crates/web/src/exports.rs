@@ -4,6 +4,9 @@
 //! starts the export through the one engine ([`jobs::create_export`], queued for `serve`'s
 //! worker); the same page lists, adds and deletes scheduled exports of a Smart List; and
 //! `POST /notifications/{id}/read` dismisses the header's "your export is ready" notice.
+//! `?object=opportunity|company|KEY` is the page of another object (SPEC §7, §8): all its
+//! records (an opportunity export may take one pipeline's) and its columns
+//! (`jobs::export::column_choices`), posted to the same `/exports` with `object`.
 //!
 //! Admins only ([`AdminUser`], 403 for users on every route); every store call takes the
 //! session's location, so another location's Smart List or schedule is not found. A request
@@ -22,8 +25,9 @@ use serde::Deserialize;
 use store::{LocationId, SessionInfo};
 
 use crate::auth::AdminUser;
-use crate::pages::{Nav, nav};
+use crate::pages::{Nav, ObjectTab, nav, object_named, object_tabs, object_value};
 use crate::{AppError, AppState};
+use domain::ObjectKind;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -117,6 +121,26 @@ struct ExportPage {
     imports: Vec<(i64, String)>,
     /// The contacts picked on the Contacts page: `(id, name)`.
     picked: Vec<(i64, String)>,
+    /// What may be exported: contacts and every other object; the one shown (`contact`).
+    objects: Vec<ObjectTab>,
+    shown: String,
+}
+
+/// The export page of an object other than contacts (SPEC §7, §8, §10): every record of it
+/// (an opportunity export may take one pipeline's), the columns of its default set.
+#[derive(Template)]
+#[template(path = "export_object.html")]
+struct ObjectExportPage {
+    nav: Nav,
+    objects: Vec<ObjectTab>,
+    /// The object's `?object=` value and its name (`Companies`).
+    shown: String,
+    name: String,
+    /// `(id, name, chosen)`; opportunities only.
+    pipelines: Vec<(i64, String, bool)>,
+    /// `(key, label, checked)`.
+    columns: Vec<(String, String, bool)>,
+    error: Option<String>,
 }
 
 fn local_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
@@ -224,15 +248,139 @@ async fn render(
         error,
         schedule_error,
         notice,
+        objects: object_tabs(state, loc).await?,
+        shown: "contact".into(),
     };
     Ok(page.render()?)
+}
+
+/// The export page of `object` (not contacts), as `chosen` (columns) and `pipeline` say.
+async fn render_object(
+    state: &AppState,
+    session: &SessionInfo,
+    object: &ObjectKind,
+    chosen: Option<&[String]>,
+    pipeline: Option<i64>,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let loc = session.location_id;
+    let objects = object_tabs(state, loc).await?;
+    let value = object_value(object);
+    let name = objects
+        .iter()
+        .find(|t| t.value == value)
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
+    let columns = jobs::export::column_choices(&state.store, loc, object)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .into_iter()
+        .map(|c| {
+            let checked = chosen.is_none_or(|keys| keys.contains(&c.key));
+            (c.key, c.label, checked)
+        })
+        .collect();
+    let pipelines = if *object == ObjectKind::Opportunity {
+        state
+            .store
+            .pipelines(loc)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name, pipeline == Some(p.id)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ObjectExportPage {
+        nav: nav(state, session, "export").await?,
+        objects,
+        shown: value,
+        name,
+        pipelines,
+        columns,
+        error,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// `POST /exports` for an object other than contacts: `object`, `pipeline` (opportunities;
+/// empty for every pipeline), `column` once per checked column in order.
+async fn start_object_export(
+    state: &AppState,
+    session: &SessionInfo,
+    object: ObjectKind,
+    form: &[(String, String)],
+) -> Result<Response, AppError> {
+    let columns: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k == "column")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let pipeline: Option<i64> = form
+        .iter()
+        .find(|(k, _)| k == "pipeline")
+        .and_then(|(_, v)| v.trim().parse().ok());
+    let refuse = |message: String| {
+        render_object(
+            state,
+            session,
+            &object,
+            Some(&columns),
+            pipeline,
+            Some(message),
+        )
+    };
+    if columns.is_empty() {
+        return refuse("Check at least one column to export.".into()).await;
+    }
+    let selection = match pipeline {
+        Some(id) => Selection::Pipeline { id },
+        None => Selection::All,
+    };
+    let location = state.store.location(session.location_id).await?;
+    let request = ExportRequest {
+        object: object.clone(),
+        selection,
+        columns: Some(columns.clone()),
+    };
+    match jobs::create_export(
+        &state.store,
+        &location,
+        &request,
+        Some(session.user.id),
+        None,
+    )
+    .await
+    {
+        Ok(job) => Ok(Redirect::to(&format!("/bulk-actions?exported={job}")).into_response()),
+        Err(ExportError::Invalid(message)) => refuse(sentence(&message)).await,
+        Err(e) => Err(AppError::Internal(e.to_string())),
+    }
 }
 
 async fn new_export(
     State(state): State<AppState>,
     AdminUser(session): AdminUser,
     Query(q): Query<Vec<(String, String)>>,
-) -> Result<Html<String>, AppError> {
+) -> Result<Response, AppError> {
+    let asked = q
+        .iter()
+        .find(|(k, _)| k == "object")
+        .map(|(_, v)| v.as_str());
+    match object_named(&state, session.location_id, asked).await? {
+        None => {
+            return Err(AppError::NotFound(
+                "This location has no such object. Define it under Settings → Objects.".into(),
+            ));
+        }
+        Some(ObjectKind::Contact) => {}
+        Some(object) => return render_object(&state, &session, &object, None, None, None).await,
+    }
     // `id` once per contact checked on /contacts, or `ids` typed in a link.
     let picked: Vec<&str> = q
         .iter()
@@ -257,9 +405,7 @@ async fn new_export(
         Some("deleted") => Some("The scheduled export was deleted.".to_string()),
         _ => None,
     };
-    Ok(Html(
-        render(&state, &session, None, entered, None, None, notice).await?,
-    ))
+    Ok(Html(render(&state, &session, None, entered, None, None, notice).await?).into_response())
 }
 
 /// Reads the export form: the selection and the columns in the order listed.
@@ -421,6 +567,19 @@ async fn start_export(
     AdminUser(session): AdminUser,
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
+    let asked = form
+        .iter()
+        .find(|(k, _)| k == "object")
+        .map(|(_, v)| v.as_str());
+    match object_named(&state, session.location_id, asked).await? {
+        None => {
+            return Err(AppError::NotFound(
+                "This location has no such object. Define it under Settings → Objects.".into(),
+            ));
+        }
+        Some(ObjectKind::Contact) => {}
+        Some(object) => return start_object_export(&state, &session, object, &form).await,
+    }
     let (entered, columns) = read_form(&form);
     let refuse = |entered: Entered, columns: Vec<String>, message: String| {
         let state = state.clone();

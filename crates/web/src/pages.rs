@@ -576,3 +576,64 @@ fn parse_settings(f: &SettingsForm) -> Result<LocationSettings, Vec<String>> {
         _ => Err(errors),
     }
 }
+
+/// An object a page can be about: its `?object=` value (`contact`, `opportunity`, `company` or
+/// a custom object's key) and its name (`Contacts`, `Treatments`).
+pub(crate) struct ObjectTab {
+    pub value: String,
+    pub name: String,
+}
+
+/// The location's objects as tabs: contacts, opportunities, companies, then its custom objects
+/// in the order they were defined.
+pub(crate) async fn object_tabs(
+    state: &AppState,
+    location: store::LocationId,
+) -> Result<Vec<ObjectTab>, AppError> {
+    let mut tabs: Vec<ObjectTab> = [
+        ("contact", "Contacts"),
+        ("opportunity", "Opportunities"),
+        ("company", "Companies"),
+    ]
+    .into_iter()
+    .map(|(value, name)| ObjectTab {
+        value: value.into(),
+        name: name.into(),
+    })
+    .collect();
+    for o in state.store.custom_objects(location).await? {
+        tabs.push(ObjectTab {
+            value: o.def.key,
+            name: o.def.name,
+        });
+    }
+    Ok(tabs)
+}
+
+/// The object a page's `?object=` names (contacts when absent); `None` for a custom object key
+/// the location does not have.
+pub(crate) async fn object_named(
+    state: &AppState,
+    location: store::LocationId,
+    value: Option<&str>,
+) -> Result<Option<domain::ObjectKind>, AppError> {
+    use domain::ObjectKind;
+    Ok(match value.map(str::trim).unwrap_or("contact") {
+        "" | "contact" => Some(ObjectKind::Contact),
+        "opportunity" => Some(ObjectKind::Opportunity),
+        "company" => Some(ObjectKind::Company),
+        key => state
+            .store
+            .custom_object_exists(location, key)
+            .await?
+            .then(|| ObjectKind::Custom(key.to_string())),
+    })
+}
+
+/// An object's `?object=` value.
+pub(crate) fn object_value(object: &domain::ObjectKind) -> String {
+    match object {
+        domain::ObjectKind::Custom(k) => k.clone(),
+        other => other.as_stored(),
+    }
+}

@@ -14,7 +14,7 @@ use domain::{CustomFieldType, ObjectKind, Role};
 use store::{NewCustomField, SessionInfo, WorkflowStatus};
 
 use crate::auth::AdminUser;
-use crate::pages::{Nav, nav};
+use crate::pages::{Nav, ObjectTab, nav, object_named, object_tabs, object_value};
 use crate::{AppError, AppState};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -47,12 +47,6 @@ struct FieldRow {
     takes_options: bool,
     required: bool,
     unique: bool,
-}
-
-/// An object whose fields the fields page shows: `(its `?object=` value, its name)`.
-struct ObjectTab {
-    value: String,
-    name: String,
 }
 
 /// A custom object on the objects page.
@@ -233,25 +227,6 @@ fn sentence(message: &str) -> String {
 
 // ---- Custom fields -------------------------------------------------------------------------
 
-/// The object a fields page or form names (`?object=contact|opportunity|company|KEY`);
-/// `None` for a custom object key the location does not have.
-async fn field_object(
-    state: &AppState,
-    session: &SessionInfo,
-    value: Option<&str>,
-) -> Result<Option<ObjectKind>, AppError> {
-    Ok(match value.map(str::trim).unwrap_or("contact") {
-        "" | "contact" => Some(ObjectKind::Contact),
-        "opportunity" => Some(ObjectKind::Opportunity),
-        "company" => Some(ObjectKind::Company),
-        key => state
-            .store
-            .custom_object_exists(session.location_id, key)
-            .await?
-            .then(|| ObjectKind::Custom(key.to_string())),
-    })
-}
-
 /// The fields page of an object, with its notice.
 fn fields_url(object: &ObjectKind, done: &str) -> String {
     match object {
@@ -260,14 +235,6 @@ fn fields_url(object: &ObjectKind, done: &str) -> String {
             "/settings/fields?object={}&done={done}",
             object_value(other)
         ),
-    }
-}
-
-/// An object's `?object=` value.
-fn object_value(object: &ObjectKind) -> String {
-    match object {
-        ObjectKind::Custom(k) => k.clone(),
-        other => other.as_stored(),
     }
 }
 
@@ -294,30 +261,18 @@ async fn fields_view(
             unique: f.unique,
         })
         .collect();
-    let mut field_objects = vec![
-        ObjectTab {
-            value: "contact".into(),
-            name: "Contacts".into(),
-        },
-        ObjectTab {
-            value: "opportunity".into(),
-            name: "Opportunities".into(),
-        },
-        ObjectTab {
-            value: "company".into(),
-            name: "Companies".into(),
-        },
-    ];
-    let mut primary_field = None;
-    for o in state.store.custom_objects(session.location_id).await? {
-        if *object == ObjectKind::Custom(o.def.key.clone()) {
-            primary_field = Some(o.def.primary_label.clone());
-        }
-        field_objects.push(ObjectTab {
-            value: o.def.key,
-            name: o.def.name,
-        });
-    }
+    let field_objects = object_tabs(state, session.location_id).await?;
+    let primary_field = match object {
+        ObjectKind::Custom(key) => Some(
+            state
+                .store
+                .custom_object(session.location_id, key)
+                .await?
+                .def
+                .primary_label,
+        ),
+        _ => None,
+    };
     let value = object_value(object);
     let field_object_name = field_objects
         .iter()
@@ -383,7 +338,7 @@ async fn fields_page(
     AdminUser(session): AdminUser,
     Query(q): Query<FieldsQuery>,
 ) -> Result<Response, AppError> {
-    let Some(object) = field_object(&state, &session, q.object.as_deref()).await? else {
+    let Some(object) = object_named(&state, session.location_id, q.object.as_deref()).await? else {
         return Err(AppError::NotFound(
             "This location has no such object. Define it under Settings → Objects.".into(),
         ));
@@ -412,7 +367,8 @@ async fn create_field(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    let Some(object) = field_object(&state, &session, Some(&get("object"))).await? else {
+    let Some(object) = object_named(&state, session.location_id, Some(&get("object"))).await?
+    else {
         return Err(AppError::NotFound(
             "This location has no such object. Define it under Settings → Objects.".into(),
         ));
@@ -480,7 +436,7 @@ async fn add_option(
     let id: i64 = id
         .parse()
         .map_err(|_| AppError::NotFound("There is no such field.".into()))?;
-    let object = field_object(&state, &session, form.object.as_deref())
+    let object = object_named(&state, session.location_id, form.object.as_deref())
         .await?
         .unwrap_or(ObjectKind::Contact);
     match state

@@ -950,6 +950,10 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
             ("bulk-actions", "/bulk-actions".to_string()),
             ("bulk-action", "/bulk-actions/1".to_string()),
             ("export", "/exports/new".to_string()),
+            (
+                "export-companies",
+                "/exports/new?object=company".to_string(),
+            ),
             ("settings", "/settings".to_string()),
             ("settings-fields", "/settings/fields".to_string()),
             (

@@ -614,3 +614,221 @@ async fn exportweb_an_export_started_on_the_page_is_downloadable_and_announced_t
         store.close().await;
     }
 }
+
+/// Every object exports from the page and the API (SPEC §7, §8, §10): companies and a custom
+/// object with the columns checked, opportunities by pipeline; an unknown object is a 404 on
+/// the page and a 422 through the API, and a selection only contacts have is refused in words.
+#[tokio::test]
+async fn exportweb_companies_custom_objects_and_opportunities_export_from_the_page_and_the_api() {
+    for d in each_backend().await {
+        let app = spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        let admin = login(&base, &email, &password).await;
+        let loc = ["--location", "My Practice"];
+        let with_loc = |args: &[&str]| {
+            let mut all: Vec<&str> = args.to_vec();
+            all.extend(loc);
+            d.ok(&all, "")
+        };
+        with_loc(&[
+            "object",
+            "create",
+            "--name",
+            "Treatments",
+            "--primary",
+            "Treatment Name",
+        ]);
+        with_loc(&[
+            "pipeline", "create", "--name", "Surgery", "--stage", "Booked", "--stage", "Done",
+        ]);
+        let companies = d.dir.path().join("companies.csv");
+        std::fs::write(
+            &companies,
+            "Company Name,Email,City\nGlow Spa,spa@example.com,Tampa\n",
+        )
+        .unwrap();
+        with_loc(&["import", "companies", companies.to_str().unwrap()]);
+        let treatments = d.dir.path().join("treatments.csv");
+        std::fs::write(&treatments, "Treatment Name\nBotox\n").unwrap();
+        with_loc(&[
+            "import",
+            "records",
+            treatments.to_str().unwrap(),
+            "--object",
+            "treatments",
+        ]);
+
+        let page = get(&base, "/exports/new", &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("id=\"export-objects\"")
+                && page.contains("href=\"/exports/new?object=company\"")
+                && page.contains("href=\"/exports/new?object=treatments\""),
+            "{page}"
+        );
+        let page = get(&base, "/exports/new?object=company", &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Export Companies") && page.contains("value=\"company_name\" checked"),
+            "{page}"
+        );
+        let page = get(&base, "/exports/new?object=opportunity", &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("id=\"pipeline\"")
+                && page.contains(">Surgery</option>")
+                && page.contains("value=\"contact.email\""),
+            "{page}"
+        );
+        assert_eq!(
+            get(&base, "/exports/new?object=nope", &admin)
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+
+        // Companies, two columns in the order checked.
+        let job = start(
+            &base,
+            &admin,
+            &[
+                ("object", "company"),
+                ("column", "company_name"),
+                ("column", "city"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            wait_finished(&base, &admin, job).await["status"],
+            "completed"
+        );
+        let body = get(&base, &format!("/bulk-actions/{job}/download"), &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        let lines: Vec<&str> = body.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines, ["Company Name,City", "Glow Spa,Tampa"], "{body}");
+        // A custom object's records.
+        let job = start(
+            &base,
+            &admin,
+            &[("object", "treatments"), ("column", "treatment_name")],
+        )
+        .await;
+        assert_eq!(
+            wait_finished(&base, &admin, job).await["status"],
+            "completed"
+        );
+        let body = get(&base, &format!("/bulk-actions/{job}/download"), &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            body.trim_start_matches('\u{feff}')
+                .lines()
+                .collect::<Vec<_>>(),
+            ["Treatment Name", "Botox"]
+        );
+        // Opportunities of one pipeline (none yet: the header alone).
+        let store = d.store().await;
+        let l = store.location_by_name("My Practice").await.unwrap().id;
+        let surgery = store
+            .pipeline_by_name(l, "Surgery")
+            .await
+            .unwrap()
+            .id
+            .to_string();
+        let job = start(
+            &base,
+            &admin,
+            &[
+                ("object", "opportunity"),
+                ("pipeline", &surgery),
+                ("column", "opportunity_name"),
+                ("column", "contact.email"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            wait_finished(&base, &admin, job).await["status"],
+            "completed"
+        );
+        let body = get(&base, &format!("/bulk-actions/{job}/download"), &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            body.trim_start_matches('\u{feff}')
+                .lines()
+                .collect::<Vec<_>>(),
+            ["Opportunity Name,Email"]
+        );
+        // No column: refused on the page, nothing queued.
+        let jobs_before = store.jobs(l).await.unwrap().len();
+        let resp = post(&base, "/exports", &admin, &[("object", "company")]).await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("Check at least one column")
+        );
+        assert_eq!(store.jobs(l).await.unwrap().len(), jobs_before);
+
+        // The API takes the object too.
+        let key = d
+            .ok(&["apikey", "create", "--location", "My Practice"], "")
+            .trim()
+            .to_string();
+        let api = |body: serde_json::Value| {
+            let base = base.clone();
+            let key = key.clone();
+            async move {
+                let resp = http()
+                    .post(format!("{base}/api/v1/exports"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status();
+                (status, resp.json::<serde_json::Value>().await.unwrap())
+            }
+        };
+        let (status, v) = api(serde_json::json!({"object": "company"})).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+        assert_eq!(v["bulk_action"]["object"], "company", "{v}");
+        for (body, says) in [
+            (serde_json::json!({"object": "nope"}), "treatments"),
+            (
+                serde_json::json!({"object": "opportunity", "pipeline": "Nope"}),
+                "GET /api/v1/pipelines",
+            ),
+            (
+                serde_json::json!({"object": "company", "smart_list": "Leads"}),
+                "Smart Lists and filters select contacts",
+            ),
+        ] {
+            let (status, v) = api(body.clone()).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+            assert!(
+                v["error"]["message"].as_str().unwrap().contains(says),
+                "{body}: {v}"
+            );
+        }
+        store.close().await;
+    }
+}

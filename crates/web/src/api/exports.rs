@@ -1,4 +1,5 @@
-//! `POST /api/v1/exports`: an integrator starts a contact export (SPEC §10) — the same
+//! `POST /api/v1/exports`: an integrator starts an export (SPEC §10) of contacts, opportunities
+//! (all, or one pipeline's), companies or a custom object's records (`"object"`) — the same
 //! [`jobs::export::create_export`] the CLI and the export page call. It is queued as a Bulk
 //! Action for the workers; `GET /api/v1/bulk-actions/{job}` follows it and
 //! `GET /api/v1/bulk-actions/{job}/download` fetches the file once it is completed (with a key
@@ -11,6 +12,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use domain::ObjectKind;
 use jobs::export::{ExportError, ExportRequest, Selection};
 use jobs::summary::job_json;
 use serde::Deserialize;
@@ -33,6 +35,11 @@ struct ExportBody {
     ids: Option<Vec<i64>>,
     /// Column keys in order; absent for the default columns.
     columns: Option<Vec<String>>,
+    /// What is exported: `contact` (the default), `opportunity`, `company` or a custom
+    /// object's key (SPEC §7, §8).
+    object: Option<String>,
+    /// Opportunities only: one pipeline's, by name.
+    pipeline: Option<String>,
 }
 
 impl From<ExportError> for ApiError {
@@ -69,7 +76,44 @@ async fn start(
         ));
     }
     let location = state.store.location(key.location_id).await?;
-    let selection = if let Some(name) = body.smart_list {
+    let object = match body.object.as_deref().map(str::trim) {
+        None | Some("contact" | "contacts") => ObjectKind::Contact,
+        Some("opportunity" | "opportunities") => ObjectKind::Opportunity,
+        Some("company" | "companies") => ObjectKind::Company,
+        Some(other) => match state.store.custom_object(location.id, other).await {
+            Ok(o) => ObjectKind::Custom(o.def.key),
+            Err(store::StoreError::NotFound(why)) => {
+                return Err(ApiError::status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "export.invalid",
+                    format!("{why}; or export contact, opportunity or company"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let selection = if let Some(name) = body.pipeline {
+        match state.store.pipeline_by_name(location.id, &name).await {
+            Ok(p) if chosen.iter().all(|c| !c) => Selection::Pipeline { id: p.id },
+            Ok(_) => {
+                return Err(ApiError::status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "export.invalid",
+                    "Choose the opportunities one way: pipeline or ids (or neither for every opportunity).",
+                ));
+            }
+            Err(e) if e.is_not_found() => {
+                return Err(ApiError::status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "export.invalid",
+                    format!(
+                        "There is no pipeline named '{name}' in this location; GET /api/v1/pipelines lists them."
+                    ),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else if let Some(name) = body.smart_list {
         match state.store.smart_list_by_name(location.id, &name).await {
             Ok(list) => Selection::SmartList { id: list.id },
             Err(e) if e.is_not_found() => {
@@ -91,7 +135,7 @@ async fn start(
         Selection::All
     };
     let request = ExportRequest {
-        object: domain::ObjectKind::Contact,
+        object,
         selection,
         columns: body.columns,
     };
