@@ -565,26 +565,17 @@ fn record_options(
             _ => false,
         })
     };
-    let mut missing: Vec<String> = schema
-        .required()
-        .filter(|f| !mapped(&f.key))
-        .map(|f| f.label.clone())
+    let missing: Vec<String> = schema
+        .import_requirements(request.mode == Mode::Update, mapped)
+        .into_iter()
+        .filter(|r| !r.mapped)
+        .map(|r| r.label)
         .collect();
     let unique: Vec<String> = schema
         .unique()
         .filter(|f| mapped(&f.key))
         .map(|f| f.key.clone())
         .collect();
-    if request.mode == Mode::Update && !mapped(&schema.id_field) && unique.is_empty() {
-        let mut names = vec![
-            schema
-                .label(&schema.id_field)
-                .unwrap_or("Record ID")
-                .to_string(),
-        ];
-        names.extend(schema.unique().map(|f| f.label.clone()));
-        missing.push(names.join(" or "));
-    }
     if !missing.is_empty() {
         return Err(RecordsRefusal::Columns(MappingError::RequiredUnmapped(
             missing.join(", "),
