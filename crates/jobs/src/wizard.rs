@@ -2074,11 +2074,24 @@ pub struct Submitted {
     pub smart_list: Option<String>,
 }
 
-/// Submits the draft (step 6): creates the import job exactly as the CLI would (same request,
-/// same options), queued for the worker loop, which runs it in the background. Requires
-/// `acknowledge_workflows` when the import would trigger active workflows (SPEC §6.6; from
-/// the draft's validation when it still holds, else counted now). The Smart List, when asked
-/// for, is made at once: its filter `import=JOB` fills as the job runs.
+impl From<crate::import::submit::SubmitError> for WizardError {
+    fn from(e: crate::import::submit::SubmitError) -> Self {
+        use crate::import::submit::SubmitError;
+        match e {
+            SubmitError::KeyTooLong => {
+                WizardError::invalid("request.idempotency_key", e.to_string())
+            }
+            SubmitError::AcknowledgementRequired(t) => WizardError::AcknowledgementRequired(t),
+            SubmitError::Import(i) => i.into(),
+        }
+    }
+}
+
+/// Submits the draft (step 6) through the one front door every import takes
+/// ([`crate::import::submit::submit`]): the job is created exactly as the CLI's (same request,
+/// same options), queued for the worker loop, which runs it in the background. The key is
+/// looked up first, before the file is read; the workflows the import triggers (SPEC §6.6)
+/// are the draft's validation's when it still holds, else counted now.
 pub async fn submit(
     store: &Store,
     files: &FileStore,
@@ -2087,25 +2100,13 @@ pub async fn submit(
     draft_id: i64,
     options: &SubmitOptions,
 ) -> Result<Submitted, WizardError> {
-    let key = options
-        .idempotency_key
-        .as_deref()
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
-    if let Some(key) = key {
-        if key.len() > 255 {
-            return Err(WizardError::invalid(
-                "request.idempotency_key",
-                "The Idempotency-Key is longer than 255 characters. Use a shorter key, such as a UUID.",
-            ));
-        }
-        if let Some(job) = store.job_by_idempotency_key(location, key).await? {
-            return Ok(Submitted {
-                job_id: job,
-                created: false,
-                smart_list: None,
-            });
-        }
+    let key = options.idempotency_key.as_deref();
+    if let Some(job_id) = crate::import::submit::job_for_key(store, location, key).await? {
+        return Ok(Submitted {
+            job_id,
+            created: false,
+            smart_list: None,
+        });
     }
     let draft = store.import_draft(location, draft_id).await?;
     if let Some(job) = draft.job_id {
@@ -2120,47 +2121,27 @@ pub async fn submit(
     let today = today(req.location.as_ref().expect("set above"));
     let prepared = crate::import::prepare(store, req, today).await?;
     let fingerprint = settings.fingerprint();
-    let triggered = match settings
+    let triggered = settings
         .validated
         .as_ref()
         .filter(|v| v.fingerprint == fingerprint)
-    {
-        Some(v) => v.triggered.clone(),
-        None => crate::import::triggered_workflows(store, &prepared).await?,
-    };
-    if !triggered.is_empty() && !options.acknowledge_workflows {
-        return Err(WizardError::AcknowledgementRequired(triggered));
-    }
-    let job = crate::import::new_import_job(&prepared, None);
-    let (job_id, created) = store
-        .submit_import_draft(location, draft_id, &job, key)
-        .await?;
-    let mut smart_list = None;
-    if created && settings.details.smart_list {
-        let mut name = job.name.clone();
-        for attempt in 0..2 {
-            match store
-                .create_import_smart_list(location, job_id, &name)
-                .await
-            {
-                Ok(list) => {
-                    smart_list = Some(list.name);
-                    break;
-                }
-                Err(e) if e.is_conflict() && attempt == 0 => {
-                    name = format!("{} (Bulk Action {job_id})", job.name);
-                }
-                Err(e) => {
-                    tracing::warn!(job = job_id, error = %e, "the import's Smart List was not created");
-                    break;
-                }
-            }
-        }
-    }
+        .map(|v| v.triggered.clone());
+    let submitted = crate::import::submit::submit(
+        store,
+        &prepared,
+        &crate::import::submit::SubmitOptions {
+            acknowledge_workflows: options.acknowledge_workflows,
+            idempotency_key: options.idempotency_key.clone(),
+            smart_list: settings.details.smart_list,
+        },
+        triggered,
+        crate::import::submit::Queue::Draft(draft_id),
+    )
+    .await?;
     Ok(Submitted {
-        job_id,
-        created,
-        smart_list,
+        job_id: submitted.job_id,
+        created: submitted.created,
+        smart_list: submitted.smart_list,
     })
 }
 

@@ -552,11 +552,11 @@ async fn import_in_one_request(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let idem = idempotency_key(&headers)?;
-    if let Some(k) = idem.as_deref().map(str::trim).filter(|k| !k.is_empty())
-        && let Some(job) = state
-            .store
-            .job_by_idempotency_key(key.location_id, k)
-            .await?
+    // Looked up before the body is read, by the one check every submit makes.
+    if let Some(job) =
+        jobs::import::submit::job_for_key(&state.store, key.location_id, idem.as_deref())
+            .await
+            .map_err(WizardError::from)?
     {
         let s = wizard::Submitted {
             job_id: job,
