@@ -262,23 +262,47 @@ pub(crate) async fn prepare_and_run(
         print_mapping(&prepared.mapping);
     }
 
-    // SPEC §6.6: never a message flood the user did not confirm.
+    // SPEC §6.6: never a message flood the user did not confirm — checked, with the Smart
+    // List made, by the one submit every front end uses; the job is then this process's to run.
     let triggered = jobs::triggered_workflows(store, &prepared)
         .await
         .map_err(plain)?;
-    if !triggered.is_empty() && !args.dry_run && !args.acknowledge_workflows {
-        let mut msg = String::from(
-            "this import would enroll contacts in active workflows, which may send them messages:\n",
-        );
-        for t in &triggered {
-            msg.push_str(&format!(
-                "  - {} ({}): {} contacts\n",
-                t.name, t.reason, t.contacts
-            ));
+    let submitted = if args.dry_run {
+        None
+    } else {
+        let options = jobs::import::submit::SubmitOptions {
+            acknowledge_workflows: args.acknowledge_workflows,
+            idempotency_key: None,
+            smart_list: args.smart_list,
+        };
+        let queue = jobs::import::submit::Queue::Here(jobs::process_owner());
+        match jobs::import::submit::submit(
+            store,
+            &prepared,
+            &options,
+            Some(triggered.clone()),
+            queue,
+        )
+        .await
+        {
+            Ok(s) => Some(s),
+            Err(jobs::import::submit::SubmitError::AcknowledgementRequired(triggered)) => {
+                let mut msg = String::from(
+                    "this import would enroll contacts in active workflows, which may send them messages:\n",
+                );
+                for t in &triggered {
+                    msg.push_str(&format!(
+                        "  - {} ({}): {} contacts\n",
+                        t.name, t.reason, t.contacts
+                    ));
+                }
+                msg.push_str("Run it again with --acknowledge-workflows to enroll them, or with --suppress-tag-triggers to add the tags without triggering workflows.");
+                bail!(msg);
+            }
+            Err(jobs::import::submit::SubmitError::Import(e)) => return Err(plain(e)),
+            Err(e) => bail!("{e}"),
         }
-        msg.push_str("Run it again with --acknowledge-workflows to enroll them, or with --suppress-tag-triggers to add the tags without triggering workflows.");
-        bail!(msg);
-    }
+    };
 
     let bar = crate::cli::progress_bar("importing", "rows");
 
@@ -289,11 +313,14 @@ pub(crate) async fn prepare_and_run(
             r.line(&line);
         }
     };
-    let outcome = jobs::run_import(store, &prepared, sink, |done, total| {
+    let progress = |done, total| {
         bar.set_length(total);
         bar.set_position(done);
-    })
-    .await;
+    };
+    let outcome = match submitted.as_ref().and_then(|s| s.lease.clone()) {
+        Some(lease) => jobs::import::run_leased(store, &prepared, lease, sink, progress).await,
+        None => jobs::run_import(store, &prepared, sink, progress).await,
+    };
     bar.finish_and_clear();
     let report = match outcome {
         Ok(r) => r,
@@ -312,16 +339,7 @@ pub(crate) async fn prepare_and_run(
         r.finish(&report)?;
     }
 
-    let mut smart_list = None;
-    if let (true, Some(job)) = (args.smart_list, report.job_id) {
-        let name = store.job(prepared.location.id, job).await?.name;
-        smart_list = Some(
-            store
-                .create_import_smart_list(prepared.location.id, job, &name)
-                .await?
-                .name,
-        );
-    }
+    let smart_list = submitted.and_then(|s| s.smart_list);
     let mut ran = store::RunSummary::default();
     if report.job_id.is_some() && !triggered.is_empty() {
         // A script sees the effects of the enrollments it made when the command returns (§12).

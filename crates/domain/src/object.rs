@@ -356,6 +356,45 @@ impl ObjectSchema {
         self.fields.iter().filter(|f| f.unique)
     }
 
+    /// What an import of this object must map before it can run (SPEC §8), in field order:
+    /// each required field (the primary field, a custom object's required fields), and in
+    /// Update mode Record ID or one of the unique fields — one requirement any of whose keys
+    /// satisfies it, named "Record ID or Email or …". `mapped` says whether a key is mapped.
+    pub fn import_requirements(
+        &self,
+        update: bool,
+        mapped: impl Fn(&str) -> bool,
+    ) -> Vec<Requirement> {
+        let mut out: Vec<Requirement> = self
+            .required()
+            .map(|f| Requirement {
+                label: f.label.clone(),
+                keys: vec![f.key.clone()],
+                mapped: mapped(&f.key),
+            })
+            .collect();
+        if update {
+            let keys: Vec<&ObjectField> = self
+                .field(&self.id_field)
+                .into_iter()
+                .chain(self.unique())
+                .collect();
+            let labels: Vec<&str> = keys.iter().map(|f| f.label.as_str()).collect();
+            out.push(Requirement {
+                label: labels.join(" or "),
+                keys: keys.iter().map(|f| f.key.clone()).collect(),
+                mapped: keys.iter().any(|f| mapped(&f.key)),
+            });
+        }
+        out
+    }
+
+    /// The dedupe field when the user chose none (SPEC §8): the first mapped unique field in
+    /// field order; `None` when no unique field is mapped.
+    pub fn default_dedupe(&self, mapped: impl Fn(&str) -> bool) -> Option<&ObjectField> {
+        self.unique().find(|f| mapped(&f.key))
+    }
+
     /// The fields a later line's decision reads, besides its fill-only fields: what a dry run
     /// carries from chunk to chunk — the identifiers, what names a record on a report line,
     /// and what a rule compares (a contact's Type of Contact).
@@ -382,6 +421,18 @@ impl ObjectSchema {
         keys.sort_by_key(|k| self.fields.iter().position(|f| f.key == *k));
         keys
     }
+}
+
+/// A field (or a choice of fields) an import must map (SPEC §8), as
+/// [`ObjectSchema::import_requirements`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Requirement {
+    /// How the admin knows it: a field's label, or "Record ID or Email" for a choice.
+    pub label: String,
+    /// The keys any of which satisfies it.
+    pub keys: Vec<String>,
+    /// Whether one of them is mapped.
+    pub mapped: bool,
 }
 
 /// Contacts' schema without custom fields, built once: what holds for every location (a

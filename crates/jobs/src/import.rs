@@ -6,6 +6,9 @@ mod carry;
 mod chunk;
 mod drive;
 mod records;
+#[cfg(test)]
+mod request_tests;
+pub mod submit;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -61,19 +64,29 @@ fn chunk_pause() -> Option<std::time::Duration> {
         .map(std::time::Duration::from_millis)
 }
 
-/// Everything an import is asked to do (SPEC §6.1, §13.1).
-#[derive(Debug, Clone, Default)]
+/// Everything an import is asked to do (SPEC §6.1, §13.1). Stored whole with its job (the
+/// options' `request`), so any process can run or resume it: what belongs to one run — the
+/// location read now, the size limit, a dry run, who asked, a template by name — is not kept,
+/// and every other field reads back as its default when a job stored before it existed lacks
+/// it.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct ImportRequest {
+    #[serde(skip)]
     pub location: Option<Location>,
     /// The file as this process reads it (a local path).
     pub file: PathBuf,
     /// The file's name in the file store, when it is kept there: what another process (a
     /// worker on another machine) reads when it resumes the job.
+    #[serde(default)]
     pub stored_name: Option<String>,
     /// The name the user knows the file by (shown in Bulk Actions).
     pub file_name: String,
+    /// Not kept: the job holds its name.
+    #[serde(skip)]
     pub name: Option<String>,
+    #[serde(default)]
     pub sheet: Option<String>,
+    #[serde(skip)]
     pub max_file_bytes: Option<u64>,
     pub mode: Mode,
     /// `--map 'Header=key'` / `'Header='`.
@@ -86,35 +99,54 @@ pub struct ImportRequest {
     pub tags: Vec<String>,
     pub no_update_empty: bool,
     pub skip_existing_phone: bool,
+    /// A job is never a dry run.
+    #[serde(skip)]
     pub dry_run: bool,
+    #[serde(skip)]
     pub created_by: Option<UserId>,
     /// `--workflow NAME`: enroll every contact the import creates or updates.
     pub workflow: Option<String>,
     /// Add tags without firing tag-added workflows (SPEC §6.6).
     pub suppress_tag_triggers: bool,
-    /// Whether `mode` is the user's choice (else a template's or a preset's may apply).
+    /// Whether `mode` is the user's choice (else a template's or a preset's may apply). Not
+    /// kept: a job's stored mode is the one it runs with, whoever chose it.
+    #[serde(skip)]
     pub mode_given: bool,
     /// `--preset NAME|none`: `None` detects the exporter from the header row (SPEC §11).
+    #[serde(default)]
     pub preset: Option<String>,
     /// `--template NAME`: a saved template, applied by [`prepare`] (which then keeps its
     /// columns in `template_mapping` and clears this).
+    #[serde(skip)]
     pub template: Option<String>,
     /// The applied template's name and columns.
+    #[serde(default)]
     pub template_mapping: Option<crate::templates::AppliedTemplate>,
     /// `--date-order`: every date column read in this order (SPEC §5.3).
+    #[serde(default)]
     pub date_order: Option<domain::DateOrder>,
     /// The wizard's order beside a date column: `(header, order)`.
+    #[serde(default)]
     pub column_date_orders: Vec<(String, domain::DateOrder)>,
     /// `(field key, value)` for lines whose file gives none (a migration's Type of Contact).
+    #[serde(default)]
     pub line_defaults: Vec<(String, String)>,
     /// Require an email or phone to create a contact, whatever the location's setting (SPEC
     /// §11's migration).
+    #[serde(default)]
     pub require_identifier: bool,
-    /// The object the rows are (SPEC §8: one object per import); contacts by default.
+    /// The object the rows are (SPEC §8: one object per import); contacts by default (and
+    /// then not written, as jobs stored before objects had none).
+    #[serde(default, skip_serializing_if = "is_contact")]
     pub object: ObjectKind,
     /// `--dedupe record_id|FIELD_KEY` (companies and custom objects): the unique field that
     /// finds existing records, or `record_id` for Record ID alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedupe: Option<String>,
+}
+
+fn is_contact(o: &ObjectKind) -> bool {
+    *o == ObjectKind::Contact
 }
 
 /// Why an import could not run at all (nothing was written).
@@ -565,26 +597,17 @@ fn record_options(
             _ => false,
         })
     };
-    let mut missing: Vec<String> = schema
-        .required()
-        .filter(|f| !mapped(&f.key))
-        .map(|f| f.label.clone())
+    let missing: Vec<String> = schema
+        .import_requirements(request.mode == Mode::Update, mapped)
+        .into_iter()
+        .filter(|r| !r.mapped)
+        .map(|r| r.label)
         .collect();
     let unique: Vec<String> = schema
         .unique()
         .filter(|f| mapped(&f.key))
         .map(|f| f.key.clone())
         .collect();
-    if request.mode == Mode::Update && !mapped(&schema.id_field) && unique.is_empty() {
-        let mut names = vec![
-            schema
-                .label(&schema.id_field)
-                .unwrap_or("Record ID")
-                .to_string(),
-        ];
-        names.extend(schema.unique().map(|f| f.label.clone()));
-        missing.push(names.join(" or "));
-    }
     if !missing.is_empty() {
         return Err(RecordsRefusal::Columns(MappingError::RequiredUnmapped(
             missing.join(", "),
@@ -723,7 +746,7 @@ pub fn new_import_job(prepared: &Prepared, lease_owner: Option<String>) -> NewJo
     let options = serde_json::json!({
         "headers": prepared.headers(),
         "encoding": prepared.info.encoding,
-        "request": StoredRequest::from(&prepared.request),
+        "request": &prepared.request,
         "mapping": mapping,
         "notices": prepared.mapping.notices,
         "preset": prepared.mapping.preset.map(|p| p.key),
@@ -782,6 +805,18 @@ pub async fn run_import(
         location_id: prepared.location.id,
         owner,
     };
+    run_leased(store, prepared, lease, sink, progress).await
+}
+
+/// Runs a job this process created and holds the lease of ([`submit::Queue::Here`]) from its
+/// first line to the end, as [`run_import`] does.
+pub async fn run_leased(
+    store: &Store,
+    prepared: &Prepared,
+    lease: Lease,
+    sink: impl FnMut(LineRecord),
+    progress: impl FnMut(u64, u64),
+) -> Result<Report, ImportError> {
     drive::drive(
         store,
         prepared,
@@ -801,72 +836,6 @@ struct Resume {
     lease: Lease,
     after_line: u64,
     touched: HashMap<i64, Touched>,
-}
-
-/// What an import job was asked to do, kept with the job so any process can resume it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct StoredRequest {
-    pub file: PathBuf,
-    #[serde(default)]
-    pub stored_name: Option<String>,
-    pub file_name: String,
-    pub sheet: Option<String>,
-    pub mode: String,
-    pub map: Vec<(String, Option<String>)>,
-    pub skip_unmapped: bool,
-    pub map_values: Vec<(String, String, String)>,
-    pub fill_only: Vec<String>,
-    pub tags: Vec<String>,
-    pub no_update_empty: bool,
-    pub skip_existing_phone: bool,
-    pub workflow: Option<String>,
-    pub suppress_tag_triggers: bool,
-    #[serde(default)]
-    pub preset: Option<String>,
-    #[serde(default)]
-    pub template_mapping: Option<crate::templates::AppliedTemplate>,
-    #[serde(default)]
-    pub date_order: Option<domain::DateOrder>,
-    #[serde(default)]
-    pub column_date_orders: Vec<(String, domain::DateOrder)>,
-    #[serde(default)]
-    pub line_defaults: Vec<(String, String)>,
-    #[serde(default)]
-    pub require_identifier: bool,
-    /// The object's stored form (`company`, `custom:KEY`); absent for contacts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dedupe: Option<String>,
-}
-
-impl From<&ImportRequest> for StoredRequest {
-    fn from(r: &ImportRequest) -> Self {
-        StoredRequest {
-            file: r.file.clone(),
-            stored_name: r.stored_name.clone(),
-            file_name: r.file_name.clone(),
-            sheet: r.sheet.clone(),
-            mode: r.mode.token().to_string(),
-            map: r.map.clone(),
-            skip_unmapped: r.skip_unmapped,
-            map_values: r.map_values.clone(),
-            fill_only: r.fill_only.clone(),
-            tags: r.tags.clone(),
-            no_update_empty: r.no_update_empty,
-            skip_existing_phone: r.skip_existing_phone,
-            workflow: r.workflow.clone(),
-            suppress_tag_triggers: r.suppress_tag_triggers,
-            preset: r.preset.clone(),
-            template_mapping: r.template_mapping.clone(),
-            date_order: r.date_order,
-            column_date_orders: r.column_date_orders.clone(),
-            line_defaults: r.line_defaults.clone(),
-            require_identifier: r.require_identifier,
-            object: (r.object != ObjectKind::Contact).then(|| r.object.as_stored()),
-            dedupe: r.dedupe.clone(),
-        }
-    }
 }
 
 /// Who this process is, as a lease owner: host, process id and a random nonce.
@@ -976,7 +945,7 @@ pub async fn run_claimed(
                 "job {job_id} cannot be resumed: its options are unreadable ({e})"
             ))
         })?;
-    let stored: StoredRequest =
+    let mut request: ImportRequest =
         serde_json::from_value(options["request"].clone()).map_err(|e| {
             ImportError::Invalid(format!(
                 "job {job_id} cannot be resumed: its options are unreadable ({e})"
@@ -984,8 +953,8 @@ pub async fn run_claimed(
         })?;
     // The file from the file store (a worker on another machine reads its own copy); a job
     // recorded before files had names there reads its path.
-    let file = match &stored.stored_name {
-        Some(name) => match files.local_copy(name).await {
+    if let Some(name) = &request.stored_name {
+        request.file = match files.local_copy(name).await {
             Ok(path) => path,
             Err(e) if e.is_not_found() => {
                 let e = ImportError::Invalid(format!(
@@ -1002,48 +971,12 @@ pub async fn run_claimed(
                     "the file of job {job_id} could not be read from the file store: {e}"
                 )));
             }
-        },
-        None => stored.file,
-    };
-    let request = ImportRequest {
-        location: Some(location),
-        file,
-        stored_name: stored.stored_name,
-        file_name: stored.file_name,
-        name: Some(job.name.clone()),
-        sheet: stored.sheet,
-        max_file_bytes: None,
-        mode: Mode::parse_user(&stored.mode).map_err(ImportError::Invalid)?,
-        map: stored.map,
-        skip_unmapped: stored.skip_unmapped,
-        map_values: stored.map_values,
-        fill_only: stored.fill_only,
-        tags: stored.tags,
-        no_update_empty: stored.no_update_empty,
-        skip_existing_phone: stored.skip_existing_phone,
-        dry_run: false,
-        created_by: None,
-        workflow: stored.workflow,
-        suppress_tag_triggers: stored.suppress_tag_triggers,
-        // The stored mode is the one the job ran with, whoever chose it.
-        mode_given: true,
-        preset: stored.preset,
-        template: None,
-        template_mapping: stored.template_mapping,
-        date_order: stored.date_order,
-        column_date_orders: stored.column_date_orders,
-        line_defaults: stored.line_defaults,
-        require_identifier: stored.require_identifier,
-        object: match &stored.object {
-            None => ObjectKind::Contact,
-            Some(o) => ObjectKind::from_stored(o).ok_or_else(|| {
-                ImportError::Invalid(format!(
-                    "job {job_id} cannot be resumed: its object '{o}' is unknown"
-                ))
-            })?,
-        },
-        dedupe: stored.dedupe,
-    };
+        };
+    }
+    request.location = Some(location);
+    request.name = Some(job.name.clone());
+    // The stored mode is the one the job ran with, whoever chose it.
+    request.mode_given = true;
     let prepared = match prepare(store, request, today).await {
         Ok(p) => p,
         Err(e) => {

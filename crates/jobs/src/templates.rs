@@ -9,7 +9,7 @@ use domain::job::Mode;
 use serde::{Deserialize, Serialize};
 use store::{LocationId, Store, StoreError};
 
-use crate::import::{ImportRequest, StoredRequest};
+use crate::import::ImportRequest;
 
 /// A template as applied to an import: its name and its columns (`(header, field key | None)`).
 pub type AppliedTemplate = (String, Vec<(String, Option<String>)>);
@@ -47,12 +47,12 @@ pub enum TemplateError {
 
 impl Choices {
     /// The choices an import job ran with: its request and its columns as they were mapped.
-    pub fn of_job(stored: &StoredRequest, columns: Vec<(String, Option<String>)>) -> Choices {
+    pub fn of_job(stored: &ImportRequest, columns: Vec<(String, Option<String>)>) -> Choices {
         Choices {
             columns,
             map_values: stored.map_values.clone(),
             fill_only: stored.fill_only.clone(),
-            mode: Some(stored.mode.clone()),
+            mode: Some(stored.mode.token().to_string()),
             skip_unmapped: stored.skip_unmapped,
             no_update_empty: stored.no_update_empty,
             skip_existing_phone: stored.skip_existing_phone,
@@ -193,7 +193,7 @@ pub async fn save_from_job(
     }
     let options: serde_json::Value = serde_json::from_str(&store.job_options(location, job).await?)
         .map_err(|e| TemplateError::Invalid(format!("job {job}'s options are unreadable ({e})")))?;
-    let stored: StoredRequest = serde_json::from_value(options["request"].clone())
+    let stored: ImportRequest = serde_json::from_value(options["request"].clone())
         .map_err(|e| TemplateError::Invalid(format!("job {job}'s options are unreadable ({e})")))?;
     // The columns as the job mapped them; a job from before mappings were kept has its
     // explicit choices only.

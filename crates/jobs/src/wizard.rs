@@ -47,7 +47,7 @@ use std::path::PathBuf;
 
 use domain::DateOrder;
 use domain::ObjectKind;
-use domain::field::{FieldKind, STANDARD_CONTACT_FIELDS};
+use domain::field::FieldKind;
 use engine::mapping::fit::ScanResult;
 use engine::presets::{PRESETS, PresetChoice};
 use engine::{ColumnUse, Mode, Target};
@@ -334,6 +334,12 @@ pub struct DraftSettings {
     /// was asked (its key). Not a choice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values_scan: Option<(String, ScanResult)>,
+    /// The object the file's rows are (SPEC §8: one object per import); contacts unless the
+    /// first step chose another.
+    pub object: ObjectKind,
+    /// The unique field that finds existing records when several are mapped (SPEC §8's
+    /// dedupe field); `None`: the first mapped one in the object's field order.
+    pub dedupe: Option<String>,
 }
 
 /// What inspecting a draft's file found: enough to show the mapping step without reading the
@@ -606,6 +612,117 @@ pub struct FieldChoice {
     /// What kind of value it holds, in words (`phone`, `date`, `single option`…).
     pub kind: &'static str,
     pub custom: bool,
+    /// The import cannot run without a column mapped to it (SPEC §8: a primary or required
+    /// field).
+    pub required: bool,
+    /// Its values are unique among the object's records (SPEC §8): it can find them.
+    pub unique: bool,
+}
+
+/// An object a file can be imported into (SPEC §8: one object per import), as the first step
+/// offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectChoice {
+    /// The object's stored form (`contact`, `company`, `custom:KEY`): what a form posts, the
+    /// API takes and Bulk Actions shows.
+    pub key: String,
+    /// What the admin calls it: `Contacts`, `Companies`, a custom object's name.
+    pub name: String,
+}
+
+/// The objects the wizard imports into, in the order it offers them: Contacts, Companies,
+/// then the location's custom objects in the order they were made. (Another object joins the
+/// wizard by a line here, once `import::prepare` takes it.)
+pub async fn object_choices(
+    store: &Store,
+    location: LocationId,
+) -> Result<Vec<ObjectChoice>, WizardError> {
+    let mut out = vec![
+        ObjectChoice {
+            key: ObjectKind::Contact.as_stored(),
+            name: "Contacts".into(),
+        },
+        ObjectChoice {
+            key: ObjectKind::Company.as_stored(),
+            name: "Companies".into(),
+        },
+    ];
+    for o in store.custom_objects(location).await? {
+        out.push(ObjectChoice {
+            key: ObjectKind::Custom(o.def.key.clone()).as_stored(),
+            name: o.def.name,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads the object a request names — its stored form (`contact`, `company`,
+/// `custom:KEY`), `contacts` / `companies`, or a custom object's bare key as the CLI's
+/// `--object KEY` takes it — and checks the location has it (`import.object`, naming the
+/// objects it has, when not).
+pub async fn parse_object(
+    store: &Store,
+    location: LocationId,
+    given: &str,
+) -> Result<ObjectKind, WizardError> {
+    let given = given.trim();
+    let choices = object_choices(store, location).await?;
+    let lower = given.to_lowercase();
+    let wanted = match lower.as_str() {
+        "contact" | "contacts" => Some(ObjectKind::Contact),
+        "company" | "companies" => Some(ObjectKind::Company),
+        _ => ObjectKind::from_stored(given)
+            .filter(|o| matches!(o, ObjectKind::Custom(_)))
+            .or_else(|| Some(ObjectKind::Custom(given.to_string()))),
+    };
+    match wanted {
+        Some(o) if choices.iter().any(|c| c.key == o.as_stored()) => Ok(o),
+        _ => Err(WizardError::invalid(
+            "import.object",
+            format!(
+                "“{given}” is not an object of this location that a file can be imported into. Choose one of: {}.",
+                choices
+                    .iter()
+                    .map(|c| format!("{} ({})", c.name, c.key))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// The schema of the object a draft imports into, and its fields as the mapping takes them:
+/// the standard ones (contacts': with what their synonyms need) and the custom ones. An
+/// object the location no longer has is `import.object`.
+pub(crate) async fn object_targets(
+    store: &Store,
+    location: LocationId,
+    object: &ObjectKind,
+) -> Result<(domain::ObjectSchema, Vec<Target>, Vec<Target>), WizardError> {
+    let schema = match store.object_schema(location, object).await {
+        Ok(s) => s,
+        Err(e) if e.is_not_found() => {
+            return Err(WizardError::invalid("import.object", e.to_string()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let custom: Vec<Target> = schema
+        .fields
+        .iter()
+        .filter(|f| f.custom)
+        .map(Target::of)
+        .collect();
+    let standard: Vec<Target> = if *object == ObjectKind::Contact {
+        engine::mapping::contact_targets().to_vec()
+    } else {
+        schema
+            .fields
+            .iter()
+            .filter(|f| !f.custom)
+            .map(Target::of)
+            .collect()
+    };
+    Ok((schema, standard, custom))
 }
 
 /// One column of the file in the mapping step.
@@ -685,6 +802,34 @@ pub struct MappingView {
     pub templates: Vec<String>,
     /// Column notices (SPEC §5.3 `date.order_from_file`).
     pub notices: Vec<Notice>,
+    /// The object the rows are imported into, and the objects to choose from (SPEC §8).
+    pub object: ObjectChoice,
+    pub objects: Vec<ObjectChoice>,
+    /// What must be mapped before the import can go on (SPEC §8: the primary field, a custom
+    /// object's required fields; in Update mode Record ID or a unique field), each with
+    /// whether it is.
+    pub required: Vec<domain::object::Requirement>,
+    /// The mapped unique fields, in field order, when there are several: the admin chooses
+    /// which finds existing records (SPEC §8). Empty otherwise.
+    pub dedupe_choices: Vec<FieldChoice>,
+    /// The dedupe field in use: the admin's choice, else the first mapped unique field.
+    pub dedupe: Option<String>,
+}
+
+impl MappingView {
+    /// Whether the rows are contacts (presets, templates and fill-only apply to them only).
+    pub fn is_contacts(&self) -> bool {
+        self.object.key == ObjectKind::Contact.as_stored()
+    }
+
+    /// The labels of what must be mapped and is not.
+    pub fn required_unmapped(&self) -> Vec<String> {
+        self.required
+            .iter()
+            .filter(|r| !r.mapped)
+            .map(|r| r.label.clone())
+            .collect()
+    }
 }
 
 impl MappingView {
@@ -756,21 +901,52 @@ pub(crate) async fn custom_targets(
         .collect())
 }
 
-/// Every field a column can feed: the standard fields of SPEC §3, then the location's custom
-/// contact fields (files and signatures cannot be imported, SPEC §5.14).
-fn field_choices(custom: &[Target]) -> Vec<FieldChoice> {
-    STANDARD_CONTACT_FIELDS
+/// Every field a column can feed: the object's standard fields (SPEC §3, §8), then the
+/// location's custom fields of it (files and signatures cannot be imported, SPEC §5.14).
+fn field_choices(schema: &domain::ObjectSchema) -> Vec<FieldChoice> {
+    schema
+        .fields
         .iter()
-        .map(Target::standard)
-        .chain(custom.iter().cloned())
-        .filter(|t| importable(t.kind))
-        .map(|t| FieldChoice {
-            kind: kind_words(t.kind),
-            key: t.key,
-            label: t.label,
-            custom: t.custom,
+        .filter(|f| importable(f.kind))
+        .map(|f| FieldChoice {
+            kind: kind_words(f.kind),
+            key: f.key.clone(),
+            label: f.label.clone(),
+            custom: f.custom,
+            required: f.required,
+            unique: f.unique,
         })
         .collect()
+}
+
+/// What must be mapped (SPEC §8) with `chosen` as the columns' fields, in `mode`.
+fn requirements(
+    schema: &domain::ObjectSchema,
+    mode: &str,
+    chosen: &[Option<String>],
+) -> Vec<domain::object::Requirement> {
+    if schema.object == ObjectKind::Contact {
+        return Vec::new();
+    }
+    let update = Mode::parse_user(mode).is_ok_and(|m| m == Mode::Update);
+    schema.import_requirements(update, |k| chosen.iter().flatten().any(|c| c == k))
+}
+
+/// `mapping.required`: what must be mapped and is not, named by label (SPEC §8).
+fn required_unmapped_error(object: &str, missing: &[String]) -> WizardError {
+    WizardError::invalid(
+        "mapping.required",
+        format!(
+            "An import of {object} needs a column mapped to {}: {}. Choose a column for {}.",
+            if missing.len() == 1 {
+                "this field"
+            } else {
+                "each of these fields"
+            },
+            missing.join(", "),
+            if missing.len() == 1 { "it" } else { "each" }
+        ),
+    )
 }
 
 /// The draft's stored file, on this machine's disk (for S3, a local copy).
@@ -866,7 +1042,7 @@ pub async fn mapping(
     let draft = store.import_draft(location, draft_id).await?;
     let mut settings = read_settings(&draft.settings)?;
     let info = inspected(store, files, location, &draft, &mut settings).await?;
-    let custom = custom_targets(store, location).await?;
+    let (schema, standard, custom) = object_targets(store, location, &settings.object).await?;
     let loc = store.location(location).await?;
     let auto = auto_mapping(
         store,
@@ -875,7 +1051,7 @@ pub async fn mapping(
         &draft,
         &mut settings,
         &info,
-        &custom,
+        (&standard, &custom),
         &loc,
     )
     .await?;
@@ -934,8 +1110,39 @@ pub async fn mapping(
                 auto: auto_key,
             }
         })
+        .collect::<Vec<ColumnView>>();
+    let chosen: Vec<Option<String>> = columns.iter().map(|c| c.chosen.clone()).collect();
+    let fields = field_choices(&schema);
+    let is_mapped = |k: &str| chosen.iter().flatten().any(|c| c == k);
+    let mapped_unique: Vec<FieldChoice> = fields
+        .iter()
+        .filter(|f| f.unique && is_mapped(&f.key))
+        .cloned()
         .collect();
+    let dedupe = settings
+        .dedupe
+        .clone()
+        .filter(|k| *k == schema.id_field || mapped_unique.iter().any(|f| f.key == *k))
+        .or_else(|| mapped_unique.first().map(|f| f.key.clone()));
+    let objects = object_choices(store, location).await?;
+    let object = objects
+        .iter()
+        .find(|o| o.key == settings.object.as_stored())
+        .cloned()
+        .unwrap_or_else(|| ObjectChoice {
+            key: settings.object.as_stored(),
+            name: schema.name.clone(),
+        });
     Ok(MappingView {
+        required: requirements(&schema, &settings.details.mode, &chosen),
+        dedupe_choices: if mapped_unique.len() > 1 {
+            mapped_unique
+        } else {
+            Vec::new()
+        },
+        dedupe,
+        object,
+        objects,
         draft_id,
         file_name: draft.file.download_name,
         size_bytes: draft.file.size_bytes,
@@ -943,7 +1150,7 @@ pub async fn mapping(
         sheet: info.sheet,
         records: info.records,
         columns,
-        fields: field_choices(&custom),
+        fields,
         skip_unmapped: settings.skip_unmapped,
         job_id: draft.job_id,
         detected: auto.detected.map(PresetInfo::of),
@@ -968,7 +1175,7 @@ async fn auto_mapping(
     draft: &store::ImportDraft,
     settings: &mut DraftSettings,
     info: &FileSummary,
-    custom: &[Target],
+    (standard, custom): (&[Target], &[Target]),
     loc: &store::Location,
 ) -> Result<crate::mapping::FileMapping, WizardError> {
     let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
@@ -983,13 +1190,18 @@ async fn auto_mapping(
             .or_default()
             .insert(from.trim().to_lowercase(), to.clone());
     }
-    let preset = PresetChoice::parse(settings.preset.as_deref()).unwrap_or(PresetChoice::Detect);
+    // Exporters' presets describe contact files.
+    let preset = if settings.object == ObjectKind::Contact {
+        PresetChoice::parse(settings.preset.as_deref()).unwrap_or(PresetChoice::Detect)
+    } else {
+        PresetChoice::None
+    };
     let template = settings
         .template
         .as_ref()
         .map(|(n, c)| (n.as_str(), c.as_slice()));
     let req = MapRequest {
-        standard: engine::mapping::contact_targets(),
+        standard,
         headers: &headers,
         ignored: &ignored,
         custom,
@@ -1092,6 +1304,78 @@ pub async fn set_sheet(
     save(store, location, draft_id, &settings).await
 }
 
+/// Chooses the object the file's rows are imported into (SPEC §8; the first step). Another
+/// object than the draft's starts the mapping again from the automatic one against its fields,
+/// and drops what belonged to the other: value mappings, fill-only columns, the template, the
+/// dedupe field, and the options only contacts have (tags, workflow, Smart List).
+pub async fn set_object(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    object: ObjectKind,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    // Checked against the location's objects (and named in words when it has no such one).
+    object_targets(store, location, &object).await?;
+    if settings.object == object {
+        return Ok(());
+    }
+    settings.object = object;
+    settings.columns = None;
+    settings.option_scan = None;
+    settings.values_scan = None;
+    settings.map_values.clear();
+    settings.fill_only.clear();
+    settings.template = None;
+    settings.dedupe = None;
+    settings.validated = None;
+    let d = &mut settings.details;
+    d.tags.clear();
+    d.workflow = None;
+    d.smart_list = false;
+    d.skip_existing_phone = false;
+    d.suppress_tag_triggers = false;
+    save(store, location, draft_id, &settings).await
+}
+
+/// Chooses the dedupe field (SPEC §8: which mapped unique field finds existing records, or
+/// `record_id` for Record ID alone); `None` goes back to the first mapped unique field. A
+/// key that is not a unique field of the draft's object is `mapping.dedupe`, naming the
+/// ones it has; whether a column feeds it is checked with the mapping ([`set_mapping`]).
+pub async fn set_dedupe(
+    store: &Store,
+    location: LocationId,
+    draft_id: i64,
+    dedupe: Option<String>,
+) -> Result<(), WizardError> {
+    let (_, mut settings) = load(store, location, draft_id).await?;
+    let dedupe = dedupe
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty());
+    if let Some(k) = &dedupe {
+        let (schema, _, _) = object_targets(store, location, &settings.object).await?;
+        let ok = *k == schema.id_field || schema.field(k).is_some_and(|f| f.unique);
+        if !ok {
+            let known: Vec<String> = schema
+                .field(&schema.id_field)
+                .into_iter()
+                .chain(schema.unique())
+                .map(|f| format!("{} ({})", f.label, f.key))
+                .collect();
+            return Err(WizardError::invalid(
+                "mapping.dedupe",
+                format!(
+                    "“{k}” is not a unique field of {}, so it cannot find existing records. Choose one of: {}.",
+                    schema.name,
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    settings.dedupe = dedupe;
+    save(store, location, draft_id, &settings).await
+}
+
 /// Saves the admin's mapping (step 3): per column of the file, in order, the key of the field
 /// it feeds or `None`. A field may feed from one column only; files and signatures cannot be
 /// imported. The choice is saved even when columns are left unmatched, but then, unless
@@ -1166,6 +1450,28 @@ pub async fn set_mapping(
     settings.columns = Some(chosen.clone());
     settings.skip_unmapped = skip_unmapped;
     save(store, location, draft_id, &settings).await?;
+    // What the object needs (SPEC §8), and the dedupe field fed by a column.
+    let (schema, _, _) = object_targets(store, location, &settings.object).await?;
+    let missing: Vec<String> = requirements(&schema, &settings.details.mode, &chosen)
+        .into_iter()
+        .filter(|r| !r.mapped)
+        .map(|r| r.label)
+        .collect();
+    if !missing.is_empty() {
+        return Err(required_unmapped_error(&schema.name, &missing));
+    }
+    if let Some(k) = settings.dedupe.as_deref()
+        && k != schema.id_field
+        && !chosen.iter().flatten().any(|c| c == k)
+    {
+        let label = schema.label(k).unwrap_or(k);
+        return Err(WizardError::invalid(
+            "mapping.dedupe",
+            format!(
+                "{label} is chosen to find existing records, but no column is mapped to it. Map a column to {label}, or choose another field to find records by."
+            ),
+        ));
+    }
     let unmatched: Vec<String> = view
         .columns
         .iter()
@@ -1193,6 +1499,10 @@ pub struct DetailsView {
     pub default_name: String,
     /// The location's workflows by name, with their status (`active`, `paused`, `draft`).
     pub workflows: Vec<(String, String)>,
+    /// The name of the object imported into (`Contacts`, `Companies`, …), and whether it is
+    /// contacts: tags, workflows, the Smart List and phone matching are theirs only.
+    pub object: String,
+    pub contacts: bool,
 }
 
 fn time_zone(location: &store::Location) -> jiff::tz::TimeZone {
@@ -1438,11 +1748,17 @@ pub async fn details(
     {
         details.mode = mode.token().to_string();
     }
+    let object = match object_targets(store, location, &settings.object).await {
+        Ok((schema, _, _)) => schema.name,
+        Err(_) => "Contacts".to_string(),
+    };
     Ok(DetailsView {
         preset_note: preset.and_then(preset_note),
         details,
-        default_name: crate::import::default_import_name(&time_zone(&loc)),
+        default_name: crate::import::default_import_name_of(&object, &time_zone(&loc)),
         workflows,
+        contacts: settings.object == ObjectKind::Contact,
+        object,
     })
 }
 
@@ -1498,6 +1814,29 @@ pub async fn set_details(
                 ));
             }
             Err(e) => return Err(e.into()),
+        }
+    }
+    if settings.object != ObjectKind::Contact {
+        let given: Vec<&str> = [
+            (!tags.is_empty(), "tags"),
+            (workflow.is_some(), "a workflow"),
+            (details.smart_list, "a Smart List"),
+            (details.skip_existing_phone, "skipping existing phones"),
+            (details.suppress_tag_triggers, "suppressing tag triggers"),
+        ]
+        .into_iter()
+        .filter_map(|(on, what)| on.then_some(what))
+        .collect();
+        if !given.is_empty() {
+            let (schema, _, _) = object_targets(store, location, &settings.object).await?;
+            return Err(WizardError::invalid(
+                "details.contacts_only",
+                format!(
+                    "Only an import of contacts takes {}. An import of {} takes a name, the mode and “don't update empty values”: leave the others out.",
+                    given.join(", "),
+                    schema.name
+                ),
+            ));
         }
     }
     settings.details_saved = true;
@@ -1587,6 +1926,10 @@ async fn request(
     dry_run: bool,
 ) -> Result<ImportRequest, WizardError> {
     let view = mapping(store, files, location, draft.id).await?;
+    let missing = view.required_unmapped();
+    if !missing.is_empty() {
+        return Err(required_unmapped_error(&view.object.name, &missing));
+    }
     let unmatched = view.unmatched();
     if !unmatched.is_empty() && !settings.skip_unmapped {
         return Err(WizardError::Unmatched(unmatched));
@@ -1603,6 +1946,10 @@ async fn request(
         .collect();
     let path = stored_path(files, &draft.file.stored_name).await?;
     let d = &settings.details;
+    // What only contacts have stays out of another object's request (its details step does
+    // not offer it).
+    let contacts = settings.object == ObjectKind::Contact;
+    let only_contacts = |v: Vec<String>| if contacts { v } else { Vec::new() };
     Ok(ImportRequest {
         location: Some(store.location(location).await?),
         file: path,
@@ -1615,13 +1962,13 @@ async fn request(
         map,
         skip_unmapped: settings.skip_unmapped,
         map_values: settings.map_values.clone(),
-        fill_only: settings.fill_only.clone(),
-        tags: d.tags.clone(),
+        fill_only: only_contacts(settings.fill_only.clone()),
+        tags: only_contacts(d.tags.clone()),
         no_update_empty: d.no_update_empty,
-        skip_existing_phone: d.skip_existing_phone,
+        skip_existing_phone: contacts && d.skip_existing_phone,
         dry_run,
         created_by: user,
-        workflow: d.workflow.clone(),
+        workflow: d.workflow.clone().filter(|_| contacts),
         suppress_tag_triggers: d.suppress_tag_triggers,
         mode_given: settings.details_saved,
         preset: settings.preset.clone(),
@@ -1629,6 +1976,8 @@ async fn request(
         column_date_orders: settings.date_orders.clone(),
         line_defaults: settings.line_defaults.clone(),
         require_identifier: settings.require_identifier,
+        object: settings.object.clone(),
+        dedupe: view.dedupe.clone(),
         ..ImportRequest::default()
     })
 }
@@ -1725,11 +2074,24 @@ pub struct Submitted {
     pub smart_list: Option<String>,
 }
 
-/// Submits the draft (step 6): creates the import job exactly as the CLI would (same request,
-/// same options), queued for the worker loop, which runs it in the background. Requires
-/// `acknowledge_workflows` when the import would trigger active workflows (SPEC §6.6; from
-/// the draft's validation when it still holds, else counted now). The Smart List, when asked
-/// for, is made at once: its filter `import=JOB` fills as the job runs.
+impl From<crate::import::submit::SubmitError> for WizardError {
+    fn from(e: crate::import::submit::SubmitError) -> Self {
+        use crate::import::submit::SubmitError;
+        match e {
+            SubmitError::KeyTooLong => {
+                WizardError::invalid("request.idempotency_key", e.to_string())
+            }
+            SubmitError::AcknowledgementRequired(t) => WizardError::AcknowledgementRequired(t),
+            SubmitError::Import(i) => i.into(),
+        }
+    }
+}
+
+/// Submits the draft (step 6) through the one front door every import takes
+/// ([`crate::import::submit::submit`]): the job is created exactly as the CLI's (same request,
+/// same options), queued for the worker loop, which runs it in the background. The key is
+/// looked up first, before the file is read; the workflows the import triggers (SPEC §6.6)
+/// are the draft's validation's when it still holds, else counted now.
 pub async fn submit(
     store: &Store,
     files: &FileStore,
@@ -1738,25 +2100,13 @@ pub async fn submit(
     draft_id: i64,
     options: &SubmitOptions,
 ) -> Result<Submitted, WizardError> {
-    let key = options
-        .idempotency_key
-        .as_deref()
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
-    if let Some(key) = key {
-        if key.len() > 255 {
-            return Err(WizardError::invalid(
-                "request.idempotency_key",
-                "The Idempotency-Key is longer than 255 characters. Use a shorter key, such as a UUID.",
-            ));
-        }
-        if let Some(job) = store.job_by_idempotency_key(location, key).await? {
-            return Ok(Submitted {
-                job_id: job,
-                created: false,
-                smart_list: None,
-            });
-        }
+    let key = options.idempotency_key.as_deref();
+    if let Some(job_id) = crate::import::submit::job_for_key(store, location, key).await? {
+        return Ok(Submitted {
+            job_id,
+            created: false,
+            smart_list: None,
+        });
     }
     let draft = store.import_draft(location, draft_id).await?;
     if let Some(job) = draft.job_id {
@@ -1771,47 +2121,27 @@ pub async fn submit(
     let today = today(req.location.as_ref().expect("set above"));
     let prepared = crate::import::prepare(store, req, today).await?;
     let fingerprint = settings.fingerprint();
-    let triggered = match settings
+    let triggered = settings
         .validated
         .as_ref()
         .filter(|v| v.fingerprint == fingerprint)
-    {
-        Some(v) => v.triggered.clone(),
-        None => crate::import::triggered_workflows(store, &prepared).await?,
-    };
-    if !triggered.is_empty() && !options.acknowledge_workflows {
-        return Err(WizardError::AcknowledgementRequired(triggered));
-    }
-    let job = crate::import::new_import_job(&prepared, None);
-    let (job_id, created) = store
-        .submit_import_draft(location, draft_id, &job, key)
-        .await?;
-    let mut smart_list = None;
-    if created && settings.details.smart_list {
-        let mut name = job.name.clone();
-        for attempt in 0..2 {
-            match store
-                .create_import_smart_list(location, job_id, &name)
-                .await
-            {
-                Ok(list) => {
-                    smart_list = Some(list.name);
-                    break;
-                }
-                Err(e) if e.is_conflict() && attempt == 0 => {
-                    name = format!("{} (Bulk Action {job_id})", job.name);
-                }
-                Err(e) => {
-                    tracing::warn!(job = job_id, error = %e, "the import's Smart List was not created");
-                    break;
-                }
-            }
-        }
-    }
+        .map(|v| v.triggered.clone());
+    let submitted = crate::import::submit::submit(
+        store,
+        &prepared,
+        &crate::import::submit::SubmitOptions {
+            acknowledge_workflows: options.acknowledge_workflows,
+            idempotency_key: options.idempotency_key.clone(),
+            smart_list: settings.details.smart_list,
+        },
+        triggered,
+        crate::import::submit::Queue::Draft(draft_id),
+    )
+    .await?;
     Ok(Submitted {
-        job_id,
-        created,
-        smart_list,
+        job_id: submitted.job_id,
+        created: submitted.created,
+        smart_list: submitted.smart_list,
     })
 }
 

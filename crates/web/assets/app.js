@@ -34,7 +34,7 @@
         return;
       }
       if (file.size === 0) {
-        fail("“" + file.name + "” is empty. Choose the file that holds your contacts.");
+        fail("“" + file.name + "” is empty. Choose the file that holds your records.");
         return;
       }
       busy = true;
@@ -42,7 +42,11 @@
       bar.hidden = false;
       bar.value = 0;
       var xhr = new XMLHttpRequest();
-      xhr.open("POST", zone.getAttribute("data-upload-url") + "?name=" + encodeURIComponent(file.name));
+      // The object chosen in the first step (SPEC §8), as the select says now.
+      var object = $("#object");
+      var objectKey = object ? object.value : (zone.getAttribute("data-object") || "");
+      xhr.open("POST", zone.getAttribute("data-upload-url") + "?name=" + encodeURIComponent(file.name) +
+        (objectKey ? "&object=" + encodeURIComponent(objectKey) : ""));
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
       xhr.setRequestHeader("X-CSRF-Token", zone.getAttribute("data-csrf") || "");
       xhr.upload.onprogress = function (e) {
@@ -58,7 +62,7 @@
           chosen.textContent = "";
           fail(body.error.message);
         } else if (xhr.status === 403) {
-          fail("Only an admin of this location can import contacts.");
+          fail("Only an admin of this location can import.");
         } else {
           fail("The upload did not work (error " + xhr.status + "). Try again.");
         }

@@ -15,9 +15,10 @@ use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use domain::ObjectKind;
 use jobs::wizard::{
-    self, ColumnView, Details, FieldChoice, MappingView, OptionField, Problem, SubmitOptions,
-    UnmatchedValue, Upload, Validation, ValueChoice, WizardError,
+    self, ColumnView, Details, FieldChoice, MappingView, ObjectChoice, OptionField, Problem,
+    SubmitOptions, UnmatchedValue, Upload, Validation, ValueChoice, WizardError,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -35,6 +36,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/imports/new", get(new_import))
         .route("/imports/{draft}/map", get(map_page).post(save_map))
         .route("/imports/{draft}/sheet", post(choose_sheet))
+        .route("/imports/{draft}/object", post(choose_object))
         .route("/imports/{draft}/preset", post(choose_preset))
         .route("/imports/{draft}/template", post(choose_template))
         .route(
@@ -104,24 +106,62 @@ struct UploadPage {
     steps: [&'static str; 4],
     step: usize,
     max_bytes: u64,
+    /// The object chosen (SPEC §8), and the ones to choose from.
+    object: ObjectChoice,
+    objects: Vec<ObjectChoice>,
+    error: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct NewQuery {
+    /// The object the file holds (`contact`, `company`, `custom:KEY`); contacts when absent.
+    object: Option<String>,
+}
+
+/// The first step: which object the file holds (a plain GET form, so it works without the
+/// script), then the file.
 async fn new_import(
     State(state): State<AppState>,
     AdminUser(session): AdminUser,
-) -> Result<Html<String>, AppError> {
+    Query(q): Query<NewQuery>,
+) -> Result<Response, AppError> {
+    let loc = session.location_id;
+    let objects = wizard::object_choices(&state.store, loc).await?;
+    let (chosen, error) = match q.object.as_deref().filter(|o| !o.trim().is_empty()) {
+        None => (ObjectKind::Contact, None),
+        Some(given) => match wizard::parse_object(&state.store, loc, given).await {
+            Ok(o) => (o, None),
+            Err(e @ WizardError::Invalid { .. }) => (ObjectKind::Contact, Some(e.to_string())),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let object = objects
+        .iter()
+        .find(|o| o.key == chosen.as_stored())
+        .cloned()
+        .unwrap_or_else(|| objects[0].clone());
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let page = UploadPage {
         nav: nav(&state, &session, "import").await?,
         steps: STEPS,
         step: 0,
         max_bytes: wizard::MAX_UPLOAD_BYTES,
+        object,
+        objects,
+        error,
     };
-    Ok(Html(page.render()?))
+    Ok((status, Html(page.render()?)).into_response())
 }
 
 #[derive(Deserialize)]
 struct UploadQuery {
     name: Option<String>,
+    /// The object the file holds (SPEC §8), as the first step chose it.
+    object: Option<String>,
 }
 
 /// `POST /imports/upload?name=FILE_NAME` with the file as the raw body: 201 with
@@ -139,22 +179,25 @@ async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let given_name = q.name.clone();
+    let loc = session.location_id;
     let received = async {
-        // Refused before a byte is stored: a form's body is not a file.
+        // Refused before a byte is read: an object the location lacks, a form's body.
+        let object = match q.object.as_deref().filter(|o| !o.trim().is_empty()) {
+            Some(o) => Some(wizard::parse_object(&state.store, loc, o).await?),
+            None => None,
+        };
         let kind = crate::limits::UploadBody::of(&headers)?;
         let declared = kind.file_len_at_most(declared);
         let mut up = Upload::begin(&state.files, declared, wizard::MAX_UPLOAD_BYTES).await?;
         let part_name = receive_upload(&headers, body, &mut up).await?;
         let name = q.name.or(part_name).unwrap_or_default();
-        Ok::<_, UploadError>(
-            up.finish(
-                &state.store,
-                session.location_id,
-                Some(session.user.id),
-                &name,
-            )
-            .await?,
-        )
+        let draft = up
+            .finish(&state.store, loc, Some(session.user.id), &name)
+            .await?;
+        if let Some(object) = object {
+            wizard::set_object(&state.store, loc, draft, object).await?;
+        }
+        Ok::<_, UploadError>(draft)
     }
     .await;
     match received {
@@ -357,6 +400,12 @@ struct SheetForm {
 }
 
 #[derive(Deserialize)]
+struct ObjectForm {
+    #[serde(default)]
+    object: String,
+}
+
+#[derive(Deserialize)]
 struct PresetForm {
     /// Empty: detect from the header row; `none`; or a preset's key (SPEC §11).
     #[serde(default)]
@@ -368,6 +417,23 @@ struct TemplateForm {
     /// A saved template's name; empty for none.
     #[serde(default)]
     template: String,
+}
+
+/// The mapping step's object choice (SPEC §8): another object starts the mapping again
+/// against its fields.
+async fn choose_object(
+    State(state): State<AppState>,
+    AdminUser(session): AdminUser,
+    Path(draft): Path<String>,
+    axum::Form(form): axum::Form<ObjectForm>,
+) -> Result<Response, AppError> {
+    let draft = draft_id(&draft)?;
+    let loc = session.location_id;
+    let chosen = match wizard::parse_object(&state.store, loc, &form.object).await {
+        Ok(object) => wizard::set_object(&state.store, loc, draft, object).await,
+        Err(e) => Err(e),
+    };
+    back_to_map(&state, &session, draft, chosen).await
 }
 
 /// The mapping step's preset choice: the mapping starts again with it.
@@ -507,15 +573,26 @@ async fn save_map(
     {
         return render_refused(&state, &session, draft, e).await;
     }
-    let saved = wizard::set_mapping(
-        &state.store,
-        &state.files,
-        session.location_id,
-        draft,
-        columns.clone(),
-        skip,
-    )
-    .await;
+    // The dedupe field, when several unique fields were mapped (SPEC §8): kept only while
+    // a column still feeds it, else the first mapped unique field applies.
+    let dedupe = get("dedupe")
+        .map(str::trim)
+        .filter(|k| columns.iter().flatten().any(|c| c == k))
+        .map(str::to_string);
+    let saved = match wizard::set_dedupe(&state.store, session.location_id, draft, dedupe).await {
+        Ok(()) => {
+            wizard::set_mapping(
+                &state.store,
+                &state.files,
+                session.location_id,
+                draft,
+                columns.clone(),
+                skip,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
     match saved {
         Ok(()) => {
             // Option fields with file values that match no option get a step of their own.
@@ -693,6 +770,12 @@ struct DetailsPage {
     /// What the file's preset does besides mapping (SPEC §11).
     preset_note: Option<String>,
     error: Option<String>,
+    /// The object imported into (`Contacts`, `Companies`…), whether it is contacts, and how
+    /// one and several of its records are called on the page.
+    object: String,
+    contacts: bool,
+    noun: &'static str,
+    nouns: String,
 }
 
 async fn render_details(
@@ -722,6 +805,14 @@ async fn render_details(
         resets: settings.validated.map(|v| v.verification_resets()),
         preset_note: view.preset_note,
         error,
+        noun: if view.contacts { "contact" } else { "record" },
+        nouns: if view.contacts {
+            "contacts".into()
+        } else {
+            view.object.clone()
+        },
+        contacts: view.contacts,
+        object: view.object,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -817,23 +908,33 @@ struct ReviewPage {
     draft: i64,
     file_name: String,
     name: String,
-    mode: &'static str,
+    mode: String,
     validation: Option<Validation>,
     problems: Vec<Problem>,
     /// The workflows it would start: name, contacts, why.
     triggered: Vec<(String, u64, String)>,
     error: Option<String>,
+    /// The object imported into, and how one of its records is called.
+    object: String,
+    noun: &'static str,
 }
 
-/// The labels of the location's fields by key: how a message names its field to the admin.
+/// The labels of the location's contact fields by key: how a message names its field to
+/// the admin.
 pub(crate) async fn field_labels(
     state: &AppState,
     location: store::LocationId,
 ) -> Result<std::collections::HashMap<String, String>, AppError> {
-    let schema = state
-        .store
-        .object_schema(location, &domain::ObjectKind::Contact)
-        .await?;
+    field_labels_of(state, location, &ObjectKind::Contact).await
+}
+
+/// [`field_labels`] of any object (SPEC §8).
+pub(crate) async fn field_labels_of(
+    state: &AppState,
+    location: store::LocationId,
+    object: &ObjectKind,
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let schema = state.store.object_schema(location, object).await?;
     Ok(schema
         .fields
         .into_iter()
@@ -841,11 +942,11 @@ pub(crate) async fn field_labels(
         .collect())
 }
 
-fn mode_words(mode: &str) -> &'static str {
+fn mode_words(mode: &str, nouns: &str) -> String {
     match mode {
-        "upsert" => "Add new and update existing contacts",
-        "update" => "Update existing contacts only",
-        _ => "Add new contacts only",
+        "upsert" => format!("Add new and update existing {nouns}"),
+        "update" => format!("Update existing {nouns} only"),
+        _ => format!("Add new {nouns} only"),
     }
 }
 
@@ -862,9 +963,13 @@ async fn render_review(
     }
     let settings = wizard::settings(&state.store, loc, draft).await?;
     let validation = wizard::last_validation(&state.store, loc, draft).await?;
-    let default_name = wizard::details(&state.store, loc, draft)
-        .await?
-        .default_name;
+    let details = wizard::details(&state.store, loc, draft).await?;
+    let default_name = details.default_name;
+    let nouns = if details.contacts {
+        "contacts".to_string()
+    } else {
+        details.object.clone()
+    };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -877,9 +982,15 @@ async fn render_review(
         draft,
         file_name: d.file.download_name,
         name: settings.details.name.clone().unwrap_or(default_name),
-        mode: mode_words(&settings.details.mode),
+        mode: mode_words(&settings.details.mode, &nouns),
+        noun: if details.contacts {
+            "contact"
+        } else {
+            "record"
+        },
+        object: details.object,
         problems: {
-            let labels = field_labels(state, loc).await?;
+            let labels = field_labels_of(state, loc, &settings.object).await?;
             let mut problems = validation
                 .as_ref()
                 .map(|v| v.first_problems.clone())

@@ -1056,3 +1056,143 @@ async fn every_page_fits_a_phone_and_a_contact_has_a_page() {
         drop(app);
     }
 }
+
+/// A companies import walked through the wizard in a real browser (SPEC §8, issue 13), at a
+/// desktop's width and a phone's: the first step chooses Companies, the mapping offers their
+/// fields with Company Name required and asks which unique field finds existing companies,
+/// the dry run counts them, and the Bulk Action completes. Every step fits the viewport and
+/// is kept as a screenshot (`c-desktop-…`, `c-phone-…`).
+#[tokio::test]
+async fn an_admin_imports_companies_in_a_real_browser_on_a_desktop_and_a_phone() {
+    let Some((driver_path, chromium)) = browser_tools() else {
+        return;
+    };
+    let driver = start_driver(&driver_path).await;
+    for d in each_backend().await {
+        let backend = if d.database_url.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        let app = spawn_app(&d);
+        let base = app.base.clone();
+        let (email, password) = app.first_login.clone().unwrap();
+        for label in ["VAT Number", "DUNS"] {
+            d.ok(
+                &[
+                    "field",
+                    "create",
+                    "--location",
+                    "My Practice",
+                    "--object",
+                    "company",
+                    "--label",
+                    label,
+                    "--type",
+                    "text",
+                    "--unique",
+                ],
+                "",
+            );
+        }
+        let profile = TempDir::new("aesthetix-browser-companies");
+        let b = Browser::open(&driver, &chromium, profile.path(), screenshots_dir(backend)).await;
+        sign_in(&b, &base, &email, &password).await;
+        for (width, height, mobile, tag, n) in [
+            (1366, 900, false, "desktop", 1),
+            (390, 844, true, "phone", 2),
+        ] {
+            viewport(&b, width, height, mobile).await;
+            let file = d.dir.path().join(format!("companies-{tag}.csv"));
+            std::fs::write(
+                &file,
+                format!(
+                    "Company Name,VAT Number,DUNS,Website,City\n\
+                     Glow Aesthetics {n},GB{n}001,DU{n}001,https://glow{n}.example.com,Austin\n\
+                     Montgomery-Silva Aesthetic Surgery and Laser Institute {n},GB{n}002,DU{n}002,https://montgomery-silva{n}.example.com/,Newark\n"
+                ),
+            )
+            .unwrap();
+            let fits = |step: &'static str| {
+                let b = &b;
+                async move {
+                    let (scroll, vw, bad) = overflow(b).await;
+                    assert!(
+                        bad.is_empty() && scroll <= vw,
+                        "{tag} {step} is {scroll} px wide in {vw} px; sticking out: {bad:?}"
+                    );
+                    b.screenshot(&format!("c-{tag}-{step}")).await;
+                }
+            };
+
+            // Step 1: the object, then the file.
+            b.goto(&format!("{base}/imports/new")).await;
+            b.click("#object option[value=company]").await;
+            b.click("#object-apply").await;
+            b.wait_for_url("object=company").await;
+            assert_eq!(b.text("h1").await, "Import Companies");
+            fits("1-upload").await;
+            b.type_into("#file", file.to_str().unwrap()).await;
+            b.wait_for_url("/map").await;
+
+            // Step 2: Companies' fields, Company Name required, the dedupe field asked.
+            assert!(
+                b.text("h1")
+                    .await
+                    .contains("Match your columns to the fields of Companies")
+            );
+            assert_eq!(
+                b.property("select[name=col_0]", "value").await,
+                "company_name"
+            );
+            assert_eq!(
+                b.property("select[name=col_1]", "value").await,
+                "vat_number"
+            );
+            assert!(b.text("#required-note").await.contains("Company Name ✓"));
+            assert_eq!(b.property("#dedupe", "value").await, "vat_number");
+            b.click("#dedupe option[value=duns]").await;
+            assert_eq!(b.property("#map-next", "disabled").await, false);
+            fits("2-map").await;
+            b.click("#map-next").await;
+            b.wait_for_url("/details").await;
+
+            // Step 3: only what a companies import takes.
+            assert!(!b.exists("input[name=smart_list]").await);
+            assert!(!b.exists("#tags").await);
+            b.type_into("#name", &format!("Companies from the {tag}"))
+                .await;
+            fits("3-details").await;
+            b.click("form[action$='/details'] button[type=submit]")
+                .await;
+            b.wait_for_url("/review").await;
+
+            // Step 4: the dry run, then the Bulk Action.
+            assert_eq!(b.text("[data-total=created]").await, "2");
+            assert_eq!(b.text("[data-total=failed]").await, "0");
+            fits("4-validate").await;
+            b.click("#submit-import").await;
+            b.wait_for_url("/bulk-actions?submitted=").await;
+            // Newest first: this import's row is the first.
+            b.wait_until("the companies import to complete", || async {
+                b.exists("#bulk-actions tbody tr:first-child .badge.completed")
+                    .await
+            })
+            .await;
+            let row = b.text("#bulk-actions tbody tr").await;
+            assert!(
+                row.contains(&format!("Companies from the {tag}")) && row.contains("2 created"),
+                "{row}"
+            );
+            fits("5-bulk-actions").await;
+            b.goto(&format!("{base}/companies")).await;
+            assert!(
+                b.text("main")
+                    .await
+                    .contains(&format!("Glow Aesthetics {n}"))
+            );
+            fits("6-companies").await;
+        }
+        b.close().await;
+    }
+}

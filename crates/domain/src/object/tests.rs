@@ -277,3 +277,86 @@ fn carried_fields_are_what_later_lines_read() {
     ]);
     assert_eq!(s.carried(), ["company_name", "npi"]);
 }
+
+#[test]
+fn import_requirements_are_spec_8() {
+    let custom = [
+        def("price", CustomFieldType::Number, true, false),
+        def("sku", CustomFieldType::Text, false, true),
+        def("code", CustomFieldType::Text, false, true),
+    ];
+    let object = ObjectSchema::custom_object(
+        &CustomObjectDef::new("Treatments", "Treatment Name", None),
+        &custom,
+    );
+    let company = ObjectSchema::company(&[def("vat", CustomFieldType::Text, false, true)]);
+    /// (schema, update mode, mapped keys, requirements as (label, mapped))
+    type Case<'a> = (&'a ObjectSchema, bool, &'a [&'a str], &'a [(&'a str, bool)]);
+    let cases: [Case; 7] = [
+        (&company, false, &[], &[("Company Name", false)]),
+        (
+            &company,
+            false,
+            &["company_name"],
+            &[("Company Name", true)],
+        ),
+        (
+            &company,
+            true,
+            &["company_name"],
+            &[("Company Name", true), ("Record ID or vat", false)],
+        ),
+        (
+            &company,
+            true,
+            &["company_name", "vat"],
+            &[("Company Name", true), ("Record ID or vat", true)],
+        ),
+        (
+            &object,
+            false,
+            &["treatment_name"],
+            &[("Treatment Name", true), ("price", false)],
+        ),
+        (
+            &object,
+            true,
+            &["record_id", "price", "treatment_name"],
+            &[
+                ("Treatment Name", true),
+                ("price", true),
+                ("Record ID or sku or code", true),
+            ],
+        ),
+        (&ObjectSchema::contact(&[]), false, &[], &[]),
+    ];
+    for (i, (schema, update, mapped, want)) in cases.iter().enumerate() {
+        let got: Vec<(String, bool)> = schema
+            .import_requirements(*update, |k| mapped.contains(&k))
+            .into_iter()
+            .map(|r| (r.label, r.mapped))
+            .collect();
+        let want: Vec<(String, bool)> = want.iter().map(|(l, m)| (l.to_string(), *m)).collect();
+        assert_eq!(got, want, "case {i}");
+    }
+}
+
+#[test]
+fn default_dedupe_is_the_first_mapped_unique_field_in_field_order() {
+    let schema = ObjectSchema::company(&[
+        def("vat", CustomFieldType::Text, false, true),
+        def("duns", CustomFieldType::Text, false, true),
+    ]);
+    let cases: [(&[&str], Option<&str>); 4] = [
+        (&[], None),
+        (&["company_name"], None),
+        (&["duns"], Some("duns")),
+        (&["duns", "vat"], Some("vat")),
+    ];
+    for (mapped, want) in cases {
+        let got = schema
+            .default_dedupe(|k| mapped.contains(&k))
+            .map(|f| f.key.as_str());
+        assert_eq!(got, want, "{mapped:?}");
+    }
+}

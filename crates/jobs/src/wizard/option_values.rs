@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use store::{LocationId, Store};
 
 use super::{
-    WizardError, custom_targets, inspect, load, mapping, read_settings, save, stored_path,
+    WizardError, inspect, load, mapping, object_targets, read_settings, save, stored_path,
 };
 
 /// At most this many distinct unmatched values are listed per field; the rest are counted.
@@ -90,13 +90,13 @@ pub async fn option_values(
     let view = mapping(store, files, location, draft_id).await?;
     let draft = store.import_draft(location, draft_id).await?;
     let mut settings = read_settings(&draft.settings)?;
-    let custom = custom_targets(store, location).await?;
+    let (_, standard, custom) = object_targets(store, location, &settings.object).await?;
     let target = |key: &str| -> Option<Target> {
-        domain::field::STANDARD_CONTACT_FIELDS
+        standard
             .iter()
-            .map(Target::standard)
-            .chain(custom.iter().cloned())
+            .chain(custom.iter())
             .find(|t| t.key == key)
+            .cloned()
     };
     // (column index, field) for every column mapped to an option field.
     let fields: Vec<(usize, Target)> = view
@@ -240,18 +240,18 @@ pub async fn set_option_values(
 ) -> Result<(), WizardError> {
     let view = mapping(store, files, location, draft_id).await?;
     let (_, mut settings) = load(store, location, draft_id).await?;
-    let custom = custom_targets(store, location).await?;
+    let (_, standard, custom) = object_targets(store, location, &settings.object).await?;
     for choice in choices {
         let key = choice.field_key.trim();
         let fed = view
             .columns
             .iter()
             .any(|c| c.chosen.as_deref() == Some(key));
-        let target = domain::field::STANDARD_CONTACT_FIELDS
+        let target = standard
             .iter()
-            .map(Target::standard)
-            .chain(custom.iter().cloned())
+            .chain(custom.iter())
             .find(|t| t.key == key)
+            .cloned()
             .filter(|t| fed && is_option_kind(t.kind));
         let Some(target) = target else {
             return Err(WizardError::Invalid {

@@ -102,6 +102,9 @@ impl From<WizardError> for ApiError {
 struct UploadQuery {
     /// The file's name as the user knows it (display only; never a path).
     file_name: Option<String>,
+    /// The object the file holds (SPEC §8): `contact` (the default), `company`, or
+    /// `custom:KEY`.
+    object: Option<String>,
 }
 
 /// The body's declared length, if it declared one.
@@ -118,8 +121,14 @@ async fn store_upload(
     location: LocationId,
     headers: &HeaderMap,
     file_name: Option<String>,
+    object: Option<&str>,
     body: Body,
 ) -> Result<i64, ApiError> {
+    // An object the location lacks is refused before a byte of the body is read.
+    let object = match object.map(str::trim).filter(|o| !o.is_empty()) {
+        Some(o) => Some(wizard::parse_object(&state.store, location, o).await?),
+        None => None,
+    };
     // The size refusal names `aesthetix split` with the user's file (SPEC §11).
     let refused = |e: crate::limits::UploadError| {
         ApiError::status(
@@ -152,7 +161,11 @@ async fn store_upload(
         ));
     }
     let name = file_name.unwrap_or_else(|| "upload.csv".into());
-    Ok(up.finish(&state.store, location, None, &name).await?)
+    let draft = up.finish(&state.store, location, None, &name).await?;
+    if let Some(object) = object {
+        wizard::set_object(&state.store, location, draft, object).await?;
+    }
+    Ok(draft)
 }
 
 /// The headers of the columns that hold data but feed no field, as the file spells them.
@@ -213,6 +226,11 @@ async fn draft_json(state: &AppState, location: LocationId, draft: i64) -> Resul
         "default_name": details.default_name,
         "validation": validation,
         "job_id": view.job_id,
+        "object": view.object,
+        "objects": view.objects,
+        "required": view.required,
+        "dedupe": view.dedupe,
+        "dedupe_choices": view.dedupe_choices,
     }))
 }
 
@@ -226,7 +244,15 @@ async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let draft = store_upload(&state, key.location_id, &headers, q.file_name, body).await?;
+    let draft = store_upload(
+        &state,
+        key.location_id,
+        &headers,
+        q.file_name,
+        q.object.as_deref(),
+        body,
+    )
+    .await?;
     let view = draft_json(&state, key.location_id, draft).await;
     match view {
         Ok(v) => Ok((StatusCode::CREATED, Json(v)).into_response()),
@@ -279,6 +305,14 @@ struct MappingBody {
     /// The day/month order of date columns: `{"Header": "MDY" | "DMY" | null}` (SPEC §5.3).
     #[serde(default)]
     date_orders: Option<std::collections::BTreeMap<String, Option<String>>>,
+    /// The object the file holds (`contact`, `company`, `custom:KEY`; SPEC §8). Absent:
+    /// unchanged. Another object starts the mapping again against its fields.
+    #[serde(default)]
+    object: Option<String>,
+    /// The unique field that finds existing records when several are mapped (SPEC §8), or
+    /// `record_id`; `null` or absent: the first mapped unique field.
+    #[serde(default)]
+    dedupe: Option<String>,
 }
 
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -296,6 +330,11 @@ async fn set_mapping(
     body: Result<Json<MappingBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let body = json_body(body)?;
+    if let Some(object) = body.object.as_deref() {
+        let object = wizard::parse_object(&state.store, key.location_id, object).await?;
+        wizard::set_object(&state.store, key.location_id, draft, object).await?;
+    }
+    wizard::set_dedupe(&state.store, key.location_id, draft, body.dedupe).await?;
     if let Some(sheet) = body.sheet {
         wizard::set_sheet(&state.store, key.location_id, draft, Some(sheet)).await?;
     }
@@ -494,6 +533,10 @@ struct OneRequest {
     acknowledge_workflows: bool,
     #[serde(default)]
     suppress_tag_triggers: bool,
+    /// The object the file holds (SPEC §8): `contact` (the default), `company`, `custom:KEY`.
+    object: Option<String>,
+    /// The unique field that finds existing records (SPEC §8's `--dedupe`).
+    dedupe: Option<String>,
 }
 
 /// `POST /api/v1/imports?file_name=…&mode=…&tag=…&skip_unmapped=true&acknowledge_workflows=true`
@@ -509,11 +552,11 @@ async fn import_in_one_request(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let idem = idempotency_key(&headers)?;
-    if let Some(k) = idem.as_deref().map(str::trim).filter(|k| !k.is_empty())
-        && let Some(job) = state
-            .store
-            .job_by_idempotency_key(key.location_id, k)
-            .await?
+    // Looked up before the body is read, by the one check every submit makes.
+    if let Some(job) =
+        jobs::import::submit::job_for_key(&state.store, key.location_id, idem.as_deref())
+            .await
+            .map_err(WizardError::from)?
     {
         let s = wizard::Submitted {
             job_id: job,
@@ -523,7 +566,16 @@ async fn import_in_one_request(
         return submitted(&state, key.location_id, s).await;
     }
     let location = key.location_id;
-    let draft = store_upload(&state, location, &headers, q.file_name, body).await?;
+    let draft = store_upload(
+        &state,
+        location,
+        &headers,
+        q.file_name,
+        q.object.as_deref(),
+        body,
+    )
+    .await?;
+    wizard::set_dedupe(&state.store, location, draft, q.dedupe).await?;
     let view = wizard::mapping(&state.store, &state.files, location, draft).await?;
     let columns: Vec<Option<String>> = view.columns.iter().map(|c| c.chosen.clone()).collect();
     // Without a mode, the exporter's preset may give one (Vagaro's and Nextech's, SPEC §11).
