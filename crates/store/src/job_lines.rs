@@ -124,6 +124,8 @@ pub(crate) fn record(job: i64, row: Row) -> Result<LineRecord> {
         primary,
         messages,
         cells,
+        opportunity_id: None,
+        opportunity_action: None,
     })
 }
 
