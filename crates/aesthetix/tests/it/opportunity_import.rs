@@ -243,10 +243,41 @@ async fn with_contacts_each_line_gets_one_result() {
              Walk-in,Surgical Journey,Booked,Open,,,,,,"
         );
 
-        // Revert: the opportunities it created go, and so do the contacts.
+        // The error log carries each warned line's Contact ID and Opportunity ID.
         let store = d.store().await;
         let loc = store.location_by_name("Glow").await.unwrap().id;
         let job = newest_import(&store, loc).await;
+        let log = d.dir.path().join("errors.csv");
+        d.ok(
+            &[
+                "jobs",
+                "errors",
+                &job.to_string(),
+                "--output",
+                log.to_str().unwrap(),
+            ],
+            "",
+        );
+        let log = std::fs::read_to_string(&log).unwrap();
+        let rows: Vec<&str> = log.split("\r\n").collect();
+        assert!(
+            rows[0].ends_with("Amount,Contact ID,Opportunity ID,Import Line,Import Status,Error Code,Import Error,How to Fix"),
+            "{log}"
+        );
+        let walk_in = line(&r, 5)["opportunity_id"].as_i64().unwrap();
+        assert!(
+            rows[3].starts_with(&format!(
+                ",,Walk-in,Surgical Journey,Booked,,,{walk_in},5,warning,"
+            )),
+            "{log}"
+        );
+        let cal = line(&r, 3)["record_id"].as_i64().unwrap();
+        assert!(
+            rows[1].contains(&format!(",100,{cal},,3,warning,")),
+            "{log}"
+        );
+
+        // Revert: the opportunities it created go, and so do the contacts.
         let out = d.ok(&["jobs", "revert", &job.to_string()], "");
         assert!(
             out.contains("Deleted 3 contact(s) it created")
