@@ -284,7 +284,15 @@ pub(crate) async fn prepare_and_run(
 
     // The report's lines are written as they come, so memory stays flat however long the file.
     let mut report_out = args.report.as_deref().map(ReportFile::create).transpose()?;
+    // An opportunities import also says what it did to opportunities (SPEC §7).
+    let (mut opportunities_created, mut opportunities_updated) = (0u64, 0u64);
+    let opportunities = prepared.opportunities.is_some();
     let sink = |line: LineRecord| {
+        match line.opportunity_action {
+            Some(domain::job::LineAction::Created) => opportunities_created += 1,
+            Some(domain::job::LineAction::Updated) => opportunities_updated += 1,
+            _ => {}
+        }
         if let Some(r) = report_out.as_mut() {
             r.line(&line);
         }
@@ -367,6 +375,17 @@ pub(crate) async fn prepare_and_run(
             .map(|j| format!(" (job {j})"))
             .unwrap_or_default()
     );
+    if opportunities {
+        let verbs = if args.dry_run {
+            ("would be created", "updated")
+        } else {
+            ("created", "updated")
+        };
+        println!(
+            "Opportunities: {opportunities_created} {}, {opportunities_updated} {}",
+            verbs.0, verbs.1
+        );
+    }
     println!("File encoding: {}", report.encoding);
     for w in &triggered {
         let verb = if args.dry_run {

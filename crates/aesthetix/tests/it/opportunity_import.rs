@@ -159,6 +159,23 @@ async fn with_contacts_each_line_gets_one_result() {
             "nothing written without --confirm"
         );
 
+        let said = d.ok(
+            &[
+                "import",
+                "opportunities",
+                f,
+                "--with-contacts",
+                "--dry-run",
+                "--location",
+                "Glow",
+                "--quiet",
+            ],
+            "",
+        );
+        assert!(
+            said.contains("Opportunities: 3 would be created, 0 updated"),
+            "{said}"
+        );
         let (code, r, stderr) = import(
             &d,
             &["import", "opportunities", f, "--with-contacts", "--confirm"],
