@@ -184,6 +184,9 @@ enum Command {
 enum ImportCommand {
     /// Import contacts (SPEC §6): create, update or skip one contact per row.
     Contacts(crate::import_cmd::ImportContactsArgs),
+    /// Import opportunities, with their contacts when --with-contacts (SPEC §7); needs
+    /// --confirm.
+    Opportunities(crate::import_cmd::ImportOpportunitiesArgs),
     /// Import companies (SPEC §8): one company per row, matched by Record ID or a unique field.
     Companies(crate::import_cmd::ImportRecordsArgs),
     /// Import the records of a custom object (SPEC §8).
@@ -416,6 +419,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             command: ImportCommand::Contacts(import),
         } => {
             let code = crate::import_cmd::import_contacts(&store, &files, import).await;
+            store.close().await;
+            return code;
+        }
+        Command::Import {
+            command: ImportCommand::Opportunities(import),
+        } => {
+            let code = crate::import_cmd::import_opportunities(&store, &files, import).await;
             store.close().await;
             return code;
         }

@@ -308,7 +308,15 @@ pub(crate) async fn prepare_and_run(
 
     // The report's lines are written as they come, so memory stays flat however long the file.
     let mut report_out = args.report.as_deref().map(ReportFile::create).transpose()?;
+    // An opportunities import also says what it did to opportunities (SPEC §7).
+    let (mut opportunities_created, mut opportunities_updated) = (0u64, 0u64);
+    let opportunities = prepared.opportunities.is_some();
     let sink = |line: LineRecord| {
+        match line.opportunity_action {
+            Some(domain::job::LineAction::Created) => opportunities_created += 1,
+            Some(domain::job::LineAction::Updated) => opportunities_updated += 1,
+            _ => {}
+        }
         if let Some(r) = report_out.as_mut() {
             r.line(&line);
         }
@@ -385,6 +393,17 @@ pub(crate) async fn prepare_and_run(
             .map(|j| format!(" (job {j})"))
             .unwrap_or_default()
     );
+    if opportunities {
+        let verbs = if args.dry_run {
+            ("would be created", "updated")
+        } else {
+            ("created", "updated")
+        };
+        println!(
+            "Opportunities: {opportunities_created} {}, {opportunities_updated} {}",
+            verbs.0, verbs.1
+        );
+    }
     println!("File encoding: {}", report.encoding);
     for w in &triggered {
         let verb = if args.dry_run {
@@ -704,4 +723,120 @@ pub async fn import_records(
     shared.report = args.report.clone();
     shared.quiet = args.quiet;
     run_prepared_import(store, files, &shared, request, today).await
+}
+
+/// `import opportunities FILE [--with-contacts] --confirm` (SPEC §7, §13.1): the options of
+/// `import contacts`; `--map` takes `contact.KEY` / `opportunity.KEY`.
+#[derive(Args, Debug)]
+pub struct ImportOpportunitiesArgs {
+    #[command(flatten)]
+    pub(crate) args: ImportContactsArgs,
+    /// Write the lines' contacts too (else the contact columns only find the contact to link).
+    #[arg(long)]
+    with_contacts: bool,
+    /// Run the import. Without it the command runs a dry run, says how many opportunities
+    /// would be created and updated, and stops with exit status 1.
+    #[arg(long)]
+    confirm: bool,
+}
+
+/// Runs `import opportunities`: without `--confirm` (and without `--dry-run`) a dry run that
+/// counts the opportunities it would create and update, then exit 1; nothing is written.
+pub async fn import_opportunities(
+    store: &Store,
+    files: &FileStore,
+    opts: ImportOpportunitiesArgs,
+) -> anyhow::Result<ExitCode> {
+    let args = &opts.args;
+    let location = crate::cli::location_by_name(store, &args.location).await?;
+    let mode =
+        Mode::parse_user(args.mode.as_deref().unwrap_or("create")).map_err(anyhow::Error::msg)?;
+    let date_order = args
+        .date_order
+        .as_deref()
+        .map(str::parse::<domain::DateOrder>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let map = args
+        .map
+        .iter()
+        .map(|m| parse_map_arg(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let map_values = args
+        .map_value
+        .iter()
+        .map(|m| parse_map_value(m))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if !args.file.is_file() {
+        bail!("there is no file at {}", args.file.display());
+    }
+    let today = today_at(&location);
+    let request = ImportRequest {
+        location: Some(location.clone()),
+        file_name: args
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        file: args.file.clone(),
+        sheet: args.sheet.clone(),
+        mode,
+        mode_given: args.mode.is_some(),
+        map,
+        skip_unmapped: args.skip_unmapped,
+        map_values,
+        fill_only: args.fill_only.clone(),
+        tags: args
+            .tags
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        no_update_empty: args.no_update_empty,
+        skip_existing_phone: args.skip_existing_phone,
+        dry_run: args.dry_run,
+        workflow: args.workflow.clone(),
+        suppress_tag_triggers: args.suppress_tag_triggers,
+        template: args.template.clone(),
+        date_order,
+        object: domain::ObjectKind::Opportunity,
+        with_contacts: opts.with_contacts,
+        ..ImportRequest::default()
+    };
+    if opts.confirm || args.dry_run {
+        return run_prepared_import(store, files, args, request, today).await;
+    }
+    // SPEC §7: the user confirms knowing how many opportunities the import would write.
+    let prepared = match jobs::prepare(store, request, today).await {
+        Ok(p) => p,
+        Err(ImportError::Columns { mapping, error }) => {
+            if !args.quiet {
+                print_mapping(&mapping);
+            }
+            bail!("{error}");
+        }
+        Err(e) => return Err(plain_for(e, &args.file)),
+    };
+    if !args.quiet {
+        print_mapping(&prepared.mapping);
+    }
+    let (mut created, mut updated) = (0u64, 0u64);
+    let (report, _) = jobs::dry_run(store, &prepared, |line: LineRecord| {
+        match line.opportunity_action {
+            Some(domain::job::LineAction::Created) => created += 1,
+            Some(domain::job::LineAction::Updated) => updated += 1,
+            _ => {}
+        }
+    })
+    .await
+    .map_err(plain)?;
+    let t = report.totals;
+    println!(
+        "Dry run (nothing written): {} rows — {created} opportunities would be created and {updated} updated; {} errors, {} with warnings",
+        t.rows, t.errors, t.warnings
+    );
+    eprintln!(
+        "error: nothing was imported: an opportunities import must be confirmed. It would create {created} and update {updated} opportunities; run the same command again with --confirm to import."
+    );
+    Ok(ExitCode::from(1))
 }

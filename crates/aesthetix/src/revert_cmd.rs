@@ -28,6 +28,13 @@ pub async fn run(store: &Store, job: i64) -> anyhow::Result<()> {
     if !report.restored.is_empty() {
         println!("Restored: {}", ids(&report.restored));
     }
+    if !report.opportunities_deleted.is_empty() || !report.opportunities_restored.is_empty() {
+        println!(
+            "Opportunities: deleted {} it created; restored {} it updated.",
+            report.opportunities_deleted.len(),
+            report.opportunities_restored.len()
+        );
+    }
     if report.conflicts.is_empty() {
         println!("Nothing was left alone.");
     } else {

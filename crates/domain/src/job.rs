@@ -248,6 +248,14 @@ pub struct LineRecord {
     /// line log only.
     #[serde(skip)]
     pub cells: Option<Vec<String>>,
+    /// An opportunities import's line (SPEC §7, §13.1): `Some(id or null)` — the opportunity
+    /// written — shown as `"opportunity_id"`; absent (`None`) for every other import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opportunity_id: Option<Option<i64>>,
+    /// What the line did to its opportunity (an opportunities import; `None` otherwise): what
+    /// the confirmation counts ("would create 3 opportunities and update 1").
+    #[serde(skip)]
+    pub opportunity_action: Option<LineAction>,
 }
 
 /// Why an import would enroll contacts in a workflow (SPEC §6.6), stored and shown as

@@ -146,6 +146,16 @@ pub mod code {
     pub const RECORD_NO_EXISTING: &str = "record.no_existing";
     pub const RECORD_MERGED_EARLIER_LINE: &str = "record.merged_earlier_line";
     pub const RECORD_BLANK_NOT_CLEARED: &str = "record.blank_not_cleared";
+    // Opportunities (SPEC §7) — written by `engine::opportunities`.
+    pub const OPPORTUNITY_UNKNOWN_ID: &str = "opportunity.unknown_id";
+    pub const OPPORTUNITY_UNKNOWN_PIPELINE: &str = "opportunity.unknown_pipeline";
+    pub const OPPORTUNITY_UNKNOWN_STAGE: &str = "opportunity.unknown_stage";
+    pub const OPPORTUNITY_REQUIRED_MISSING: &str = "opportunity.required_missing";
+    pub const OPPORTUNITY_EXISTING_NOT_UPDATED: &str = "opportunity.existing_not_updated";
+    pub const OPPORTUNITY_NO_EXISTING: &str = "opportunity.no_existing";
+    pub const OPPORTUNITY_BLANK_NOT_CLEARED: &str = "opportunity.blank_not_cleared";
+    pub const OPPORTUNITY_CONTACT_NOT_FOUND: &str = "opportunity.contact_not_found";
+    pub const OPPORTUNITY_NOT_WRITTEN: &str = "opportunity.not_written";
     // Cell values (SPEC §5) — written by `domain::value`.
     pub const TEXT_TRUNCATED: &str = "text.truncated";
     pub const NUMBER_INVALID: &str = "number.invalid";
@@ -343,6 +353,61 @@ pub const CODES: &[CodeInfo] = &[
         "§8",
         "The cell is blank, but this field is never emptied by an import; the cell was ignored",
         "Nothing to do if the record's value is right; otherwise give the value to change it to.",
+    ),
+    // ---- Opportunities ---------------------------------------------------------------------
+    e(
+        code::OPPORTUNITY_UNKNOWN_ID,
+        "§7",
+        "No opportunity of this location has this Opportunity ID",
+        "Use the Opportunity ID of an existing opportunity, or clear the cell to create a new one. Importing a file exported from another location? Leave its Opportunity ID column unmapped.",
+    ),
+    e(
+        code::OPPORTUNITY_UNKNOWN_PIPELINE,
+        "§7",
+        "No pipeline of this location has this name",
+        "Use the name of one of the location's pipelines (Settings → Pipelines), or create the pipeline first.",
+    ),
+    e(
+        code::OPPORTUNITY_UNKNOWN_STAGE,
+        "§7",
+        "The pipeline has no stage of this name",
+        "Use the name of one of the pipeline's stages, or add the stage to the pipeline first.",
+    ),
+    e(
+        code::OPPORTUNITY_REQUIRED_MISSING,
+        "§7",
+        "A new opportunity needs an Opportunity Name, a Pipeline and a Stage",
+        "Fill in the Opportunity Name, Pipeline and Stage of this row.",
+    ),
+    w(
+        code::OPPORTUNITY_EXISTING_NOT_UPDATED,
+        "§7",
+        "Existing opportunity; not updated in Add New mode",
+        "Choose Add New and Update Existing to update existing opportunities.",
+    ),
+    w(
+        code::OPPORTUNITY_NO_EXISTING,
+        "§7",
+        "No Opportunity ID on this row; no opportunity created in Update mode",
+        "Give the Opportunity ID of the opportunity to update, or choose Add New and Update Existing to create it.",
+    ),
+    w(
+        code::OPPORTUNITY_BLANK_NOT_CLEARED,
+        "§7",
+        "The cell is blank, but this opportunity field is never emptied by an import; the cell was ignored",
+        "Nothing to do if the opportunity's value is right; otherwise give the value to change it to.",
+    ),
+    w(
+        code::OPPORTUNITY_CONTACT_NOT_FOUND,
+        "§7",
+        "No contact matches this row's Contact ID, email or phone; the opportunity was created without a contact",
+        "Import the contact first (or re-import with --with-contacts), or correct the row's Contact ID, email or phone.",
+    ),
+    w(
+        code::OPPORTUNITY_NOT_WRITTEN,
+        "§7",
+        "The contact was written, but the opportunity of this row was not",
+        "See the opportunity's message on this line; fix the row and import it again with Add New and Update Existing.",
     ),
     w(
         code::OWNER_UNKNOWN,

@@ -9,6 +9,7 @@
 pub mod decide;
 pub mod infer;
 pub mod mapping;
+pub mod opportunities;
 pub mod presets;
 pub mod record;
 pub mod records;

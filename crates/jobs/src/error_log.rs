@@ -50,6 +50,10 @@ const PAGE: u32 = 500;
 /// The column a warned line's contact id goes in (SPEC §9.3), when the file had none.
 pub const ID_COLUMN: &str = "Contact ID";
 
+/// The column a warned line's opportunity id goes in, for an opportunities import (SPEC §7),
+/// when the file had none.
+pub const OPPORTUNITY_ID_COLUMN: &str = "Opportunity ID";
+
 /// Why an error log could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ErrorLogError {
@@ -114,6 +118,14 @@ fn written_record(line: &LineRecord) -> Option<i64> {
     .flatten()
 }
 
+/// The opportunity a warned line of an opportunities import wrote (SPEC §7).
+fn written_opportunity(line: &LineRecord) -> Option<i64> {
+    (line.status == LineStatus::Warning)
+        .then_some(line.opportunity_id)
+        .flatten()
+        .flatten()
+}
+
 /// The last fix of a line that carries its record's id (SPEC §9.3).
 pub const KEEP_THE_ID: &str =
     "After fixing, keep the Contact ID and import this file again with Add & Update";
@@ -164,12 +176,25 @@ pub async fn write_error_log<W: Write>(
     let own_id = kept
         .iter()
         .position(|i| id_names.contains(&normalise_header(&headers[*i])));
+    // An opportunities import's log carries the opportunity's id too, likewise.
+    let opportunities = store.job(location, job).await?.object == domain::ObjectKind::Opportunity;
+    let opportunity_names = [
+        normalise_header(OPPORTUNITY_ID_COLUMN),
+        normalise_header("opportunity_id"),
+    ];
+    let own_opportunity_id = kept
+        .iter()
+        .position(|i| opportunity_names.contains(&normalise_header(&headers[*i])));
+    let added_opportunity_id = opportunities && own_opportunity_id.is_none();
 
     let mut out = BufWriter::with_capacity(64 * 1024, out);
     out.write_all("\u{feff}".as_bytes())?;
     let mut header: Vec<Cow<'_, str>> = kept.iter().map(|i| cell(&headers[*i])).collect();
     if own_id.is_none() {
         header.push(Cow::Borrowed(ID_COLUMN));
+    }
+    if added_opportunity_id {
+        header.push(Cow::Borrowed(OPPORTUNITY_ID_COLUMN));
     }
     header.extend(ERROR_LOG_COLUMNS.iter().map(|c| neutralise(c)));
     write_record(&mut out, &header)?;
@@ -193,6 +218,14 @@ pub async fn write_error_log<W: Write>(
                 (Some(at), Some(id)) => record[at] = id,
                 (None, id) => record.push(id.unwrap_or_default()),
                 (Some(_), None) => {}
+            }
+            if opportunities {
+                let id = written_opportunity(line).map(|id| id.to_string());
+                match (own_opportunity_id, id) {
+                    (Some(at), Some(id)) => record[at] = id,
+                    (None, id) => record.push(id.unwrap_or_default()),
+                    (Some(_), None) => {}
+                }
             }
             record.extend(log_fields(line).iter().map(|f| neutralise(f).into_owned()));
             write_record(&mut out, &record)?;

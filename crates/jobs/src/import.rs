@@ -5,6 +5,7 @@
 mod carry;
 mod chunk;
 mod drive;
+pub mod opportunities;
 mod records;
 #[cfg(test)]
 mod request_tests;
@@ -143,6 +144,10 @@ pub struct ImportRequest {
     /// finds existing records, or `record_id` for Record ID alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedupe: Option<String>,
+    /// An opportunities import (SPEC §7) that writes the lines' contacts too
+    /// (`--with-contacts`); without it the contact columns only find the contact to link.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_contacts: bool,
 }
 
 fn is_contact(o: &ObjectKind) -> bool {
@@ -211,6 +216,8 @@ pub struct Prepared {
     pub schema: ObjectSchema,
     /// The rules of a company or custom object import (`None` for contacts).
     pub records: Option<RecordOptions>,
+    /// An opportunities import's columns per object, pipelines and rules (SPEC §7).
+    pub opportunities: Option<opportunities::OpportunityPrep>,
 }
 
 /// Which active workflows an import enrolls contacts into, and why (SPEC §6.6, §12).
@@ -340,14 +347,34 @@ pub async fn prepare(
         Err(e) if e.is_not_found() => return Err(ImportError::Invalid(e.to_string())),
         Err(e) => return Err(e.into()),
     };
-    let is_records = !matches!(request.object, ObjectKind::Contact);
-    let custom: Vec<Target> = schema
+    let is_opportunities = request.object == ObjectKind::Opportunity;
+    let is_records = !matches!(request.object, ObjectKind::Contact) && !is_opportunities;
+    // An opportunities import maps against both objects (SPEC §7).
+    let contact_schema = if is_opportunities {
+        Some(
+            store
+                .object_schema(location.id, &ObjectKind::Contact)
+                .await?,
+        )
+    } else {
+        None
+    };
+    let mut custom: Vec<Target> = schema
         .fields
         .iter()
         .filter(|f| f.custom)
         .map(Target::of)
         .collect();
-    let standard: Vec<Target> = if is_records {
+    let standard: Vec<Target> = if let Some(contact) = &contact_schema {
+        let (standard, both_custom) =
+            opportunities::targets(&schema, contact, request.with_contacts);
+        custom = both_custom;
+        request.map =
+            opportunities::translate_map(&request.map, &schema, contact, request.with_contacts)?;
+        // Exporters' presets describe contact files.
+        request.preset = Some("none".into());
+        standard
+    } else if is_records {
         schema
             .fields
             .iter()
@@ -374,6 +401,24 @@ pub async fn prepare(
         }
         // Exporters' presets describe contact files.
         request.preset = Some("none".into());
+    }
+    if is_opportunities && !request.with_contacts {
+        let refused = [
+            (!request.fill_only.is_empty(), "--fill-only"),
+            (!request.tags.is_empty(), "--tag"),
+            (request.workflow.is_some(), "--workflow"),
+            (request.skip_existing_phone, "--skip-existing-phone"),
+        ];
+        if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+            return Err(ImportError::Invalid(format!(
+                "{flag} changes contacts; add --with-contacts to write the lines' contacts too"
+            )));
+        }
+    }
+    if !is_opportunities && request.with_contacts {
+        return Err(ImportError::Invalid(
+            "--with-contacts applies to `import opportunities` only".into(),
+        ));
     }
     let headers: Vec<String> = info.columns.iter().map(|c| c.header.clone()).collect();
     let ignored: Vec<bool> = info.columns.iter().map(|c| c.ignored).collect();
@@ -511,18 +556,39 @@ pub async fn prepare(
         defaults: request.line_defaults.clone(),
         promotable: mapping.promotable(),
     };
+    let opportunity_prep = if is_opportunities {
+        let (contact_uses, opportunity_uses) = opportunities::split_uses(&uses, &schema);
+        Some(opportunities::OpportunityPrep {
+            with_contacts: request.with_contacts,
+            contact_uses,
+            opportunity_uses,
+            pipelines: opportunities::pipelines(store, location.id).await?,
+            options: engine::opportunities::OpportunityOptions {
+                mode: request.mode,
+                no_update_empty: request.no_update_empty,
+            },
+        })
+    } else {
+        None
+    };
+    let finds_only = is_opportunities && !request.with_contacts;
     let options = MatchOptions {
-        mode: request.mode,
+        // Without --with-contacts the contact part only finds a line's contact (SPEC §7).
+        mode: if finds_only {
+            Mode::Update
+        } else {
+            request.mode
+        },
         match_order: location.settings.match_order,
         no_update_empty: request.no_update_empty,
         fill_only,
         skip_existing_phone: request.skip_existing_phone,
-        require_unique_identifier: location.settings.require_unique_identifier
-            || request.require_identifier,
+        require_unique_identifier: !finds_only
+            && (location.settings.require_unique_identifier || request.require_identifier),
     };
     let mut enroll = EnrollPlan::default();
     // Workflows enroll contacts (SPEC §12): a records import triggers none.
-    let workflows = if is_records {
+    let workflows = if is_records || finds_only {
         Vec::new()
     } else {
         store.active_workflows(location.id).await?
@@ -572,6 +638,7 @@ pub async fn prepare(
         enroll,
         schema,
         records,
+        opportunities: opportunity_prep,
     })
 }
 
@@ -695,7 +762,8 @@ async fn touched_by(
 ) -> Result<HashMap<i64, Touched>, StoreError> {
     let object = store.job(location, job).await?.object;
     let touched = match object {
-        ObjectKind::Contact => store.job_touched(location, job).await?,
+        // An opportunities import's lines name their contacts (none without contacts).
+        ObjectKind::Contact | ObjectKind::Opportunity => store.job_touched(location, job).await?,
         other => store.records_touched(location, job, &other).await?,
     };
     Ok(touched
@@ -1168,6 +1236,8 @@ struct RunEnd {
 enum RowInput {
     Contact(ContactInput),
     Record(RecordInput),
+    /// An opportunities import's row: its contact columns and its opportunity columns.
+    Both(ContactInput, RecordInput),
 }
 
 impl RowInput {
@@ -1175,6 +1245,7 @@ impl RowInput {
         match self {
             RowInput::Contact(c) => &mut c.messages,
             RowInput::Record(r) => &mut r.messages,
+            RowInput::Both(c, _) => &mut c.messages,
         }
     }
 }
@@ -1182,6 +1253,8 @@ impl RowInput {
 /// One chunk of rows, read: what the object's part of the loop decides and writes.
 struct ReadChunk {
     contacts: Vec<ContactInput>,
+    /// Companies' and custom objects' rows, or an opportunities import's opportunity columns
+    /// (one per contact, in the same order).
     records: Vec<RecordInput>,
     /// The rows' original cells by line (kept for warning and error lines).
     cells: HashMap<u64, Vec<String>>,
@@ -1250,6 +1323,13 @@ async fn run(
     let uses = prepared.uses.clone();
     let row_context = prepared.row_context.clone();
     let record_schema = prepared.records.is_some().then(|| prepared.schema.clone());
+    let both = prepared.opportunities.as_ref().map(|o| {
+        (
+            o.contact_uses.clone(),
+            o.opportunity_uses.clone(),
+            prepared.schema.clone(),
+        )
+    });
     // Reading — the file's rows, and every cell read by its field's type (pure) — runs on its
     // own thread, a chunk ahead of deciding and writing, so the two share the cores.
     let reader = tokio::task::spawn_blocking(move || {
@@ -1267,15 +1347,34 @@ async fn run(
             for _ in 0..chunk_rows {
                 match rows.next() {
                     Some(Ok(row)) => {
-                        let input = (!row.blank).then(|| match &record_schema {
-                            None => RowInput::Contact(read_row_with(
+                        let input = (!row.blank).then(|| match (&record_schema, &both) {
+                            (_, Some((contact_uses, opportunity_uses, schema))) => RowInput::Both(
+                                read_row_with(
+                                    row.line,
+                                    &row.cells,
+                                    contact_uses,
+                                    &row_context,
+                                    &mut cache,
+                                ),
+                                RecordInput::from_read(
+                                    read_record_with(
+                                        row.line,
+                                        &row.cells,
+                                        opportunity_uses,
+                                        &row_context,
+                                        &mut cache,
+                                    ),
+                                    schema,
+                                ),
+                            ),
+                            (None, None) => RowInput::Contact(read_row_with(
                                 row.line,
                                 &row.cells,
                                 &uses,
                                 &row_context,
                                 &mut cache,
                             )),
-                            Some(schema) => RowInput::Record(RecordInput::from_read(
+                            (Some(schema), None) => RowInput::Record(RecordInput::from_read(
                                 read_record_with(
                                     row.line,
                                     &row.cells,
@@ -1323,7 +1422,9 @@ async fn run(
     let result: Result<(), ImportError> = async {
         let mut part: ObjectPart<'_, _> = match &prepared.records {
             None => ObjectPart::Contacts(Box::new(
-                ContactChunks::open(store, prepared, lease, touched, carry, enrolled).await?,
+                ContactChunks::open(store, prepared, lease, touched, carry, enrolled)
+                    .await?
+                    .with_opportunities(store),
             )),
             Some(options) => ObjectPart::Records(Box::new(records::RecordChunks::new(
                 store, prepared, options, lease, touched,
@@ -1358,6 +1459,10 @@ async fn run(
                 match input {
                     RowInput::Contact(c) => read.contacts.push(c),
                     RowInput::Record(r) => read.records.push(r),
+                    RowInput::Both(c, r) => {
+                        read.contacts.push(c);
+                        read.records.push(r);
+                    }
                 }
             }
             let done = part.chunk(read).await?;
@@ -1397,6 +1502,8 @@ struct ContactChunks<'a, E: FnMut(i64, &[i64])> {
     enrolled: E,
     /// The fields a dry run carries from chunk to chunk: those a later line's decision reads.
     carried: Vec<&'static str>,
+    /// An opportunities import's opportunity half (SPEC §7).
+    opportunities: Option<opportunities::OpportunityHalf<'a>>,
 }
 
 impl<'a, E: FnMut(i64, &[i64])> ContactChunks<'a, E> {
@@ -1419,7 +1526,18 @@ impl<'a, E: FnMut(i64, &[i64])> ContactChunks<'a, E> {
             carry,
             enrolled,
             carried: domain::object::contact_standard().carried(),
+            opportunities: None,
         })
+    }
+
+    /// The contacts' part of an opportunities import: the same, with the opportunity half.
+    fn with_opportunities(mut self, store: &'a Store) -> Self {
+        let prepared = self.prepared;
+        self.opportunities = prepared
+            .opportunities
+            .as_ref()
+            .map(|prep| opportunities::OpportunityHalf::new(store, prep, &prepared.schema));
+        self
     }
 
     async fn chunk(&mut self, read: ReadChunk) -> Result<ChunkDone, ImportError> {
@@ -1428,14 +1546,14 @@ impl<'a, E: FnMut(i64, &[i64])> ContactChunks<'a, E> {
         let dry = self.lease.is_none();
         let ReadChunk {
             contacts: inputs,
+            records: opportunity_inputs,
             cells,
             blank,
             checkpoint_line,
-            ..
         } = read;
         let mut stopped = None;
         let mut attempt = 0u32;
-        let (plan, write, write_index, enroll_of, ids, chunk_totals) = loop {
+        let (plan, write, write_index, enroll_of, ids, chunk_totals, outcomes) = loop {
             attempt += 1;
             // One batched lookup for the whole chunk.
             let ids: Vec<i64> = inputs
@@ -1495,9 +1613,18 @@ impl<'a, E: FnMut(i64, &[i64])> ContactChunks<'a, E> {
             }
 
             let mut plan = plan_chunk(inputs.clone(), snapshot, &prepared.options);
+            // An opportunities import decides its opportunities against the contacts' plan
+            // and makes each line's one result before the chunk is built.
+            let decided = match &self.opportunities {
+                Some(half) => {
+                    let snapshot = half.lookup(location, &opportunity_inputs).await?;
+                    Some(half.decide(&mut plan, &inputs, opportunity_inputs.clone(), snapshot))
+                }
+                None => None,
+            };
 
             let chunk::BuiltChunk {
-                write,
+                mut write,
                 write_index,
                 enroll_of,
             } = chunk::build_chunk(
@@ -1509,9 +1636,12 @@ impl<'a, E: FnMut(i64, &[i64])> ContactChunks<'a, E> {
                 dry,
             );
             let chunk_totals = write.totals;
+            if let (Some(half), Some(decided)) = (&self.opportunities, &decided) {
+                half.write(decided, &mut write, &write_index);
+            }
 
             let write = Arc::new(write);
-            let ids: Vec<i64> = match &self.lease {
+            let mut ids: Vec<i64> = match &self.lease {
                 Some(lease) => {
                     let (ids, after) =
                         match self.session.apply_import_chunk(lease, write.clone()).await {
@@ -1540,7 +1670,36 @@ impl<'a, E: FnMut(i64, &[i64])> ContactChunks<'a, E> {
                     })
                     .collect(),
             };
-            break (plan, write, write_index, enroll_of, ids, chunk_totals);
+            // The ids are the contacts' then the opportunities'.
+            let opportunity_ids = ids.split_off(write.contacts.len().min(ids.len()));
+            let outcomes = match (&mut self.opportunities, &decided) {
+                (Some(half), Some(decided)) => {
+                    let opportunity_ids = if self.lease.is_some() {
+                        opportunity_ids
+                    } else {
+                        half.dry_ids(&write)
+                    };
+                    let by_object = !half.finds_only();
+                    Some((
+                        opportunities::OpportunityHalf::line_outcomes(
+                            decided,
+                            &write,
+                            &opportunity_ids,
+                        ),
+                        by_object,
+                    ))
+                }
+                _ => None,
+            };
+            break (
+                plan,
+                write,
+                write_index,
+                enroll_of,
+                ids,
+                chunk_totals,
+                outcomes,
+            );
         };
         let mut to_carry = Vec::new();
         for (plan_i, write_i) in &write_index {
@@ -1591,7 +1750,20 @@ impl<'a, E: FnMut(i64, &[i64])> ContactChunks<'a, E> {
             .lines
             .iter()
             .zip(&write.lines)
-            .map(|(l, w)| line_record(l, w, &ids))
+            .enumerate()
+            .map(|(k, (l, w))| {
+                let mut record = line_record(l, w, &ids);
+                if let Some((outcomes, with_contacts)) = &outcomes {
+                    let (id, action) = outcomes[k];
+                    record.opportunity_id = Some(id);
+                    record.opportunity_action = Some(action);
+                    // Without contacts the line's record is its opportunity (SPEC §7).
+                    if !with_contacts {
+                        record.record_id = id;
+                    }
+                }
+                record
+            })
             .collect();
         Ok(ChunkDone {
             lines,
@@ -1616,6 +1788,8 @@ fn line_record(l: &engine::LineResult, w: &store::LineWrite, ids: &[i64]) -> Lin
         primary: l.primary.clone(),
         messages: l.messages.iter().map(LineMessage::from).collect(),
         cells: None,
+        opportunity_id: None,
+        opportunity_action: None,
     }
 }
 

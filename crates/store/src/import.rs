@@ -137,6 +137,12 @@ pub struct ChunkWrite {
     /// Workflow enrollments, as (workflow id, indexes into `contacts`): made in the same
     /// transaction, once per contact per workflow (SPEC §6.6).
     pub enrollments: Vec<(i64, Vec<usize>)>,
+    /// An opportunities import's opportunities (SPEC §7), written after the contacts in the
+    /// same transaction (see `opportunity_import`).
+    pub opportunities: Vec<crate::opportunity_import::OpportunityWrite>,
+    /// Per line (in `lines` order; empty for other imports): the opportunity it wrote — an id,
+    /// or `RecordRef::Written(i)` an index into `opportunities`.
+    pub line_opportunities: Vec<Option<RecordRef>>,
 }
 
 /// A chunk's first statement: is the lease still this process's (`$1` job, `$2` location,
@@ -420,7 +426,8 @@ impl ImportSession {
     /// Applies one chunk of an import in a single transaction: contacts created and updated
     /// (each update resets email verification, SPEC §6.5), tags added, additional values
     /// appended, notes, provenance, journal, line results and the job's totals and checkpoint.
-    /// Returns the id of every contact written, in `chunk.contacts` order.
+    /// Returns the id of every contact written, in `chunk.contacts` order, then of every
+    /// opportunity written, in `chunk.opportunities` order.
     ///
     /// The commit is fenced on `lease` (SPEC §9.7): when another process holds the job now,
     /// nothing is written. A pause or cancel requested meanwhile is settled in the same

@@ -60,8 +60,7 @@ impl LineCounts {
 /// The most lines one page may ask for.
 pub const MAX_PAGE: u32 = 10_000;
 
-pub(crate) const COLUMNS: &str =
-    "l.line, l.status, l.action, l.record_id, l.primary_value, l.messages, l.cells";
+pub(crate) const COLUMNS: &str = "l.line, l.status, l.action, l.record_id, l.primary_value, l.messages, l.cells, l.opportunity_id";
 
 /// The statement of a tab's page: `$1` location, `$2` job, `$3` the line after which the page
 /// starts (0 for the first page), `$4` the page size, `$5` the status of a single-status tab.
@@ -98,10 +97,11 @@ pub(crate) type Row = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<i64>,
 );
 
 pub(crate) fn record(job: i64, row: Row) -> Result<LineRecord> {
-    let (line, status, action, record_id, primary, messages, cells) = row;
+    let (line, status, action, record_id, primary, messages, cells, opportunity_id) = row;
     let corrupt = |what: &str, e: serde_json::Error| {
         StoreError::Corrupt(format!("the {what} of line {line} of job {job}: {e}"))
     };
@@ -124,6 +124,9 @@ pub(crate) fn record(job: i64, row: Row) -> Result<LineRecord> {
         primary,
         messages,
         cells,
+        // An opportunities import's written opportunity (SPEC §7); absent otherwise.
+        opportunity_id: opportunity_id.map(Some),
+        opportunity_action: None,
     })
 }
 

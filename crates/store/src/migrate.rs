@@ -48,6 +48,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../../../migrations/sqlite/0018_opportunities.sql"),
     ),
     (
+        19,
+        include_str!("../../../migrations/sqlite/0019_opportunity_import.sql"),
+    ),
+    (
         20,
         include_str!("../../../migrations/sqlite/0020_source_requests.sql"),
     ),
@@ -96,6 +100,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         18,
         include_str!("../../../migrations/postgres/0018_opportunities.sql"),
+    ),
+    (
+        19,
+        include_str!("../../../migrations/postgres/0019_opportunity_import.sql"),
     ),
     (
         20,

@@ -34,8 +34,13 @@ pub struct RevertReport {
     pub deleted: Vec<i64>,
     /// Contacts the job updated, now back to their values before it (ascending ids).
     pub restored: Vec<i64>,
-    /// Contacts left alone, by line.
+    /// Contacts left alone, by line (and an opportunities import's opportunities, their
+    /// reason naming the opportunity).
     pub conflicts: Vec<RevertConflict>,
+    /// Opportunities an opportunities import created, now deleted (SPEC §7).
+    pub opportunities_deleted: Vec<i64>,
+    /// Opportunities it updated, now back to their values before it.
+    pub opportunities_restored: Vec<i64>,
 }
 
 /// A contact a revert left alone, and why.
@@ -160,7 +165,10 @@ impl Store {
     pub async fn revert_import(&self, location: LocationId, job_id: i64) -> Result<RevertReport> {
         // A company or custom object import is reverted from its own records (SPEC §8).
         let object = self.job(location, job_id).await?.object;
-        if object != domain::ObjectKind::Contact {
+        if !matches!(
+            object,
+            domain::ObjectKind::Contact | domain::ObjectKind::Opportunity
+        ) {
             return self.revert_records(location, job_id, &object).await;
         }
         let now = now_ms();
@@ -194,6 +202,9 @@ impl Store {
                 tx.rollback().await?;
                 return Err(refusal(job_id, row));
             }
+            // An opportunities import's opportunities first: their links to the contacts it
+            // created are restored before those contacts go.
+            crate::opportunity_import::revert_opportunities!(tx, location, job_id, now, report);
             let rows: Vec<JournalRow> = sqlx::query_as(TOUCHED_SQL)
                 .bind(location.0)
                 .bind(job_id)
@@ -358,6 +369,8 @@ impl Store {
         })?;
         report.deleted.sort_unstable();
         report.restored.sort_unstable();
+        report.opportunities_deleted.sort_unstable();
+        report.opportunities_restored.sort_unstable();
         report.conflicts.sort_by_key(|c| (c.line, c.contact_id));
         Ok(report)
     }

@@ -5,6 +5,10 @@
 
 /// `(field key, synonyms)`: the complete list of SPEC §6.1.
 pub const SYNONYMS: &[(&str, &[&str])] = &[
+    // Opportunities (SPEC §7): used only where the object has these fields.
+    ("opportunity_name", &["Deal Name"]),
+    ("stage", &["Pipeline Stage"]),
+    ("opportunity_value", &["Lead Value", "Deal Value", "Amount"]),
     (
         "first_name",
         &[

@@ -583,6 +583,12 @@ pub(crate) async fn apply_import_chunk(
     }
     phases.mark("enrollments", chunk.enrollments.len() as u32);
 
+    let opportunity_ids =
+        crate::opportunity_import::write_postgres(&mut tx, location, job_id, now, chunk, &ids)
+            .await?;
+    phases.mark("opportunities", chunk.opportunities.len() as u32);
+    let line_opportunities =
+        crate::opportunity_import::line_opportunity_ids(chunk, &opportunity_ids);
     if !chunk.lines.is_empty() {
         let lines = &chunk.lines;
         let records: Vec<Option<i64>> = lines
@@ -595,8 +601,8 @@ pub(crate) async fn apply_import_chunk(
             })
             .collect();
         sqlx::query(
-            "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells) \
-             SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[])",
+            "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells, opportunity_id) \
+             SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[])",
         )
         .bind(job_id)
         .bind(lines.iter().map(|l| l.line as i64).collect::<Vec<_>>())
@@ -606,6 +612,7 @@ pub(crate) async fn apply_import_chunk(
         .bind(lines.iter().map(|l| l.primary.as_deref()).collect::<Vec<_>>())
         .bind(lines.iter().map(|l| l.messages.as_deref()).collect::<Vec<_>>())
         .bind(lines.iter().map(|l| l.cells.as_deref()).collect::<Vec<_>>())
+        .bind(&line_opportunities)
         .execute(&mut *tx)
         .await?;
     }
@@ -633,6 +640,7 @@ pub(crate) async fn apply_import_chunk(
     if after != AfterChunk::Running {
         crate::failpoint::hit("settle_after_commit");
     }
+    ids.extend(opportunity_ids);
     Ok((ids, after))
 }
 

@@ -384,12 +384,16 @@ pub(crate) fn apply_import_chunk(
             stmt.raw_execute()?;
         }
     }
+    let opportunity_ids =
+        crate::opportunity_import::write_sqlite(&tx, location, job_id, now, chunk, &ids)?;
+    let line_opportunities =
+        crate::opportunity_import::line_opportunity_ids(chunk, &opportunity_ids);
     {
         let mut line = tx.prepare_cached(
-            "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO job_lines (job_id, line, status, action, record_id, primary_value, messages, cells, opportunity_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
-        for l in &chunk.lines {
+        for (k, l) in chunk.lines.iter().enumerate() {
             let record = l.record.map(|r| match r {
                 RecordRef::Id(id) => id,
                 RecordRef::Written(i) => ids[i],
@@ -403,6 +407,7 @@ pub(crate) fn apply_import_chunk(
                 l.primary,
                 l.messages,
                 l.cells,
+                line_opportunities[k],
             ])?;
         }
     }
@@ -448,6 +453,7 @@ pub(crate) fn apply_import_chunk(
     if after != AfterChunk::Running {
         crate::failpoint::hit("settle_after_commit");
     }
+    ids.extend(opportunity_ids);
     Ok((ids, after))
 }
 

@@ -191,6 +191,8 @@ async fn a_line_comes_back_as_it_was_written() {
                     resolution: "fix 7".into(),
                 }],
                 cells: Some(vec!["Person 7".into(), "=SUM(7)".into(), "a;b".into()]),
+                opportunity_id: None,
+                opportunity_action: None,
             }
         );
         assert_eq!(

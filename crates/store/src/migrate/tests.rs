@@ -8,17 +8,24 @@ use crate::{NewContact, Store};
 
 type Row = Vec<Option<String>>;
 
+/// Columns later versions add to the rebuilt tables (version 19: `job_lines.opportunity_id`):
+/// not part of what version 6 keeps.
+const LATER_COLUMNS: &[&str] = &["opportunity_id"];
+
 /// Every row of `table`, every column as text, in `order`.
 async fn dump(store: &Store, table: &str, order: &str) -> Vec<Row> {
     let crate::Db::Sqlite(pool) = &store.db else {
         unreachable!()
     };
-    let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+    let columns: Vec<String> = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!(
         "SELECT name FROM pragma_table_info('{table}')"
     )))
     .fetch_all(pool)
     .await
-    .unwrap();
+    .unwrap()
+    .into_iter()
+    .filter(|c| !LATER_COLUMNS.contains(&c.as_str()))
+    .collect();
     let rows: Vec<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT {} FROM {table} ORDER BY {order}",
         columns
